@@ -1,0 +1,302 @@
+package proto
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// Limits every peer enforces before allocating.
+const (
+	// MaxHeaderLen bounds the JSON header of one frame.
+	MaxHeaderLen = 64 << 10
+	// MaxBodyLen bounds the raw body of one frame (1 PiB): far above any
+	// real file, far below where int64 arithmetic could overflow.
+	MaxBodyLen = 1 << 50
+	// Preamble is what a client sends first, inside TLS when TLS is on.
+	Preamble = "NETDISK1"
+	// Version is the protocol version this package speaks.
+	Version = 1
+)
+
+// Frame decoding errors. A peer that sends one of these is not speaking the
+// protocol; the connection cannot be trusted to be at a frame boundary any
+// more and should be closed after a best-effort error reply.
+var (
+	ErrHeaderTooLarge = errors.New("frame header larger than the 64 KiB limit")
+	ErrEmptyHeader    = errors.New("frame header is empty")
+	ErrBadHeader      = errors.New("frame header is not a valid JSON object")
+	ErrBadBodyLen     = errors.New("frame body_len is negative or over the limit")
+	ErrNoType         = errors.New("frame header has no type")
+	ErrBodyPending    = errors.New("the previous frame's body was not read")
+)
+
+// Header is a decoded frame header. Raw holds the whole JSON object so the
+// message-specific fields can be decoded with Decode.
+type Header struct {
+	Type    string `json:"type"`
+	ID      uint64 `json:"id,omitempty"`
+	BodyLen int64  `json:"body_len,omitempty"`
+	Raw     []byte `json:"-"`
+}
+
+// Decode unmarshals the message-specific fields of the header into msg.
+func (h *Header) Decode(msg any) error {
+	if err := json.Unmarshal(h.Raw, msg); err != nil {
+		return fmt.Errorf("decoding %s message: %w", h.Type, err)
+	}
+	return nil
+}
+
+// Reader reads frames from a stream. It buffers headers but hands bodies
+// through unbuffered where it can, so a body can go from a socket to a file
+// by splice(2).
+type Reader struct {
+	br      *bufio.Reader
+	raw     io.Reader
+	pending int64 // unread bytes of the current frame's body
+	lenBuf  [4]byte
+}
+
+// NewReader returns a Reader on r. The buffer is small: it only ever holds
+// headers and the first bytes of a body.
+func NewReader(r io.Reader) *Reader {
+	return &Reader{br: bufio.NewReaderSize(r, 64<<10), raw: r}
+}
+
+// ReadHeader reads the next frame's header; its body (h.BodyLen bytes) is
+// then read through Read, CopyBodyTo or Discard, and must be consumed before
+// the next ReadHeader. Errors other than io.EOF (clean end
+// between frames) mean the stream is unusable.
+func (r *Reader) ReadHeader() (*Header, error) {
+	if r.pending != 0 {
+		return nil, ErrBodyPending
+	}
+	if _, err := io.ReadFull(r.br, r.lenBuf[:]); err != nil {
+		if err == io.ErrUnexpectedEOF {
+			return nil, fmt.Errorf("reading frame length: %w", err)
+		}
+		return nil, err // io.EOF at a frame boundary is a clean close
+	}
+	n := binary.BigEndian.Uint32(r.lenBuf[:])
+	if n > MaxHeaderLen {
+		return nil, fmt.Errorf("%w (peer announced %d bytes)", ErrHeaderTooLarge, n)
+	}
+	if n == 0 {
+		return nil, ErrEmptyHeader
+	}
+	raw := make([]byte, n)
+	if _, err := io.ReadFull(r.br, raw); err != nil {
+		return nil, fmt.Errorf("reading frame header: %w", noEOF(err))
+	}
+	h, err := ParseHeader(raw)
+	if err != nil {
+		return nil, err
+	}
+	r.pending = h.BodyLen
+	return h, nil
+}
+
+// Wait blocks until the next frame has begun to arrive (or the stream
+// ends), without consuming anything; servers use it to tell an idle
+// connection from one in the middle of a request.
+func (r *Reader) Wait() error {
+	_, err := r.br.Peek(1)
+	return err
+}
+
+// ParseHeader decodes and validates one JSON header. It is the part of the
+// decoder that sees untrusted bytes, and the target of the fuzz test.
+func ParseHeader(raw []byte) (*Header, error) {
+	trimmed := bytes.TrimLeft(raw, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, ErrBadHeader
+	}
+	h := &Header{Raw: raw}
+	if err := json.Unmarshal(raw, h); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadHeader, err)
+	}
+	if h.Type == "" {
+		return nil, ErrNoType
+	}
+	if h.BodyLen < 0 || h.BodyLen > MaxBodyLen {
+		return nil, fmt.Errorf("%w (%d)", ErrBadBodyLen, h.BodyLen)
+	}
+	return h, nil
+}
+
+// Pending reports how many body bytes of the current frame are unread.
+func (r *Reader) Pending() int64 { return r.pending }
+
+// Read reads from the current frame's body, returning io.EOF at its end.
+func (r *Reader) Read(p []byte) (int, error) {
+	if r.pending <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > r.pending {
+		p = p[:r.pending]
+	}
+	var n int
+	var err error
+	if r.br.Buffered() > 0 {
+		n, err = r.br.Read(p)
+	} else {
+		n, err = r.raw.Read(p)
+	}
+	r.pending -= int64(n)
+	if err == io.EOF && r.pending > 0 {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+// CopyBodyTo copies up to n bytes of the current body to w. Once the small
+// buffered prefix is drained it hands the raw stream to w.ReadFrom, so an
+// *os.File destination and a *net.TCPConn source meet in splice(2).
+func (r *Reader) CopyBodyTo(w io.Writer, n int64) (int64, error) {
+	if n > r.pending {
+		n = r.pending
+	}
+	var done int64
+	if b := r.br.Buffered(); b > 0 && n > 0 {
+		take := int64(b)
+		if take > n {
+			take = n
+		}
+		buf, _ := r.br.Peek(int(take))
+		m, err := w.Write(buf)
+		r.br.Discard(m)
+		r.pending -= int64(m)
+		done += int64(m)
+		if err != nil {
+			return done, err
+		}
+	}
+	if done == n {
+		return done, nil
+	}
+	lr := &io.LimitedReader{R: r.raw, N: n - done}
+	var m int64
+	var err error
+	if rf, ok := w.(io.ReaderFrom); ok {
+		m, err = rf.ReadFrom(lr)
+	} else {
+		m, err = io.Copy(w, lr)
+	}
+	r.pending -= m
+	done += m
+	if err == nil && done < n {
+		err = io.ErrUnexpectedEOF
+	}
+	return done, err
+}
+
+// Discard skips the rest of the current body.
+func (r *Reader) Discard() error {
+	_, err := r.CopyBodyTo(io.Discard, r.pending)
+	return err
+}
+
+func noEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// Message is implemented by every message type: MsgType is the value of the
+// "type" member on the wire.
+type Message interface {
+	MsgType() string
+}
+
+// Writer writes frames. It is not safe for concurrent use; a connection that
+// writes from several goroutines serialises them itself.
+type Writer struct {
+	bw  *bufio.Writer
+	raw io.Writer
+	buf []byte
+}
+
+// NewWriter returns a Writer on w.
+func NewWriter(w io.Writer) *Writer {
+	return &Writer{bw: bufio.NewWriterSize(w, 64<<10), raw: w}
+}
+
+// AppendFrameHeader appends the length prefix and JSON header of msg to dst.
+// The envelope members come first, in a fixed order, so frames are
+// byte-for-byte reproducible.
+func AppendFrameHeader(dst []byte, id uint64, msg Message, bodyLen int64) ([]byte, error) {
+	fields, err := json.Marshal(msg)
+	if err != nil {
+		return dst, fmt.Errorf("encoding %s message: %w", msg.MsgType(), err)
+	}
+	if len(fields) < 2 || fields[0] != '{' {
+		return dst, fmt.Errorf("encoding %s message: not a JSON object", msg.MsgType())
+	}
+	start := len(dst)
+	dst = append(dst, 0, 0, 0, 0)
+	dst = append(dst, `{"type":`...)
+	dst = strconv.AppendQuote(dst, msg.MsgType())
+	if id != 0 {
+		dst = append(dst, `,"id":`...)
+		dst = strconv.AppendUint(dst, id, 10)
+	}
+	if bodyLen != 0 {
+		dst = append(dst, `,"body_len":`...)
+		dst = strconv.AppendInt(dst, bodyLen, 10)
+	}
+	if len(fields) > 2 {
+		dst = append(dst, ',')
+		dst = append(dst, fields[1:]...)
+	} else {
+		dst = append(dst, '}')
+	}
+	n := len(dst) - start - 4
+	if n > MaxHeaderLen {
+		return dst[:start], fmt.Errorf("encoding %s message: %w", msg.MsgType(), ErrHeaderTooLarge)
+	}
+	binary.BigEndian.PutUint32(dst[start:], uint32(n))
+	return dst, nil
+}
+
+// WriteMsg buffers one frame header; a body of bodyLen bytes must follow
+// (Write or WriteBodyFrom) before the next frame. Call Flush to send.
+func (w *Writer) WriteMsg(id uint64, msg Message, bodyLen int64) error {
+	var err error
+	w.buf, err = AppendFrameHeader(w.buf[:0], id, msg, bodyLen)
+	if err != nil {
+		return err
+	}
+	_, err = w.bw.Write(w.buf)
+	return err
+}
+
+// Write writes body bytes (buffered).
+func (w *Writer) Write(p []byte) (int, error) { return w.bw.Write(p) }
+
+// Flush sends everything buffered.
+func (w *Writer) Flush() error { return w.bw.Flush() }
+
+// WriteBodyFrom sends exactly n body bytes from r. Buffered frames are
+// flushed first and the copy goes straight to the underlying stream, so an
+// *os.File source and a *net.TCPConn destination meet in sendfile(2).
+func (w *Writer) WriteBodyFrom(r io.Reader, n int64) (int64, error) {
+	if n < 64<<10 {
+		m, err := io.CopyN(w.bw, r, n)
+		return m, noEOF(err)
+	}
+	if err := w.bw.Flush(); err != nil {
+		return 0, err
+	}
+	m, err := io.Copy(w.raw, &io.LimitedReader{R: r, N: n})
+	if err == nil && m < n {
+		err = io.ErrUnexpectedEOF
+	}
+	return m, err
+}

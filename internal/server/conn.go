@@ -1,0 +1,295 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"netdisk/internal/proto"
+	"netdisk/internal/service"
+)
+
+// conn is one client connection. Its reader loop runs in the goroutine
+// Serve started; replies may also be written from other goroutines, so
+// writes go through wmu.
+type conn struct {
+	srv    *Server
+	nc     net.Conn // the TCP connection
+	stream net.Conn // nc, or the TLS connection over it
+	remote string   // the client's IP, for rate limits and logs
+	logger *slog.Logger
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	r   *proto.Reader
+	wmu sync.Mutex
+	w   *proto.Writer
+
+	challenge []byte
+	keyOK     bool // client key proven (or none required)
+	sess      *service.Session
+	xfer      transfers
+
+	mu   sync.Mutex
+	busy bool // in the middle of a request
+}
+
+func newConn(s *Server, nc net.Conn) *conn {
+	remote := nc.RemoteAddr().String()
+	if host, _, err := net.SplitHostPort(remote); err == nil {
+		remote = host
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &conn{
+		srv:    s,
+		nc:     nc,
+		stream: nc,
+		remote: remote,
+		logger: s.logger.With("remote", nc.RemoteAddr().String()),
+		ctx:    ctx,
+		cancel: cancel,
+		keyOK:  s.cfg.ClientKey == nil,
+	}
+}
+
+// serve runs the connection to its end.
+func (c *conn) serve() {
+	defer c.close()
+	if err := c.handshake(); err != nil {
+		c.logger.Warn("handshake failed", "err", err)
+		return
+	}
+	c.loop()
+}
+
+func (c *conn) close() {
+	c.cancel()
+	c.xfer.closeAll()
+	c.nc.Close()
+}
+
+// handshake reads the client's preamble (after TLS, when on) and sends the
+// hello. A client speaking the other transport gets a plaintext error frame
+// it can show, instead of silence until a timeout.
+func (c *conn) handshake() error {
+	cfg := c.srv.cfg
+	c.nc.SetDeadline(time.Now().Add(cfg.HandshakeTimeout))
+	if cfg.TLS != nil {
+		var first [1]byte
+		if _, err := io.ReadFull(c.nc, first[:]); err != nil {
+			return fmt.Errorf("reading first byte: %w", err)
+		}
+		if first[0] != 0x16 { // not a TLS handshake record
+			c.sendRaw(proto.Errorf(proto.CodeTLSRequired,
+				"this server requires TLS; connect without --plaintext"))
+			return errors.New("plaintext client on the TLS port")
+		}
+		tc := tls.Server(&prefixConn{Conn: c.nc, prefix: first[:]}, cfg.TLS)
+		if err := tc.HandshakeContext(c.ctx); err != nil {
+			return fmt.Errorf("TLS handshake: %w", err)
+		}
+		c.stream = tc
+	}
+	var pre [len(proto.Preamble)]byte
+	if _, err := io.ReadFull(c.stream, pre[:]); err != nil {
+		if cfg.TLS == nil && pre[0] == 0x16 {
+			c.sendRaw(tlsUnexpected())
+			return errors.New("TLS client on the plaintext port")
+		}
+		return fmt.Errorf("reading preamble: %w", err)
+	}
+	switch {
+	case string(pre[:]) == proto.Preamble:
+	case cfg.TLS == nil && pre[0] == 0x16:
+		c.sendRaw(tlsUnexpected())
+		return errors.New("TLS client on the plaintext port")
+	case strings.HasPrefix(string(pre[:]), proto.Preamble[:7]):
+		c.sendRaw(proto.Errorf(proto.CodeUnsupported,
+			"protocol version %q is not supported; this server speaks %s", pre[:], proto.Preamble))
+		return fmt.Errorf("unsupported protocol version %q", pre[:])
+	default:
+		c.sendRaw(proto.Errorf(proto.CodeBadRequest, "not a netdisk client: the preamble must be %q", proto.Preamble))
+		return fmt.Errorf("bad preamble %q", pre[:])
+	}
+	c.r = proto.NewReader(c.stream)
+	c.w = proto.NewWriter(c.stream)
+	c.challenge = make([]byte, proto.ChallengeLen)
+	rand.Read(c.challenge)
+	hello := proto.Hello{
+		Version:   proto.Version,
+		Server:    "netdisk",
+		Name:      cfg.Name,
+		Welcome:   cfg.Welcome,
+		Challenge: c.challenge,
+		ClientKey: cfg.ClientKey != nil,
+	}
+	if err := c.send(0, hello); err != nil {
+		return fmt.Errorf("sending hello: %w", err)
+	}
+	c.nc.SetDeadline(time.Time{})
+	return nil
+}
+
+func tlsUnexpected() *proto.Error {
+	return proto.Errorf(proto.CodeTLSUnexpected,
+		"this server runs without TLS (--plaintext); connect with --plaintext")
+}
+
+func busyError() *proto.Error {
+	return proto.Errorf(proto.CodeServerBusy, "the server has too many connections; try again shortly")
+}
+
+// refuse tells an over-limit client it cannot be served, in whichever
+// transport it speaks, and closes the connection.
+func (c *conn) refuse(e *proto.Error) {
+	defer c.nc.Close()
+	if err := c.handshakeOnly(); err != nil {
+		return
+	}
+	c.send(0, e)
+}
+
+// handshakeOnly does the transport part of handshake (TLS, preamble) so a
+// refusal can be read by the client.
+func (c *conn) handshakeOnly() error {
+	cfg := c.srv.cfg
+	c.nc.SetDeadline(time.Now().Add(cfg.HandshakeTimeout))
+	if cfg.TLS != nil {
+		tc := tls.Server(c.nc, cfg.TLS)
+		if err := tc.HandshakeContext(c.ctx); err != nil {
+			return err
+		}
+		c.stream = tc
+	}
+	var pre [len(proto.Preamble)]byte
+	if _, err := io.ReadFull(c.stream, pre[:]); err != nil {
+		return err
+	}
+	c.w = proto.NewWriter(c.stream)
+	return nil
+}
+
+// sendRaw writes one frame straight to the TCP connection, for errors sent
+// before (or instead of) the TLS layer.
+func (c *conn) sendRaw(e *proto.Error) {
+	b, err := proto.AppendFrameHeader(nil, 0, e, 0)
+	if err == nil {
+		c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		c.nc.Write(b)
+	}
+}
+
+// loop reads and serves requests until the client leaves, a deadline
+// passes, the protocol breaks, or the server shuts down.
+func (c *conn) loop() {
+	cfg := c.srv.cfg
+	for {
+		if !c.setBusy(false) {
+			c.send(0, proto.Errorf(proto.CodeShuttingDown, "the server is shutting down"))
+			return
+		}
+		wait := cfg.LoginTimeout
+		if c.sess != nil {
+			wait = cfg.IdleTimeout
+		}
+		c.stream.SetReadDeadline(time.Now().Add(wait))
+		if err := c.r.Wait(); err != nil {
+			c.logEnd(err, "waiting for a request")
+			return
+		}
+		if !c.setBusy(true) {
+			return
+		}
+		c.stream.SetReadDeadline(time.Now().Add(cfg.FrameTimeout))
+		h, err := c.r.ReadHeader()
+		if err != nil {
+			c.logEnd(err, "reading a frame header")
+			if !isNetError(err) {
+				c.send(0, proto.Errorf(proto.CodeBadRequest, "malformed frame: %v", err))
+			}
+			return
+		}
+		if err := c.dispatch(h); err != nil {
+			c.logEnd(err, h.Type)
+			return
+		}
+	}
+}
+
+// setBusy records whether a request is in progress. It returns false when
+// the server is shutting down and the connection should end.
+func (c *conn) setBusy(busy bool) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.busy = busy
+	return !c.srv.closing.Load()
+}
+
+// wakeIfIdle makes an idle connection's read return at once, for Shutdown.
+func (c *conn) wakeIfIdle() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.busy && c.stream != nil {
+		c.nc.SetReadDeadline(time.Now())
+	}
+}
+
+func (c *conn) logEnd(err error, during string) {
+	switch {
+	case errors.Is(err, io.EOF):
+		c.logger.Debug("client closed the connection")
+	case errors.Is(err, os.ErrDeadlineExceeded) && c.srv.closing.Load():
+		c.logger.Debug("closing idle connection for shutdown")
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		c.logger.Info("dropping connection: deadline passed", "during", during)
+	default:
+		c.logger.Warn("closing connection", "during", during, "err", err)
+	}
+}
+
+func isNetError(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed)
+}
+
+// send writes one frame without a body and flushes it.
+func (c *conn) send(id uint64, msg proto.Message) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.stream.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
+	if err := c.w.WriteMsg(id, msg, 0); err != nil {
+		return err
+	}
+	return c.w.Flush()
+}
+
+// sendError replies with err mapped to a wire error.
+func (c *conn) sendError(id uint64, err error) error {
+	return c.send(id, c.toWire(err))
+}
+
+// prefixConn is a net.Conn whose first reads return bytes already taken
+// from it.
+type prefixConn struct {
+	net.Conn
+	prefix []byte
+}
+
+func (p *prefixConn) Read(b []byte) (int, error) {
+	if len(p.prefix) > 0 {
+		n := copy(b, p.prefix)
+		p.prefix = p.prefix[n:]
+		return n, nil
+	}
+	return p.Conn.Read(b)
+}

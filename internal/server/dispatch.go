@@ -1,0 +1,123 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"netdisk/internal/proto"
+)
+
+// handler serves one request type. It returns the reply, or an error that
+// becomes the error reply. Handlers that stream their reply (ls, get) send
+// it themselves and return a nil reply. An error wrapped in fatal also ends
+// the connection (the stream is no longer at a frame boundary, or the peer
+// is misbehaving).
+type handler struct {
+	fn     func(c *conn, h *proto.Header) (proto.Message, error)
+	login  bool // needs a logged-in session
+	body   bool // may carry a body
+	public bool // allowed before the client key is proven
+}
+
+// fatal marks an error after which the connection must close.
+type fatal struct{ err error }
+
+func (f fatal) Error() string { return f.err.Error() }
+func (f fatal) Unwrap() error { return f.err }
+
+// handlers is the fixed command set. There is deliberately no way to run
+// anything else on the server.
+var handlers map[string]handler
+
+func init() {
+	handlers = map[string]handler{
+		"client_key":     {fn: (*conn).handleClientKey, public: true},
+		"register":       {fn: (*conn).handleRegister},
+		"login":          {fn: (*conn).handleLogin},
+		"auth_token":     {fn: (*conn).handleAuthToken},
+		"logout":         {fn: (*conn).handleLogout, login: true},
+		"passwd":         {fn: (*conn).handlePasswd, login: true},
+		"ls":             {fn: (*conn).handleList, login: true},
+		"stat":           {fn: (*conn).handleStat, login: true},
+		"mkdir":          {fn: (*conn).handleMkdir, login: true},
+		"rm":             {fn: (*conn).handleRemove, login: true},
+		"mv":             {fn: (*conn).handleMove, login: true},
+		"df":             {fn: (*conn).handleUsage, login: true},
+		"put_open":       {fn: (*conn).handlePutOpen, login: true},
+		"put":            {fn: (*conn).handlePut, login: true, body: true},
+		"get":            {fn: (*conn).handleGet, login: true},
+		"uploads":        {fn: (*conn).handleUploads, login: true},
+		"upload_discard": {fn: (*conn).handleDiscardUpload, login: true},
+	}
+}
+
+// dispatch serves one request whose header has been read. A non-nil return
+// ends the connection.
+func (c *conn) dispatch(h *proto.Header) error {
+	start := time.Now()
+	hd, known := handlers[h.Type]
+	var reply proto.Message
+	var err error
+	switch {
+	case !known:
+		err = proto.Errorf(proto.CodeUnsupported, "unknown request type %q", h.Type)
+	case !c.keyOK && !hd.public:
+		err = fatal{proto.Errorf(proto.CodeClientKeyRequired,
+			"this server requires a client key before anything else (--client-key)")}
+	case h.BodyLen > 0 && !hd.body:
+		err = proto.Errorf(proto.CodeBadRequest, "a %s request carries no body", h.Type)
+	case hd.login && c.sess == nil:
+		err = proto.Errorf(proto.CodeNotLoggedIn, "log in first")
+	case h.ID == 0:
+		err = proto.Errorf(proto.CodeBadRequest, "a request needs a non-zero id")
+	default:
+		reply, err = hd.fn(c, h)
+	}
+	if err == nil && c.r.Pending() > 0 {
+		err = fatal{fmt.Errorf("%s handler left %d body bytes unread", h.Type, c.r.Pending())}
+	}
+	if err != nil && c.r.Pending() > 0 {
+		// The body of a refused request would have to be read to find the
+		// next frame; a body larger than a header is not worth reading.
+		if c.r.Pending() <= proto.MaxHeaderLen {
+			if derr := c.r.Discard(); derr != nil {
+				return derr
+			}
+		} else {
+			err = fatal{err}
+		}
+	}
+	if err != nil {
+		c.logger.Debug("request failed", "type", h.Type, "id", h.ID, "user", c.user(), "err", err, "took", time.Since(start))
+		if serr := c.sendError(h.ID, err); serr != nil {
+			return serr
+		}
+		var f fatal
+		if errors.As(err, &f) {
+			return f
+		}
+		return nil
+	}
+	c.logger.Debug("request", "type", h.Type, "id", h.ID, "user", c.user(), "took", time.Since(start))
+	if reply != nil {
+		return c.send(h.ID, reply)
+	}
+	return nil
+}
+
+func (c *conn) user() string {
+	if c.sess == nil {
+		return ""
+	}
+	return c.sess.User
+}
+
+// decode reads the request's fields into req; a malformed one is a
+// bad_request, not the end of the connection (the frame itself was sound).
+func decode(h *proto.Header, req any) error {
+	if err := h.Decode(req); err != nil {
+		return proto.Errorf(proto.CodeBadRequest, "malformed %s request: %v", h.Type, err)
+	}
+	return nil
+}

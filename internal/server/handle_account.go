@@ -1,0 +1,102 @@
+package server
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+
+	"netdisk/internal/proto"
+	"netdisk/internal/service"
+)
+
+// handleClientKey checks the proof of the shared client key: HMAC-SHA256
+// over this connection's challenge. A wrong proof ends the connection
+// before any login can be tried.
+func (c *conn) handleClientKey(h *proto.Header) (proto.Message, error) {
+	var req proto.ClientKey
+	if err := decode(h, &req); err != nil {
+		return nil, fatal{err}
+	}
+	key := c.srv.cfg.ClientKey
+	if key == nil {
+		return proto.OK{}, nil // nothing to prove; harmless
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write(c.challenge)
+	if !hmac.Equal(mac.Sum(nil), req.Proof) {
+		c.logger.Warn("client key rejected")
+		return nil, fatal{proto.Errorf(proto.CodeClientKeyRejected,
+			"the client key is wrong; get the server's key file from its administrator")}
+	}
+	c.keyOK = true
+	return proto.OK{}, nil
+}
+
+func (c *conn) handleRegister(h *proto.Header) (proto.Message, error) {
+	var req proto.Register
+	if err := decode(h, &req); err != nil {
+		return nil, err
+	}
+	if err := c.srv.svc.Register(c.ctx, req.User, req.Password); err != nil {
+		return nil, err
+	}
+	return proto.OK{}, nil
+}
+
+func (c *conn) handleLogin(h *proto.Header) (proto.Message, error) {
+	if c.sess != nil {
+		return nil, proto.Errorf(proto.CodeAlreadyLoggedIn, "already logged in as %s; log out first", c.sess.User)
+	}
+	var req proto.Login
+	if err := decode(h, &req); err != nil {
+		return nil, err
+	}
+	sess, err := c.srv.svc.Login(c.ctx, req.User, req.Password, c.remote)
+	if err != nil {
+		return nil, err
+	}
+	return c.bind(sess), nil
+}
+
+func (c *conn) handleAuthToken(h *proto.Header) (proto.Message, error) {
+	if c.sess != nil {
+		return nil, proto.Errorf(proto.CodeAlreadyLoggedIn, "already logged in as %s; log out first", c.sess.User)
+	}
+	var req proto.AuthToken
+	if err := decode(h, &req); err != nil {
+		return nil, err
+	}
+	sess, err := c.srv.svc.Resume(c.ctx, req.Token)
+	if err != nil {
+		return nil, err
+	}
+	return c.bind(sess), nil
+}
+
+// bind makes sess the connection's session.
+func (c *conn) bind(sess *service.Session) proto.Message {
+	c.sess = sess
+	c.logger = c.logger.With("user", sess.User)
+	return proto.Session{User: sess.User, Token: sess.Token, Expires: sess.Expires}
+}
+
+func (c *conn) handleLogout(h *proto.Header) (proto.Message, error) {
+	if err := c.srv.svc.Logout(c.ctx, c.sess); err != nil {
+		return nil, err
+	}
+	c.xfer.closeAll()
+	c.sess = nil
+	return proto.OK{}, nil
+}
+
+func (c *conn) handlePasswd(h *proto.Header) (proto.Message, error) {
+	var req proto.Passwd
+	if err := decode(h, &req); err != nil {
+		return nil, err
+	}
+	sess, err := c.srv.svc.ChangePassword(c.ctx, c.sess, req.OldPassword, req.NewPassword, c.remote)
+	if err != nil {
+		return nil, err
+	}
+	c.sess = sess
+	return proto.Session{User: sess.User, Token: sess.Token, Expires: sess.Expires}, nil
+}

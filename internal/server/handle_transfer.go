@@ -1,0 +1,188 @@
+package server
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"netdisk/internal/proto"
+	"netdisk/internal/service"
+)
+
+// chunk is how many body bytes move between deadline refreshes: a client
+// must keep up at least chunk per FrameTimeout or be dropped.
+const chunk = 1 << 20
+
+// transfers holds the uploads a put_open reserved on this connection until
+// their put arrives.
+type transfers struct {
+	mu   sync.Mutex
+	open map[string]*service.Upload
+}
+
+func (t *transfers) hold(path string, u *service.Upload) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.open == nil {
+		t.open = make(map[string]*service.Upload)
+	}
+	if old := t.open[path]; old != nil {
+		old.Close()
+	}
+	t.open[path] = u
+}
+
+func (t *transfers) take(path string) *service.Upload {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	u := t.open[path]
+	delete(t.open, path)
+	return u
+}
+
+// closeAll releases every reserved upload, keeping their partials.
+func (t *transfers) closeAll() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for p, u := range t.open {
+		u.Close()
+		delete(t.open, p)
+	}
+}
+
+func (c *conn) handlePutOpen(h *proto.Header) (proto.Message, error) {
+	var req proto.PutOpen
+	if err := decode(h, &req); err != nil {
+		return nil, err
+	}
+	u, err := c.srv.svc.OpenUpload(c.ctx, c.sess, req.Path, req.Size, !req.Restart)
+	if err != nil {
+		return nil, err
+	}
+	c.xfer.hold(req.Path, u)
+	return proto.PutReady{Offset: u.Held(), PrefixSHA256: u.PrefixSHA256()}, nil
+}
+
+func (c *conn) handlePut(h *proto.Header) (proto.Message, error) {
+	var req proto.Put
+	if err := decode(h, &req); err != nil {
+		return nil, err
+	}
+	if req.Size < 0 || req.Offset < 0 || req.Offset > req.Size || h.BodyLen != req.Size-req.Offset+proto.DigestLen {
+		return nil, proto.Errorf(proto.CodeBadRequest,
+			"put: body_len must be size-offset+%d (got size %d, offset %d, body_len %d)", proto.DigestLen, req.Size, req.Offset, h.BodyLen)
+	}
+	u := c.xfer.take(req.Path)
+	if u == nil {
+		if req.Offset != 0 {
+			return nil, proto.Errorf(proto.CodeBadRequest, "put: resuming at byte %d needs a put_open first", req.Offset)
+		}
+		var err error
+		u, err = c.srv.svc.OpenUpload(c.ctx, c.sess, req.Path, req.Size, false)
+		if err != nil {
+			return nil, err
+		}
+	}
+	defer u.Close()
+	if err := u.Begin(req.Offset); err != nil {
+		return nil, err
+	}
+	for u.Remaining() > 0 {
+		c.stream.SetReadDeadline(time.Now().Add(c.srv.cfg.FrameTimeout))
+		if _, err := c.r.CopyBodyTo(u, min(chunk, u.Remaining())); err != nil {
+			// The partial keeps what arrived; the same put resumes it.
+			return nil, fatal{fmt.Errorf("upload of %s interrupted: %w", u.Target(), err)}
+		}
+	}
+	var sum [proto.DigestLen]byte
+	c.stream.SetReadDeadline(time.Now().Add(c.srv.cfg.FrameTimeout))
+	if _, err := io.ReadFull(c.r, sum[:]); err != nil {
+		return nil, fatal{fmt.Errorf("reading the upload's checksum: %w", err)}
+	}
+	if err := u.Commit(c.ctx, sum[:], req.MTime); err != nil {
+		return nil, err
+	}
+	c.logger.Info("stored", "path", u.Target(), "size", req.Size, "resumed_at", req.Offset)
+	return proto.PutDone{Size: req.Size, SHA256: sum[:]}, nil
+}
+
+func (c *conn) handleGet(h *proto.Header) (proto.Message, error) {
+	var req proto.Get
+	if err := decode(h, &req); err != nil {
+		return nil, err
+	}
+	d, err := c.srv.svc.OpenDownload(c.ctx, c.sess, req.Path, req.Offset, req.PrefixSHA256)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	if d.Restarted != "" {
+		c.logger.Info("download resume refused", "path", req.Path, "why", d.Restarted)
+	}
+	if err := c.sendFile(h.ID, d); err != nil {
+		return nil, fatal{err}
+	}
+	return nil, nil
+}
+
+// sendFile writes the get_data frame: header, bytes, SHA-256 trailer. An
+// error in the middle cannot be reported in-band, so it ends the connection
+// and the client sees a short body.
+func (c *conn) sendFile(id uint64, d *service.Download) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	n := d.Size - d.Offset
+	msg := proto.GetData{Size: d.Size, Offset: d.Offset, MTime: d.MTime.UTC(), Restarted: d.Restarted}
+	c.stream.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
+	if err := c.w.WriteMsg(id, msg, n+proto.DigestLen); err != nil {
+		return err
+	}
+	var body io.Reader = d.Body()
+	if f := d.OSFile(); f != nil {
+		body = f // positioned at Offset; *os.File lets the kernel send it
+	}
+	for sent := int64(0); sent < n; {
+		c.stream.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
+		m, err := c.w.WriteBodyFrom(body, min(chunk*8, n-sent))
+		sent += m
+		if err != nil {
+			return fmt.Errorf("sending %s: %w", d.Path(), err)
+		}
+	}
+	if _, err := c.w.Write(d.Sum()); err != nil {
+		return err
+	}
+	return c.w.Flush()
+}
+
+func (c *conn) handleUploads(h *proto.Header) (proto.Message, error) {
+	list, err := c.srv.svc.Uploads(c.ctx, c.sess)
+	if err != nil {
+		return nil, err
+	}
+	for start := 0; ; start += proto.MaxListBatch {
+		end := min(start+proto.MaxListBatch, len(list))
+		batch := proto.UploadList{Uploads: make([]proto.Upload, 0, end-start), More: end < len(list)}
+		for _, u := range list[start:end] {
+			batch.Uploads = append(batch.Uploads, proto.Upload{Path: u.Target, Size: u.Size, Updated: u.Updated.UTC()})
+		}
+		if err := c.send(h.ID, batch); err != nil {
+			return nil, fatal{err}
+		}
+		if !batch.More {
+			return nil, nil
+		}
+	}
+}
+
+func (c *conn) handleDiscardUpload(h *proto.Header) (proto.Message, error) {
+	var req proto.DiscardUpload
+	if err := decode(h, &req); err != nil {
+		return nil, err
+	}
+	if err := c.srv.svc.DiscardUpload(c.ctx, c.sess, req.Path); err != nil {
+		return nil, err
+	}
+	return proto.OK{}, nil
+}

@@ -1,0 +1,146 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	"golang.org/x/text/unicode/norm"
+
+	"netdisk/internal/storage"
+)
+
+// space opens the session user's folder after re-checking the session.
+func (s *Service) space(sess *Session) (storage.Space, error) {
+	if _, err := s.account(sess); err != nil {
+		return nil, err
+	}
+	return s.store.Space(sess.User, true)
+}
+
+// List returns one level of a folder, sorted by name.
+func (s *Service) List(ctx context.Context, sess *Session, path string) ([]storage.Info, error) {
+	clean, err := CleanPath(path)
+	if err != nil {
+		return nil, err
+	}
+	sp, err := s.space(sess)
+	if err != nil {
+		return nil, err
+	}
+	defer sp.Close()
+	return sp.List(clean)
+}
+
+// Stat describes one file or folder; Info.Name is the clean path.
+func (s *Service) Stat(ctx context.Context, sess *Session, path string) (storage.Info, error) {
+	clean, err := CleanPath(path)
+	if err != nil {
+		return storage.Info{}, err
+	}
+	sp, err := s.space(sess)
+	if err != nil {
+		return storage.Info{}, err
+	}
+	defer sp.Close()
+	info, err := sp.Stat(clean)
+	info.Name = clean
+	return info, err
+}
+
+// Mkdir creates a folder; with parents, like mkdir -p.
+func (s *Service) Mkdir(ctx context.Context, sess *Session, path string, parents bool) error {
+	clean, err := CleanTarget(path)
+	if err != nil {
+		return err
+	}
+	sp, err := s.space(sess)
+	if err != nil {
+		return err
+	}
+	defer sp.Close()
+	if err := checkCollisions(sp, clean); err != nil {
+		return err
+	}
+	return sp.Mkdir(clean, parents)
+}
+
+// Remove deletes a file or folder (any folder with recursive).
+func (s *Service) Remove(ctx context.Context, sess *Session, path string, recursive bool) error {
+	clean, err := CleanTarget(path)
+	if err != nil {
+		return err
+	}
+	sp, err := s.space(sess)
+	if err != nil {
+		return err
+	}
+	defer sp.Close()
+	if err := sp.Remove(clean, recursive); err != nil {
+		return err
+	}
+	s.quotas.changed(sess.User)
+	return nil
+}
+
+// Rename moves a file or folder; the destination must not exist.
+func (s *Service) Rename(ctx context.Context, sess *Session, from, to string) error {
+	cleanFrom, err := CleanTarget(from)
+	if err != nil {
+		return err
+	}
+	cleanTo, err := CleanTarget(to)
+	if err != nil {
+		return err
+	}
+	if cleanTo == cleanFrom || strings.HasPrefix(cleanTo, cleanFrom+"/") {
+		return &PathError{Path: to, Reason: "cannot move a folder into itself"}
+	}
+	sp, err := s.space(sess)
+	if err != nil {
+		return err
+	}
+	defer sp.Close()
+	if err := checkCollisions(sp, cleanTo); err != nil {
+		return err
+	}
+	return sp.Rename(cleanFrom, cleanTo)
+}
+
+// Usage reports the bytes the user's folder holds and the quota (0: none).
+func (s *Service) Usage(ctx context.Context, sess *Session) (used, quota int64, err error) {
+	u, err := s.account(sess)
+	if err != nil {
+		return 0, 0, err
+	}
+	sp, err := s.store.Space(sess.User, true)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer sp.Close()
+	used, err = s.quotas.used(sess.User, sp)
+	return used, u.QuotaBytes, err
+}
+
+// checkCollisions refuses to create clean's last name when it does not
+// exist byte for byte but its folder holds a name with the same NFC form
+// (made outside netdisk: everything netdisk creates is NFC already), since
+// the two would look identical to the user.
+func checkCollisions(sp storage.Space, clean string) error {
+	if _, err := sp.Stat(clean); !errors.Is(err, fs.ErrNotExist) {
+		return nil // exists (the operation decides), or an error it will meet too
+	}
+	dir, name := splitPath(clean)
+	names, err := sp.Names(dir)
+	if err != nil {
+		return nil // a missing parent is reported by the operation itself
+	}
+	for _, n := range names {
+		if n != name && norm.NFC.String(n) == name {
+			return fmt.Errorf("%w: %q", ErrNameCollision, n)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,232 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// Session is a logged-in user. The token is the bearer secret a client
+// keeps between commands; the server stores only its SHA-256.
+type Session struct {
+	Token   string
+	User    string
+	Created time.Time
+	Expires time.Time
+	key     string // hex SHA-256 of Token
+}
+
+// sessionRecord is one line of sessions.json.
+type sessionRecord struct {
+	Key     string    `json:"token_sha256"`
+	User    string    `json:"user"`
+	Created time.Time `json:"created"`
+	Expires time.Time `json:"expires"`
+}
+
+// sessionTable keeps live sessions in memory and in a JSON file so they
+// survive a restart. Writes are coalesced by a background flusher: a crash
+// can forget the last fraction of a second of logins (those users log in
+// again) but never tears the file (write, fsync, rename).
+type sessionTable struct {
+	path   string
+	ttl    time.Duration
+	logger *slog.Logger
+
+	mu    sync.Mutex
+	byKey map[string]*Session
+	dirty chan struct{}
+	done  chan struct{}
+	wg    sync.WaitGroup
+}
+
+func openSessionTable(path string, ttl time.Duration, logger *slog.Logger) (*sessionTable, error) {
+	t := &sessionTable{
+		path:   path,
+		ttl:    ttl,
+		logger: logger,
+		byKey:  make(map[string]*Session),
+		dirty:  make(chan struct{}, 1),
+		done:   make(chan struct{}),
+	}
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("reading sessions: %w", err)
+	default:
+		var records []sessionRecord
+		if err := json.Unmarshal(data, &records); err != nil {
+			// Sessions are a convenience: losing them only means logging in
+			// again, so a damaged file must not stop the server.
+			logger.Warn("ignoring damaged sessions file", "path", path, "err", err)
+		}
+		now := time.Now()
+		for _, r := range records {
+			if r.Expires.After(now) {
+				t.byKey[r.Key] = &Session{User: r.User, Created: r.Created, Expires: r.Expires, key: r.Key}
+			}
+		}
+	}
+	t.wg.Add(1)
+	go t.flusher()
+	return t, nil
+}
+
+func tokenKey(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// create starts a new session for user.
+func (t *sessionTable) create(user string) *Session {
+	var raw [32]byte
+	rand.Read(raw[:])
+	token := base64.RawURLEncoding.EncodeToString(raw[:])
+	now := time.Now().UTC()
+	s := &Session{Token: token, User: user, Created: now, Expires: now.Add(t.ttl), key: tokenKey(token)}
+	t.mu.Lock()
+	t.byKey[s.key] = &Session{User: s.User, Created: s.Created, Expires: s.Expires, key: s.key}
+	t.mu.Unlock()
+	t.markDirty()
+	return s
+}
+
+// lookup returns the live session for token.
+func (t *sessionTable) lookup(token string) (*Session, bool) {
+	key := tokenKey(token)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s, ok := t.byKey[key]
+	if !ok || time.Now().After(s.Expires) {
+		return nil, false
+	}
+	return &Session{Token: token, User: s.User, Created: s.Created, Expires: s.Expires, key: key}, true
+}
+
+// live reports whether s has not been ended or expired.
+func (t *sessionTable) live(s *Session) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	rec, ok := t.byKey[s.key]
+	return ok && time.Now().Before(rec.Expires)
+}
+
+// end removes one session.
+func (t *sessionTable) end(s *Session) {
+	t.mu.Lock()
+	delete(t.byKey, s.key)
+	t.mu.Unlock()
+	t.markDirty()
+}
+
+// endUser removes every session of user except keep (which may be nil).
+func (t *sessionTable) endUser(user string, keep *Session) {
+	t.mu.Lock()
+	for k, s := range t.byKey {
+		if s.User == user && (keep == nil || k != keep.key) {
+			delete(t.byKey, k)
+		}
+	}
+	t.mu.Unlock()
+	t.markDirty()
+}
+
+func (t *sessionTable) markDirty() {
+	select {
+	case t.dirty <- struct{}{}:
+	default:
+	}
+}
+
+func (t *sessionTable) flusher() {
+	defer t.wg.Done()
+	for {
+		select {
+		case <-t.dirty:
+			// Let a burst of logins share one write.
+			select {
+			case <-time.After(200 * time.Millisecond):
+			case <-t.done:
+			}
+			if err := t.save(); err != nil {
+				t.logger.Error("saving sessions", "err", err)
+			}
+		case <-t.done:
+			return
+		}
+	}
+}
+
+func (t *sessionTable) save() error {
+	now := time.Now()
+	t.mu.Lock()
+	records := make([]sessionRecord, 0, len(t.byKey))
+	for k, s := range t.byKey {
+		if now.After(s.Expires) {
+			delete(t.byKey, k)
+			continue
+		}
+		records = append(records, sessionRecord{Key: k, User: s.User, Created: s.Created, Expires: s.Expires})
+	}
+	t.mu.Unlock()
+	data, err := json.Marshal(records)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(t.path, data, 0o600)
+}
+
+// close stops the flusher and writes the table a last time.
+func (t *sessionTable) close(ctx context.Context) error {
+	close(t.done)
+	t.wg.Wait()
+	return t.save()
+}
+
+// writeFileAtomic replaces path with data so that a crash leaves either the
+// old or the new content: temporary file, fsync, rename, fsync the folder.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // no-op after a successful rename
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -1,0 +1,238 @@
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"time"
+
+	"netdisk/internal/storage"
+)
+
+// Upload is one upload in progress. The new bytes go to a partial file
+// beside the target (see storage.Upload) and replace the target only in
+// Commit, once the whole file's SHA-256 matches the sender's; until then the
+// old version stays readable. The SHA-256 is computed as the bytes stream
+// in, continuing from the hash of the bytes held from an earlier attempt,
+// so there is never a second pass over the file.
+type Upload struct {
+	svc     *Service
+	user    string
+	target  string
+	space   storage.Space
+	up      storage.Upload
+	size    int64
+	held    int64  // bytes held from an earlier attempt, when opened
+	prefix  []byte // SHA-256 of those bytes (nil when held is 0)
+	hash    hash.Hash
+	offset  int64 // where this attempt's bytes start
+	written int64 // bytes of this attempt so far
+	release func()
+	began   bool
+}
+
+// OpenUpload starts (or, with resume, continues) an upload of size bytes to
+// path. With resume, the bytes already held for path are kept and hashed so
+// the client can check them (Offset, PrefixSHA256); without, they are
+// dropped. If another upload of the same path is in progress, this one gets
+// its own fresh partial: both finish, each whole, and the last to commit
+// wins.
+func (s *Service) OpenUpload(ctx context.Context, sess *Session, path string, size int64, resume bool) (*Upload, error) {
+	if size < 0 {
+		return nil, &PathError{Path: path, Reason: "negative size"}
+	}
+	target, err := CleanTarget(path)
+	if err != nil {
+		return nil, err
+	}
+	acct, err := s.account(sess)
+	if err != nil {
+		return nil, err
+	}
+	sp, err := s.store.Space(sess.User, true)
+	if err != nil {
+		return nil, err
+	}
+	u := &Upload{svc: s, user: sess.User, target: target, space: sp, size: size, hash: sha256.New()}
+	ok := false
+	defer func() {
+		if !ok {
+			u.Close()
+		}
+	}()
+	if err := s.checkUploadTarget(sp, target); err != nil {
+		return nil, err
+	}
+	u.up, err = sp.OpenUpload(target)
+	if errors.Is(err, storage.ErrBusy) {
+		resume = false
+		u.up, err = sp.TempUpload(target)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !resume || u.up.Size() > size {
+		if err := u.up.Truncate(0); err != nil {
+			return nil, err
+		}
+	}
+	u.held = u.up.Size()
+	if u.held > 0 {
+		if _, err := io.Copy(u.hash, io.NewSectionReader(u.up, 0, u.held)); err != nil {
+			return nil, fmt.Errorf("reading the unfinished upload: %w", err)
+		}
+		u.prefix = u.hash.Sum(nil)
+	}
+	u.release, err = s.quotas.reserve(sess.User, sp, acct.QuotaBytes, size-u.held)
+	if err != nil {
+		return nil, err
+	}
+	ok = true
+	return u, nil
+}
+
+// checkUploadTarget refuses targets that cannot become files: folders,
+// paths under a missing folder or under a file, Unicode twins of an
+// existing name.
+func (s *Service) checkUploadTarget(sp storage.Space, target string) error {
+	info, err := sp.Stat(target)
+	switch {
+	case err == nil && info.IsDir:
+		return fmt.Errorf("%s: %w", target, storage.ErrIsDir)
+	case err == nil:
+		return nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
+	dir, _ := splitPath(target)
+	if dir != "." {
+		info, err := sp.Stat(dir)
+		if err != nil {
+			return fmt.Errorf("folder %s: %w", dir, fs.ErrNotExist)
+		}
+		if !info.IsDir {
+			return fmt.Errorf("%s: %w", dir, storage.ErrNotDir)
+		}
+	}
+	return checkCollisions(sp, target)
+}
+
+// Target is the clean path being uploaded.
+func (u *Upload) Target() string { return u.target }
+
+// Held is how many bytes of the file the server already holds.
+func (u *Upload) Held() int64 { return u.held }
+
+// PrefixSHA256 is the SHA-256 of the bytes held (nil when none).
+func (u *Upload) PrefixSHA256() []byte { return u.prefix }
+
+// Begin fixes where this attempt's bytes start: 0, or Held() to resume.
+func (u *Upload) Begin(offset int64) error {
+	if u.began {
+		return errors.New("upload already begun")
+	}
+	switch offset {
+	case u.held:
+	case 0:
+		if err := u.up.Truncate(0); err != nil {
+			return err
+		}
+		u.hash.Reset()
+	default:
+		return &PathError{Path: u.target, Reason: fmt.Sprintf("cannot resume at byte %d: the server holds %d", offset, u.held)}
+	}
+	u.offset, u.began = offset, true
+	return nil
+}
+
+// Remaining is how many bytes this attempt must still write.
+func (u *Upload) Remaining() int64 { return u.size - u.offset - u.written }
+
+// Write appends file bytes, hashing them on the way.
+func (u *Upload) Write(p []byte) (int, error) {
+	if int64(len(p)) > u.Remaining() {
+		return 0, fmt.Errorf("upload of %s: more bytes than the announced size", u.target)
+	}
+	n, err := u.up.Write(p)
+	u.hash.Write(p[:n])
+	u.written += int64(n)
+	return n, err
+}
+
+// Commit checks the whole file's SHA-256 against sum and, if it matches,
+// makes the upload the new version of the target, durably. On a mismatch
+// the partial is dropped (its bytes cannot be trusted for a resume) and
+// ErrChecksumMismatch returned; the old version is untouched.
+func (u *Upload) Commit(ctx context.Context, sum []byte, mtime time.Time) error {
+	if u.Remaining() != 0 {
+		return fmt.Errorf("upload of %s: %d bytes missing", u.target, u.Remaining())
+	}
+	got := u.hash.Sum(nil)
+	if subtle.ConstantTimeCompare(got, sum) != 1 {
+		u.up.Discard()
+		u.up = nil
+		return fmt.Errorf("%w: %s arrived with SHA-256 %x but the sender computed %x; nothing was changed, upload again",
+			ErrChecksumMismatch, u.target, got, sum)
+	}
+	err := u.up.Commit(got, mtime)
+	if err != nil {
+		return err
+	}
+	u.up = nil
+	u.svc.quotas.changed(u.user)
+	return nil
+}
+
+// Sum is the SHA-256 of everything written so far, prefix included.
+func (u *Upload) Sum() []byte { return u.hash.Sum(nil) }
+
+// Close ends the upload. Unless it was committed, a resumable partial stays
+// for a later attempt.
+func (u *Upload) Close() error {
+	if u.release != nil {
+		u.release()
+	}
+	var err error
+	if u.up != nil {
+		err = u.up.Close()
+		u.up = nil
+	}
+	if u.space != nil {
+		u.space.Close()
+		u.space = nil
+	}
+	return err
+}
+
+// Uploads lists the user's unfinished uploads.
+func (s *Service) Uploads(ctx context.Context, sess *Session) ([]storage.UploadInfo, error) {
+	sp, err := s.space(sess)
+	if err != nil {
+		return nil, err
+	}
+	defer sp.Close()
+	return sp.Uploads()
+}
+
+// DiscardUpload drops the unfinished upload of path.
+func (s *Service) DiscardUpload(ctx context.Context, sess *Session, path string) error {
+	target, err := CleanTarget(path)
+	if err != nil {
+		return err
+	}
+	sp, err := s.space(sess)
+	if err != nil {
+		return err
+	}
+	defer sp.Close()
+	if err := sp.DiscardUpload(target); err != nil {
+		return err
+	}
+	s.quotas.changed(sess.User)
+	return nil
+}

@@ -1,0 +1,94 @@
+package storage
+
+import (
+	"errors"
+	"io"
+	"os"
+	"syscall"
+)
+
+// Open opens the regular file name for reading. A symlink is refused
+// rather than followed, like Stat reports it.
+func (s *localSpace) Open(name string) (File, error) {
+	if err := checkPath("open", name); err != nil {
+		return nil, err
+	}
+	fi, err := s.root.Lstat(name)
+	if err != nil {
+		return nil, fsError("open", name, err)
+	}
+	if err := notRegular(fi); err != nil {
+		return nil, fsError("open", name, err)
+	}
+	// O_NONBLOCK: should a FIFO take the file's place after the Lstat,
+	// opening it must not hang; it is refused just below.
+	f, err := s.root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, fsError("open", name, err)
+	}
+	fi, err = f.Stat()
+	if err == nil {
+		err = notRegular(fi)
+	}
+	if err != nil {
+		f.Close()
+		return nil, fsError("open", name, err)
+	}
+	return &localFile{file: f, info: infoOf(name, fi)}, nil
+}
+
+// notRegular says why fi cannot be opened as a file, if it cannot.
+func notRegular(fi os.FileInfo) error {
+	switch {
+	case fi.IsDir():
+		return ErrIsDir
+	case !fi.Mode().IsRegular():
+		return ErrNotRegular
+	}
+	return nil
+}
+
+// localFile is a File of a Local store.
+type localFile struct {
+	file *os.File
+	info Info
+}
+
+var _ File = (*localFile)(nil)
+
+func (f *localFile) Read(p []byte) (int, error) {
+	n, err := f.file.Read(p)
+	return n, f.wrap("read", err)
+}
+
+func (f *localFile) ReadAt(p []byte, off int64) (int, error) {
+	n, err := f.file.ReadAt(p, off)
+	return n, f.wrap("read", err)
+}
+
+func (f *localFile) Seek(offset int64, whence int) (int64, error) {
+	n, err := f.file.Seek(offset, whence)
+	return n, f.wrap("seek", err)
+}
+
+func (f *localFile) Close() error {
+	return f.wrap("close", f.file.Close())
+}
+
+// Info describes the file as it was when opened.
+func (f *localFile) Info() Info { return f.info }
+
+// Digest returns the recorded SHA-256 if it still matches the file.
+func (f *localFile) Digest() ([]byte, bool) { return readDigest(f.file) }
+
+// OSFile returns the open file itself.
+func (f *localFile) OSFile() *os.File { return f.file }
+
+// wrap replaces the server path in errors from os with the user's path;
+// io.EOF stays as it is, since readers compare it with ==.
+func (f *localFile) wrap(op string, err error) error {
+	if err == nil || errors.Is(err, io.EOF) {
+		return err
+	}
+	return fsError(op, f.info.Name, err)
+}

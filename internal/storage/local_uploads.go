@@ -1,0 +1,205 @@
+package storage
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Where partials live inside a user's folder. A resumable partial of target
+// is uploadsDir/<id>.part, with id the hex SHA-256 of target, so it is found
+// again from the target alone; <id>.json beside it records the target, so
+// Uploads can say whose partial it is. Temporary partials have random names.
+const (
+	uploadsDir = reservedDir + "/uploads"
+	tmpDir     = reservedDir + "/tmp"
+	partSuffix = ".part"
+	infoSuffix = ".json"
+)
+
+// uploadRecord is the content of a resumable partial's <id>.json.
+type uploadRecord struct {
+	Target  string    `json:"target"`
+	Created time.Time `json:"created"`
+}
+
+// uploadID names the resumable partial of target.
+func uploadID(target string) string {
+	sum := sha256.Sum256([]byte(target))
+	return hex.EncodeToString(sum[:])
+}
+
+// OpenUpload opens, or starts, the resumable partial of target.
+func (s *localSpace) OpenUpload(target string) (Upload, error) {
+	if err := checkEntry("upload", target); err != nil {
+		return nil, err
+	}
+	id := uploadID(target)
+	key := holdKey(s.user, uploadsDir+"/"+id)
+	if !s.store.hold(key) {
+		return nil, fsError("upload", target, ErrBusy)
+	}
+	u, err := s.openResumable(target, id, key)
+	if err != nil {
+		s.store.release(key)
+		return nil, fsError("upload", target, err)
+	}
+	return u, nil
+}
+
+func (s *localSpace) openResumable(target, id, key string) (*upload, error) {
+	if err := s.root.MkdirAll(uploadsDir, 0o700); err != nil {
+		return nil, err
+	}
+	partial := path.Join(uploadsDir, id+partSuffix)
+	sidecar := path.Join(uploadsDir, id+infoSuffix)
+	flag := os.O_RDWR | os.O_CREATE
+	if rec, err := s.readRecord(sidecar); err != nil || rec.Target != target {
+		// Bytes without a record saying they belong to target (a crash
+		// between writing the two, or a clash of names) are not resumed.
+		flag |= os.O_TRUNC
+		data, err := json.Marshal(uploadRecord{Target: target, Created: time.Now().UTC()})
+		if err != nil {
+			return nil, err
+		}
+		if err := s.root.WriteFile(sidecar, data, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	f, err := s.root.OpenFile(partial, flag, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	size, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &upload{space: s, target: target, file: f, partial: partial, sidecar: sidecar, key: key, size: size}, nil
+}
+
+// readRecord reads the record of a resumable partial.
+func (s *localSpace) readRecord(sidecar string) (uploadRecord, error) {
+	var rec uploadRecord
+	data, err := s.root.ReadFile(sidecar)
+	if err != nil {
+		return rec, err
+	}
+	err = json.Unmarshal(data, &rec)
+	return rec, err
+}
+
+// TempUpload creates a fresh temporary partial of target.
+func (s *localSpace) TempUpload(target string) (Upload, error) {
+	if err := checkEntry("upload", target); err != nil {
+		return nil, err
+	}
+	if err := s.root.MkdirAll(tmpDir, 0o700); err != nil {
+		return nil, fsError("upload", target, err)
+	}
+	name := strings.ToLower(rand.Text())
+	key := holdKey(s.user, tmpDir+"/"+name)
+	if !s.store.hold(key) {
+		return nil, fsError("upload", target, ErrBusy) // a 128-bit name clash: never
+	}
+	partial := path.Join(tmpDir, name+partSuffix)
+	f, err := s.root.OpenFile(partial, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		s.store.release(key)
+		return nil, fsError("upload", target, err)
+	}
+	return &upload{space: s, target: target, file: f, partial: partial, key: key}, nil
+}
+
+// Uploads describes the resumable partials.
+func (s *localSpace) Uploads() ([]UploadInfo, error) {
+	d, err := s.root.OpenRoot(uploadsDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fsError("list uploads", ".", err)
+	}
+	defer d.Close()
+	names, err := readNames(d, false)
+	if err != nil {
+		return nil, fsError("list uploads", ".", err)
+	}
+	var infos []UploadInfo
+	for _, name := range names {
+		id, ok := strings.CutSuffix(name, infoSuffix)
+		if !ok {
+			continue
+		}
+		rec, err := s.readRecord(path.Join(uploadsDir, name))
+		if err != nil || uploadID(rec.Target) != id {
+			continue // torn or foreign; OpenUpload starts afresh
+		}
+		fi, err := d.Lstat(id + partSuffix)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		infos = append(infos, UploadInfo{Target: rec.Target, Size: fi.Size(), Updated: fi.ModTime()})
+	}
+	slices.SortFunc(infos, func(a, b UploadInfo) int { return strings.Compare(a.Target, b.Target) })
+	return infos, nil
+}
+
+// DiscardUpload removes the resumable partial of target.
+func (s *localSpace) DiscardUpload(target string) error {
+	if err := checkEntry("discard upload", target); err != nil {
+		return err
+	}
+	id := uploadID(target)
+	key := holdKey(s.user, uploadsDir+"/"+id)
+	if !s.store.hold(key) {
+		return fsError("discard upload", target, ErrBusy)
+	}
+	defer s.store.release(key)
+	err := s.root.Remove(path.Join(uploadsDir, id+partSuffix))
+	if e := s.root.Remove(path.Join(uploadsDir, id+infoSuffix)); e != nil && !errors.Is(e, fs.ErrNotExist) && err == nil {
+		err = e
+	}
+	if err != nil {
+		return fsError("discard upload", target, err)
+	}
+	return nil
+}
+
+// checkTarget says why a partial cannot become target, if it cannot.
+func (s *localSpace) checkTarget(target string) error {
+	fi, err := s.root.Lstat(target)
+	switch {
+	case err == nil && fi.IsDir():
+		return ErrIsDir
+	case err == nil, !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
+	parent, err := s.root.Stat(path.Dir(target))
+	switch {
+	case err != nil:
+		return err
+	case !parent.IsDir():
+		return ErrNotDir
+	}
+	return nil
+}
+
+// syncDir makes a rename in dir durable.
+func (s *localSpace) syncDir(dir string) error {
+	f, err := s.root.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
