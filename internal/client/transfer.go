@@ -180,6 +180,16 @@ type GetResult struct {
 	SHA256    []byte
 }
 
+// PendingGet is a download whose request is sent and whose reply is yet
+// to be received.
+type PendingGet struct {
+	c      *Client
+	cl     *call
+	remote string
+	offset int64
+	h      hash.Hash
+}
+
 // Get downloads remote into dst. The first offset bytes of dst are what an
 // earlier attempt got; their SHA-256 goes to the server, which resumes only
 // if its own first bytes are the same, and otherwise sends everything (dst
@@ -187,19 +197,36 @@ type GetResult struct {
 // server's SHA-256; on a mismatch the error wraps ErrChecksumMismatch and
 // dst's bytes past GetResult.Offset must not be trusted.
 func (c *Client) Get(ctx context.Context, remote string, dst *os.File, offset int64, opts GetOptions) (GetResult, error) {
-	h := sha256.New()
-	req := proto.Get{Path: remote}
-	if offset > 0 {
-		if _, err := io.Copy(h, io.NewSectionReader(dst, 0, offset)); err != nil {
-			return GetResult{}, fmt.Errorf("reading %s: %w", dst.Name(), err)
-		}
-		req.Offset, req.PrefixSHA256 = offset, h.Sum(nil)
-	}
-	cl, err := c.start(req, 0, nil)
+	p, err := c.StartGet(ctx, remote, dst, offset)
 	if err != nil {
 		return GetResult{}, err
 	}
-	f, err := cl.next(ctx, c)
+	return p.Receive(ctx, dst, opts)
+}
+
+// StartGet sends a download request without waiting for the reply, so
+// several can be in flight (pipelining); receive them in the order they
+// were started.
+func (c *Client) StartGet(ctx context.Context, remote string, dst *os.File, offset int64) (*PendingGet, error) {
+	p := &PendingGet{c: c, remote: remote, offset: offset, h: sha256.New()}
+	req := proto.Get{Path: remote}
+	if offset > 0 {
+		if _, err := io.Copy(p.h, io.NewSectionReader(dst, 0, offset)); err != nil {
+			return nil, fmt.Errorf("reading %s: %w", dst.Name(), err)
+		}
+		req.Offset, req.PrefixSHA256 = offset, p.h.Sum(nil)
+	}
+	var err error
+	p.cl, err = c.start(req, 0, nil)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Receive reads the reply of a StartGet into dst (the same file).
+func (p *PendingGet) Receive(ctx context.Context, dst *os.File, opts GetOptions) (GetResult, error) {
+	f, err := p.cl.next(ctx, p.c)
 	if err != nil {
 		return GetResult{}, err
 	}
@@ -212,11 +239,12 @@ func (c *Client) Get(ctx context.Context, remote string, dst *os.File, offset in
 		return GetResult{}, err
 	}
 	if data.Offset < 0 || data.Offset > data.Size || f.h.BodyLen != data.Size-data.Offset+proto.DigestLen ||
-		(data.Offset != 0 && data.Offset != offset) {
+		(data.Offset != 0 && data.Offset != p.offset) {
 		return GetResult{}, fmt.Errorf("malformed get_data reply (size %d, offset %d, body_len %d)", data.Size, data.Offset, f.h.BodyLen)
 	}
 	res := GetResult{Size: data.Size, Offset: data.Offset, Restarted: data.Restarted, MTime: data.MTime}
-	if data.Offset != offset {
+	h := p.h
+	if data.Offset != p.offset {
 		h.Reset()
 	}
 	if err := dst.Truncate(data.Offset); err != nil {
@@ -235,7 +263,7 @@ func (c *Client) Get(ctx context.Context, remote string, dst *os.File, offset in
 	res.SHA256 = h.Sum(nil)
 	if !bytes.Equal(res.SHA256, trailer[:]) {
 		return res, fmt.Errorf("%w: received %s with SHA-256 %x but the server's file has %x",
-			ErrChecksumMismatch, remote, res.SHA256, trailer)
+			ErrChecksumMismatch, p.remote, res.SHA256, trailer)
 	}
 	return res, nil
 }

@@ -1,0 +1,31 @@
+package cli
+
+import (
+	"errors"
+	"path"
+
+	"github.com/spf13/cobra"
+
+	"netdisk/internal/proto"
+)
+
+func (a *app) mvCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "mv FROM TO",
+		Short: "Move or rename a file or folder (into TO if TO is a folder)",
+		Args:  exactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.loggedIn(cmd.Context())
+			if err != nil {
+				return err
+			}
+			from, to := a.remote(args[0]), a.remote(args[1])
+			if e, err := c.Stat(cmd.Context(), to); err == nil && e.Kind == proto.KindDir {
+				to = joinRemote(to, path.Base(from))
+			} else if err != nil && !errors.Is(err, proto.ErrNotFound) {
+				return err
+			}
+			return c.Move(cmd.Context(), from, to)
+		},
+	}
+}

@@ -1,0 +1,238 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"netdisk/internal/client"
+	"netdisk/internal/proto"
+)
+
+func (a *app) putCommand() *cobra.Command {
+	var opts transferFlags
+	cmd := &cobra.Command{
+		Use:   "put LOCAL [REMOTE]",
+		Short: "Upload a file (or a folder with -r); resumes an interrupted upload",
+		Long: `Upload LOCAL to REMOTE (default: the same name in your top folder, or in
+the shell's current folder; into REMOTE if it is a folder). An existing file is
+replaced only once the new one has arrived whole and its SHA-256 matches.
+
+An interrupted upload stays on the server (for 24 hours by default); running
+the same put again resumes it after checking that the bytes the server holds
+are the start of your file. --restart starts from zero instead.`,
+		Args: rangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			c, err := a.loggedIn(ctx)
+			if err != nil {
+				return err
+			}
+			local := args[0]
+			info, err := os.Stat(local)
+			if err != nil {
+				return err
+			}
+			remote, err := a.uploadTarget(ctx, c, local, args[1:])
+			if err != nil {
+				return err
+			}
+			if info.IsDir() {
+				if !opts.recursive {
+					return usagef("%s is a folder; use put -r to upload folders", local)
+				}
+				return a.putTree(ctx, local, remote, opts)
+			}
+			if !info.Mode().IsRegular() {
+				return fmt.Errorf("%s is not a regular file", local)
+			}
+			m := a.newMeter()
+			res, err := putOne(ctx, c, local, remote, opts.restart, m)
+			m.wait()
+			a.reportPut(remote, res, err)
+			return err
+		},
+	}
+	opts.register(cmd, "start from zero even if the server holds part of the file")
+	return cmd
+}
+
+// transferFlags are the flags put and get share.
+type transferFlags struct {
+	recursive bool
+	parallel  int
+	restart   bool // put: --restart
+	resume    bool // get: --resume
+	overwrite bool // get: --overwrite
+}
+
+func (f *transferFlags) register(cmd *cobra.Command, restartHelp string) {
+	cmd.Flags().BoolVarP(&f.recursive, "recursive", "r", false, "transfer a folder and everything in it")
+	cmd.Flags().IntVar(&f.parallel, "parallel", 4, "with -r, how many files move at once (each on its own connection)")
+	if restartHelp != "" {
+		cmd.Flags().BoolVar(&f.restart, "restart", false, restartHelp)
+	}
+}
+
+// uploadTarget is where LOCAL goes: REMOTE if given (inside it when it is a
+// folder), else LOCAL's name in the current remote folder.
+func (a *app) uploadTarget(ctx context.Context, c *client.Client, local string, rest []string) (string, error) {
+	base := filepath.Base(filepath.Clean(local))
+	if len(rest) == 0 {
+		return a.remote(base), nil
+	}
+	remote := a.remote(rest[0])
+	e, err := c.Stat(ctx, remote)
+	switch {
+	case err == nil && e.Kind == proto.KindDir:
+		return joinRemote(remote, base), nil
+	case err != nil && !errors.Is(err, proto.ErrNotFound):
+		return "", err
+	}
+	return remote, nil
+}
+
+// putOne uploads one file, showing its progress.
+func putOne(ctx context.Context, c *client.Client, local, remote string, restart bool, m meter) (client.PutResult, error) {
+	f, err := os.Open(local)
+	if err != nil {
+		return client.PutResult{}, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return client.PutResult{}, err
+	}
+	tr := m.track(remote, info.Size(), 0)
+	res, err := c.Put(ctx, f, remote, client.PutOptions{Restart: restart, Progress: tr.update})
+	tr.finish(err == nil)
+	return res, err
+}
+
+func (a *app) reportPut(remote string, res client.PutResult, err error) {
+	if res.Restarted != "" {
+		fmt.Fprintf(a.stderr, "netdisk: %s: could not resume: %s\n", safeName(remote), res.Restarted)
+	}
+	if err != nil {
+		if errors.Is(err, client.ErrConnLost) || errors.Is(err, context.Canceled) {
+			fmt.Fprintf(a.stderr, "netdisk: the upload of %s was interrupted; run the same command again to resume it\n", safeName(remote))
+		}
+		return
+	}
+	if a.quiet {
+		return
+	}
+	resumed := ""
+	if res.Resumed > 0 {
+		resumed = fmt.Sprintf(", resumed after %s", humanSize(res.Resumed))
+	}
+	fmt.Fprintf(a.stdout, "stored %s (%s%s, sha256 %x)\n", safeName(remote), humanSize(res.Size), resumed, res.SHA256[:8])
+}
+
+// putTree uploads a local folder: its folders first, then its files by
+// `parallel` workers, each pipelining uploads on its own connection.
+func (a *app) putTree(ctx context.Context, localRoot, remoteRoot string, opts transferFlags) error {
+	c, err := a.loggedIn(ctx)
+	if err != nil {
+		return err
+	}
+	var jobs []transferJob
+	var dirs []string
+	err = filepath.WalkDir(localRoot, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(localRoot, p)
+		remote := remoteRoot
+		if rel != "." {
+			remote = path.Join(remoteRoot, filepath.ToSlash(rel))
+		}
+		switch {
+		case d.IsDir():
+			dirs = append(dirs, remote)
+		case d.Type().IsRegular():
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			jobs = append(jobs, transferJob{local: p, remote: remote, size: info.Size()})
+		default:
+			fmt.Fprintf(a.stderr, "netdisk: skipping %s: not a regular file or folder\n", p)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, d := range dirs {
+		if err := c.Mkdir(ctx, d, true); err != nil {
+			return err
+		}
+	}
+	m := a.newMeter()
+	total := newTotals(len(jobs))
+	err = a.runTransfers(ctx, jobs, opts.parallel, func(ctx context.Context, c *client.Client, queue <-chan transferJob) {
+		pipelinePuts(ctx, c, queue, opts.restart, m, total)
+	})
+	m.wait()
+	return total.report(a, "uploaded", err)
+}
+
+// pipelinePuts sends uploads back to back on one connection, keeping up to
+// window of them awaiting their replies, so small files do not each wait a
+// round trip.
+func pipelinePuts(ctx context.Context, c *client.Client, queue <-chan transferJob, restart bool, m meter, total *totals) {
+	const window = 32
+	type inflight struct {
+		job  transferJob
+		f    *os.File
+		p    *client.PendingPut
+		tr   tracker
+		size int64
+	}
+	var pending []inflight
+	finish := func(x inflight) {
+		_, err := x.p.Wait(ctx)
+		x.f.Close()
+		x.tr.finish(err == nil)
+		total.done(x.job, x.size, err)
+	}
+	for job := range queue {
+		f, err := os.Open(job.local)
+		if err != nil {
+			total.done(job, 0, err)
+			continue
+		}
+		info, err := f.Stat()
+		if err != nil {
+			f.Close()
+			total.done(job, 0, err)
+			continue
+		}
+		tr := m.track(job.remote, info.Size(), 0)
+		if info.Size() < client.ResumeThreshold {
+			tr = quietTracker{} // a bar per tiny file would only flicker
+		}
+		p, err := c.StartPut(ctx, f, job.remote, client.PutOptions{Restart: restart, Progress: tr.update})
+		if err != nil {
+			f.Close()
+			tr.finish(false)
+			total.done(job, 0, err)
+			continue
+		}
+		pending = append(pending, inflight{job: job, f: f, p: p, tr: tr, size: info.Size()})
+		if len(pending) >= window {
+			finish(pending[0])
+			pending = pending[1:]
+		}
+	}
+	for _, x := range pending {
+		finish(x)
+	}
+}

@@ -1,0 +1,33 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+)
+
+func (a *app) rmCommand() *cobra.Command {
+	var recursive bool
+	cmd := &cobra.Command{
+		Use:   "rm PATH...",
+		Short: "Remove files, or folders with -r",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("rm needs at least one path")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.loggedIn(cmd.Context())
+			if err != nil {
+				return err
+			}
+			for _, p := range args {
+				if err := c.Remove(cmd.Context(), a.remote(p), recursive); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&recursive, "recursive", "r", false, "remove folders and everything in them")
+	return cmd
+}

@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+)
+
+// rootCommand builds the command tree bound to a. The shell builds a fresh
+// tree per line on the same app, so flags never leak between lines.
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "netdisk",
+		Short: "A self-hosted network drive: server, command-line client and shell in one binary",
+		Long: `netdisk keeps your files in a private folder on a netdisk server.
+
+Start a server:      netdisk serve
+Create an account:   netdisk register alice
+Log in once:         netdisk login alice
+Then:                netdisk ls, put, get, mkdir, rm, mv, df … or netdisk shell`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		// Flag errors are usage errors (exit status 2).
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err.Error()} })
+	// Defaults are the current values, so the shell's fresh tree per line
+	// keeps the flags the shell itself was started with.
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.server, "server", a.server, "server address HOST:PORT (default $NETDISK_SERVER, else the last server used, else "+DefaultServer+")")
+	pf.BoolVar(&a.plaintext, "plaintext", a.plaintext, "connect without TLS (the server must run with --plaintext too)")
+	pf.StringVar(&a.clientKey, "client-key", a.clientKey, "client key file for servers that require one (default $NETDISK_CLIENT_KEY_FILE)")
+	pf.BoolVarP(&a.quiet, "quiet", "q", a.quiet, "no progress output")
+
+	root.AddCommand(
+		a.serveCommand(),
+		a.registerCommand(),
+		a.loginCommand(),
+		a.logoutCommand(),
+		a.passwdCommand(),
+		a.lsCommand(),
+		a.statCommand(),
+		a.mkdirCommand(),
+		a.rmCommand(),
+		a.mvCommand(),
+		a.dfCommand(),
+		a.putCommand(),
+		a.getCommand(),
+		a.uploadsCommand(),
+		a.shellCommand(),
+		a.keygenCommand(),
+	)
+	return root
+}
+
+// exactArgs is cobra.ExactArgs with a usage error.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usagef("%s takes %d argument(s), got %d", cmd.Name(), n, len(args))
+		}
+		return nil
+	}
+}
+
+// rangeArgs is cobra.RangeArgs with a usage error.
+func rangeArgs(lo, hi int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < lo || len(args) > hi {
+			return usagef("%s takes %d to %d arguments, got %d", cmd.Name(), lo, hi, len(args))
+		}
+		return nil
+	}
+}

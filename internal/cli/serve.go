@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"netdisk/internal/daemon"
+	"netdisk/internal/server"
+)
+
+func (a *app) serveCommand() *cobra.Command {
+	var (
+		cfg       daemon.Config
+		keyFile   string
+		logLevel  string
+		logFormat string
+		grace     time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the netdisk server (no configuration needed)",
+		Long: `Run the netdisk server. With no flags it keeps its data in ./netdisk-data,
+speaks the netdisk protocol over TLS on :7070 and reserves :7080 for the web.
+On first start it generates a TLS certificate in DATA/tls and prints its
+fingerprint; clients pin it on first contact.
+
+Environment: NETDISK_DATA, NETDISK_LISTEN, NETDISK_HTTP set the defaults of
+--data, --listen and --http.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if a.shell != nil {
+				return usagef("serve cannot run inside the shell")
+			}
+			cfg.Plaintext = a.plaintext
+			level, err := parseLevel(logLevel)
+			if err != nil {
+				return err
+			}
+			var h slog.Handler
+			opts := &slog.HandlerOptions{Level: level}
+			if logFormat == "json" {
+				h = slog.NewJSONHandler(a.stderr, opts)
+			} else {
+				h = slog.NewTextHandler(a.stderr, opts)
+			}
+			cfg.Logger = slog.New(h)
+			if keyFile != "" {
+				if cfg.ClientKey, err = readKeyFile(keyFile); err != nil {
+					return err
+				}
+			}
+			return a.serve(cmd.Context(), cfg, grace)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.DataDir, "data", envOr(a.getenv, "NETDISK_DATA", daemon.DefaultDataDir), "data folder (users.xlsx, files, TLS certificate)")
+	f.StringVar(&cfg.Listen, "listen", envOr(a.getenv, "NETDISK_LISTEN", daemon.DefaultListen), "address for the netdisk protocol")
+	f.StringVar(&cfg.HTTP, "http", envOr(a.getenv, "NETDISK_HTTP", daemon.DefaultHTTP), "address for the web (off to disable)")
+	f.StringVar(&keyFile, "client-key", "", "require clients to prove this key (made by netdisk keygen) before anything else")
+	f.StringVar(&cfg.Name, "name", "netdisk", "server name shown to clients")
+	f.StringVar(&cfg.Welcome, "welcome", server.DefaultWelcome, "welcome message shown to clients")
+	f.IntVar(&cfg.MaxConns, "max-conns", server.DefaultMaxConns, "most connections served at once")
+	f.DurationVar(&cfg.IdleTimeout, "idle-timeout", server.DefaultIdleTimeout, "drop logged-in connections idle this long")
+	f.DurationVar(&cfg.SessionTTL, "session-ttl", 7*24*time.Hour, "how long a login lasts")
+	f.DurationVar(&cfg.UploadMaxAge, "upload-max-age", 24*time.Hour, "remove unfinished uploads untouched this long")
+	f.DurationVar(&grace, "shutdown-grace", 30*time.Second, "on SIGINT/SIGTERM, how long transfers in progress may take to finish")
+	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&logFormat, "log-format", "text", "text or json")
+	return cmd
+}
+
+// serve runs a server until ctx ends (SIGINT/SIGTERM), then shuts it down
+// gracefully.
+func (a *app) serve(ctx context.Context, cfg daemon.Config, grace time.Duration) error {
+	d, err := daemon.Start(cfg)
+	if err != nil {
+		return err
+	}
+	transport := "TLS"
+	if cfg.Plaintext {
+		transport = "plaintext, no TLS"
+	}
+	fmt.Fprintf(a.stdout, "netdisk: serving the netdisk protocol on %s (%s)\n", d.Addr, transport)
+	if d.Fingerprint != "" {
+		note := ""
+		if d.NewCert {
+			note = " (new)"
+		}
+		fmt.Fprintf(a.stdout, "netdisk: certificate fingerprint %s%s\n", d.Fingerprint, note)
+	}
+	if d.HTTPAddr != nil {
+		fmt.Fprintf(a.stdout, "netdisk: web port %s (browser interface not in this version)\n", d.HTTPAddr)
+	}
+	fmt.Fprintf(a.stdout, "netdisk: data folder %s\n", cfg.DataDir)
+	select {
+	case <-ctx.Done():
+	case err := <-d.Done():
+		d.Shutdown(context.Background())
+		return err
+	}
+	fmt.Fprintln(a.stdout, "netdisk: shutting down; waiting for transfers in progress")
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := d.Shutdown(sctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout, "netdisk: stopped")
+	return nil
+}
+
+func envOr(getenv func(string) string, name, def string) string {
+	if v := getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(s))); err != nil {
+		return l, usagef("--log-level must be debug, info, warn or error")
+	}
+	return l, nil
+}
+

@@ -1,0 +1,557 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/peterh/liner"
+	"github.com/spf13/cobra"
+
+	"netdisk/internal/proto"
+)
+
+// shell is the state of `netdisk shell`: the current remote folder and the
+// line editor.
+type shell struct {
+	cwd      string // remote folder, "" for the top
+	prompter prompter
+	editor   *liner.State // nil when stdin is not a terminal
+	cache    map[string]cachedList
+}
+
+type cachedList struct {
+	at      time.Time
+	entries []proto.Entry
+}
+
+// builtins are the shell's own commands; everything else is a one-shot
+// command run on the shell's connection.
+var builtins = map[string]string{
+	"cd":   "cd [FOLDER]     change the remote folder (no argument or / for the top)",
+	"pwd":  "pwd             show the remote folder",
+	"lcd":  "lcd FOLDER      change the local folder",
+	"lpwd": "lpwd            show the local folder",
+	"help": "help            this list",
+	"exit": "exit (or quit, Q) leave the shell",
+}
+
+func (a *app) shellCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "shell",
+		Short: "Interactive shell: log in once, then run commands with history and tab completion",
+		Long: `Connect, show the server's welcome, ask for your user name and password
+(retry on failure; Q quits; R registers a new account), then read commands:
+every netdisk command works (ls, put, get, mkdir, …) plus cd, pwd, lcd, lpwd.
+In the shell, paths are relative to the current remote folder and a leading /
+means your top folder. Tab completes commands and remote names.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if a.shell != nil {
+				return usagef("already in the shell")
+			}
+			return a.runShell(cmd.Context())
+		},
+	}
+}
+
+func (a *app) runShell(ctx context.Context) error {
+	c, err := a.dial(ctx)
+	if err != nil {
+		return err
+	}
+	sh := &shell{cache: make(map[string]cachedList)}
+	a.shell = sh
+	defer func() { a.shell = nil }()
+	if f, ok := a.stdin.(*os.File); ok && f == os.Stdin && isTerminal(f) {
+		sh.editor = liner.NewLiner()
+		defer sh.editor.Close()
+		sh.editor.SetCtrlCAborts(true)
+		sh.editor.SetTabCompletionStyle(liner.TabPrints)
+		sh.editor.SetWordCompleter(func(line string, pos int) (string, []string, string) {
+			return a.complete(ctx, line, pos)
+		})
+		a.loadHistory()
+		defer a.saveHistory()
+		sh.prompter = &linerPrompter{ed: sh.editor}
+	} else {
+		sh.prompter = &scriptPrompter{a: a}
+	}
+
+	fmt.Fprintln(a.stdout, c.Hello().Welcome)
+	if err := a.shellLogin(ctx); err != nil {
+		if errors.Is(err, errQuit) {
+			return nil
+		}
+		return err
+	}
+	fmt.Fprintf(a.stdout, "Logged in as %s. Type 'help' for commands.\n", a.user)
+
+	terms := make(chan os.Signal, 1)
+	signal.Notify(terms, syscall.SIGTERM)
+	defer signal.Stop(terms)
+	// The shell outlives Ctrl-C: it interrupts the command running, not
+	// the shell, so commands run under a context only the shell cancels.
+	base := context.WithoutCancel(ctx)
+	for {
+		line, err := sh.prompter.Line(fmt.Sprintf("%s@netdisk:/%s> ", a.user, sh.cwd))
+		if errors.Is(err, liner.ErrPromptAborted) {
+			continue
+		}
+		if err != nil {
+			fmt.Fprintln(a.stdout)
+			return nil // end of input
+		}
+		args, err := splitArgs(line)
+		if err != nil {
+			fmt.Fprintf(a.stderr, "netdisk: %v\n", err)
+			continue
+		}
+		if len(args) == 0 {
+			continue
+		}
+		if sh.editor != nil {
+			sh.editor.AppendHistory(line)
+		}
+		if done := a.shellLine(base, args, terms); done {
+			return nil
+		}
+		if a.user == "" { // logged out
+			if err := a.shellLogin(ctx); err != nil {
+				if errors.Is(err, errQuit) {
+					return nil
+				}
+				return err
+			}
+		}
+	}
+}
+
+var errQuit = errors.New("quit")
+
+// shellLine runs one command line; it reports whether the shell should end.
+func (a *app) shellLine(ctx context.Context, args []string, terms chan os.Signal) bool {
+	sh := a.shell
+	switch args[0] {
+	case "exit", "quit", "Q", "q":
+		return true
+	case "help", "?":
+		a.shellHelp()
+		return false
+	case "pwd":
+		fmt.Fprintf(a.stdout, "/%s\n", sh.cwd)
+		return false
+	case "cd":
+		if err := a.cd(ctx, args[1:]); err != nil {
+			fmt.Fprintf(a.stderr, "netdisk: %s\n", message(err))
+		}
+		return false
+	case "lpwd":
+		wd, _ := os.Getwd()
+		fmt.Fprintln(a.stdout, wd)
+		return false
+	case "lcd":
+		if len(args) != 2 {
+			fmt.Fprintln(a.stderr, "netdisk: lcd takes one folder")
+		} else if err := os.Chdir(args[1]); err != nil {
+			fmt.Fprintf(a.stderr, "netdisk: %v\n", err)
+		}
+		return false
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	ints := make(chan os.Signal, 1)
+	signal.Notify(ints, os.Interrupt)
+	stop := make(chan struct{})
+	ended := false
+	go func() {
+		select {
+		case <-ints:
+			cancel()
+		case <-terms:
+			ended = true
+			cancel()
+		case <-stop:
+		}
+	}()
+	a.run(cctx, args)
+	close(stop)
+	signal.Stop(ints)
+	cancel()
+	clear(sh.cache) // the command may have changed what is there
+	if a.conn != nil {
+		select {
+		case <-a.conn.Done():
+			fmt.Fprintln(a.stderr, "netdisk: the connection was lost; reconnecting")
+			a.disconnect()
+			if _, err := a.loggedIn(ctx); err != nil {
+				fmt.Fprintf(a.stderr, "netdisk: %s\n", message(err))
+			}
+		default:
+		}
+	}
+	return ended
+}
+
+// shellLogin is the seeds' login flow: user name and password with retry,
+// Q to quit, R to register. A saved session for this server skips it.
+func (a *app) shellLogin(ctx context.Context) error {
+	if _, err := a.loggedIn(ctx); err == nil {
+		return nil
+	}
+	p := a.shell.prompter
+	for {
+		name, err := p.Line("User name (R to register, Q to quit): ")
+		if err != nil {
+			return errQuit
+		}
+		name = strings.TrimSpace(name)
+		switch name {
+		case "":
+			continue
+		case "Q", "q":
+			return errQuit
+		case "R", "r":
+			a.shellRegister(ctx)
+			continue
+		}
+		pw, err := p.Password("Password: ")
+		if err != nil {
+			return errQuit
+		}
+		if _, err := a.dial(ctx); err != nil {
+			return err
+		}
+		if _, err := a.login(ctx, name, pw); err != nil {
+			fmt.Fprintf(a.stderr, "Login failed: %s\n", message(err))
+			if errors.Is(err, proto.ErrRateLimited) {
+				var pe *proto.Error
+				if errors.As(err, &pe) && pe.RetryAfter() > 0 {
+					fmt.Fprintf(a.stderr, "Wait %v before trying again.\n", pe.RetryAfter().Round(time.Second))
+				}
+			}
+			continue
+		}
+		return nil
+	}
+}
+
+func (a *app) shellRegister(ctx context.Context) {
+	p := a.shell.prompter
+	name, err := p.Line("New user name: ")
+	if err != nil {
+		return
+	}
+	pw, err := p.Password("New password: ")
+	if err != nil {
+		return
+	}
+	again, err := p.Password("Repeat it: ")
+	if err != nil {
+		return
+	}
+	if pw != again {
+		fmt.Fprintln(a.stderr, "The two passwords differ; nothing was registered.")
+		return
+	}
+	c, err := a.dial(ctx)
+	if err == nil {
+		err = c.Register(ctx, strings.TrimSpace(name), pw)
+	}
+	if err != nil {
+		fmt.Fprintf(a.stderr, "Registration failed: %s\n", message(err))
+		return
+	}
+	fmt.Fprintf(a.stdout, "Registered %s. Now log in.\n", strings.TrimSpace(name))
+}
+
+func (a *app) cd(ctx context.Context, args []string) error {
+	if len(args) > 1 {
+		return usagef("cd takes one folder")
+	}
+	if len(args) == 0 || args[0] == "/" {
+		a.shell.cwd = ""
+		return nil
+	}
+	target := a.remote(args[0])
+	c, err := a.loggedIn(ctx)
+	if err != nil {
+		return err
+	}
+	e, err := c.Stat(ctx, target)
+	if err != nil {
+		return err
+	}
+	if e.Kind != proto.KindDir {
+		return fmt.Errorf("%s is not a folder", args[0])
+	}
+	if target == "." {
+		target = ""
+	}
+	a.shell.cwd = target
+	return nil
+}
+
+// remote resolves a path typed by the user: as is for one-shot commands;
+// in the shell, relative to the current folder, with a leading / meaning
+// the top folder.
+func (a *app) remote(p string) string {
+	if a.shell == nil {
+		return p
+	}
+	var joined string
+	if strings.HasPrefix(p, "/") {
+		joined = path.Clean(strings.TrimLeft(p, "/"))
+	} else {
+		joined = path.Join(a.shell.cwd, p)
+	}
+	if joined == "" || joined == "/" {
+		return "."
+	}
+	return joined
+}
+
+func (a *app) shellHelp() {
+	root := a.rootCommand()
+	var lines []string
+	for _, c := range root.Commands() {
+		if c.Name() == "serve" || c.Name() == "shell" || c.Name() == "keygen" || c.Hidden {
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("  %-16s %s", c.Name(), c.Short))
+	}
+	fmt.Fprintln(a.stdout, "Commands (each takes --help):")
+	for _, l := range lines {
+		fmt.Fprintln(a.stdout, l)
+	}
+	fmt.Fprintln(a.stdout, "Shell commands:")
+	keys := make([]string, 0, len(builtins))
+	for k := range builtins {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(a.stdout, "  %s\n", builtins[k])
+	}
+}
+
+// complete is the tab completer: command names first, then local names
+// for put and lcd's first argument, remote names otherwise.
+func (a *app) complete(ctx context.Context, line string, pos int) (string, []string, string) {
+	head, tail := line[:pos], line[pos:]
+	start := strings.LastIndexAny(head, " \t") + 1
+	word := head[start:]
+	before := strings.Fields(head[:start])
+	var out []string
+	switch {
+	case len(before) == 0:
+		for _, name := range a.commandNames() {
+			if strings.HasPrefix(name, word) {
+				out = append(out, name+" ")
+			}
+		}
+	case strings.HasPrefix(word, "-"):
+		return head, nil, tail
+	case (before[0] == "put" || before[0] == "lcd") && countArgs(before[1:]) == 0:
+		out = completeLocal(word)
+	default:
+		out = a.completeRemote(ctx, word)
+	}
+	return head[:start], out, tail
+}
+
+func countArgs(words []string) int {
+	n := 0
+	for _, w := range words {
+		if !strings.HasPrefix(w, "-") {
+			n++
+		}
+	}
+	return n
+}
+
+func (a *app) commandNames() []string {
+	var names []string
+	for _, c := range a.rootCommand().Commands() {
+		if c.Name() != "serve" && c.Name() != "shell" {
+			names = append(names, c.Name())
+		}
+	}
+	for k := range builtins {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func completeLocal(word string) []string {
+	dir, prefix := filepath.Split(word)
+	entries, err := os.ReadDir(dirOrDot(dir))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) {
+			s := dir + e.Name()
+			if e.IsDir() {
+				s += "/"
+			}
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func dirOrDot(dir string) string {
+	if dir == "" {
+		return "."
+	}
+	return dir
+}
+
+func (a *app) completeRemote(ctx context.Context, word string) []string {
+	dir, prefix := path.Split(word)
+	remoteDir := a.remote(dirOrDot(dir))
+	sh := a.shell
+	cached, ok := sh.cache[remoteDir]
+	if !ok || time.Since(cached.at) > 5*time.Second {
+		c, err := a.loggedIn(ctx)
+		if err != nil {
+			return nil
+		}
+		cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		entries, err := c.List(cctx, remoteDir)
+		cancel()
+		if err != nil {
+			return nil
+		}
+		cached = cachedList{at: time.Now(), entries: entries}
+		sh.cache[remoteDir] = cached
+	}
+	var out []string
+	for _, e := range cached.entries {
+		if strings.HasPrefix(e.Name, prefix) {
+			s := dir + quoteArg(e.Name)
+			if e.Kind == proto.KindDir {
+				s += "/"
+			} else {
+				s += " "
+			}
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// splitArgs splits a shell line into words: spaces separate, quotes ('…'
+// or "…") group, a backslash escapes the next character.
+func splitArgs(line string) ([]string, error) {
+	var args []string
+	var cur strings.Builder
+	inWord := false
+	var quote rune
+	escaped := false
+	for _, r := range line {
+		switch {
+		case escaped:
+			cur.WriteRune(r)
+			escaped = false
+		case r == '\\' && quote != '\'':
+			escaped, inWord = true, true
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			} else {
+				cur.WriteRune(r)
+			}
+		case r == '\'' || r == '"':
+			quote, inWord = r, true
+		case r == ' ' || r == '\t':
+			if inWord {
+				args = append(args, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if quote != 0 {
+		return nil, errors.New("unterminated quote")
+	}
+	if escaped {
+		return nil, errors.New("line ends with a backslash")
+	}
+	if inWord {
+		args = append(args, cur.String())
+	}
+	return args, nil
+}
+
+// quoteArg escapes a name so splitArgs reads it back whole.
+func quoteArg(s string) string {
+	if !strings.ContainsAny(s, " \t'\"\\") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// linerPrompter prompts through the line editor.
+type linerPrompter struct{ ed *liner.State }
+
+func (p *linerPrompter) Line(prompt string) (string, error) { return p.ed.Prompt(prompt) }
+func (p *linerPrompter) Password(prompt string) (string, error) {
+	return p.ed.PasswordPrompt(prompt)
+}
+
+// scriptPrompter reads the shell's input from a pipe or file: prompts go to
+// stdout, so a transcript reads like a session.
+type scriptPrompter struct{ a *app }
+
+func (p *scriptPrompter) Line(prompt string) (string, error) {
+	fmt.Fprint(p.a.stdout, prompt)
+	line, err := p.a.readLine()
+	if err == nil {
+		fmt.Fprintln(p.a.stdout)
+	}
+	return line, err
+}
+
+func (p *scriptPrompter) Password(prompt string) (string, error) { return p.Line(prompt) }
+
+func (a *app) loadHistory() {
+	st, err := a.loadState()
+	if err != nil {
+		return
+	}
+	f, err := os.Open(st.path("shell_history"))
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	a.shell.editor.ReadHistory(f)
+}
+
+func (a *app) saveHistory() {
+	st, err := a.loadState()
+	if err != nil {
+		return
+	}
+	os.MkdirAll(st.dir, 0o700)
+	f, err := os.OpenFile(st.path("shell_history"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	a.shell.editor.WriteHistory(f)
+}
+

@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func (a *app) uploadsCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "uploads",
+		Short: "List your unfinished uploads (resume one by running the same put again)",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.loggedIn(cmd.Context())
+			if err != nil {
+				return err
+			}
+			list, err := c.Uploads(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if len(list) == 0 {
+				fmt.Fprintln(a.stdout, "No unfinished uploads.")
+				return nil
+			}
+			for _, u := range list {
+				fmt.Fprintf(a.stdout, "%12s  %s  %s\n", humanSize(u.Size), u.Updated.Local().Format("2006-01-02 15:04"), safeName(u.Path))
+			}
+			return nil
+		},
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "discard PATH...",
+		Short: "Drop unfinished uploads",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("discard needs at least one path")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.loggedIn(cmd.Context())
+			if err != nil {
+				return err
+			}
+			for _, p := range args {
+				if err := c.DiscardUpload(cmd.Context(), a.remote(p)); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	})
+	return cmd
+}
