@@ -40,7 +40,7 @@ func (a *app) newMeter() meter {
 type quietMeter struct{}
 
 func (quietMeter) track(string, int64, int64) tracker { return quietTracker{} }
-func (quietMeter) wait()                             {}
+func (quietMeter) wait()                              {}
 
 type quietTracker struct{}
 

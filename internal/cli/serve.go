@@ -127,4 +127,3 @@ func parseLevel(s string) (slog.Level, error) {
 	}
 	return l, nil
 }
-

@@ -554,4 +554,3 @@ func (a *app) saveHistory() {
 	defer f.Close()
 	a.shell.editor.WriteHistory(f)
 }
-
