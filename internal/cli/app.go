@@ -54,7 +54,13 @@ type app struct {
 // Main runs the netdisk command line with args (without the program name)
 // and returns the process exit code.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	return mainWithEnv(ctx, args, stdin, stdout, stderr, os.Getenv)
+}
+
+// mainWithEnv is Main with the environment given, so tests can run many
+// clients side by side, each with its own config folder.
+func mainWithEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
 	defer a.disconnect()
 	return a.run(ctx, args)
 }

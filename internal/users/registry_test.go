@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"netdisk/internal/xlsxtest"
 )
 
 func TestConcurrentAddsPersist(t *testing.T) {
@@ -70,7 +72,7 @@ func TestConcurrentAddsPersist(t *testing.T) {
 	})
 
 	t.Run("independent reader", func(t *testing.T) {
-		rows := readSheetIndependently(t, path)
+		rows := xlsxtest.ReadUsers(t, path)
 		if len(rows) != n+1 {
 			t.Fatalf("sheet has %d rows; want header + %d", len(rows), n)
 		}

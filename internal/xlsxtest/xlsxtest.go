@@ -1,4 +1,8 @@
-package users
+// Package xlsxtest reads .xlsx workbooks for tests with only archive/zip
+// and encoding/xml, so tests check the file itself and not excelize's
+// reading of excelize's writing. It is test support: nothing in the product
+// imports it.
+package xlsxtest
 
 import (
 	"archive/zip"
@@ -10,11 +14,10 @@ import (
 	"testing"
 )
 
-// readSheetIndependently reads the "users" sheet of an .xlsx file with only
-// archive/zip and encoding/xml, so that tests check the file itself and not
-// excelize's reading of excelize's writing. It returns the rows in order,
-// each as its cells by column.
-func readSheetIndependently(t *testing.T, file string) [][]sheetCell {
+// ReadUsers reads the "users" sheet of an .xlsx file (the workbook must
+// hold exactly that one sheet). It returns the rows in order, each as its
+// cells by column.
+func ReadUsers(t testing.TB, file string) [][]Cell {
 	t.Helper()
 	zr, err := zip.OpenReader(file)
 	if err != nil {
@@ -78,16 +81,16 @@ func readSheetIndependently(t *testing.T, file string) [][]sheetCell {
 		} `xml:"sheetData>row"`
 	}
 	decodeZipXML(t, zr, sheetPath, &ws)
-	var rows [][]sheetCell
+	var rows [][]Cell
 	for i, row := range ws.Rows {
 		if row.R != i+1 {
 			t.Fatalf("row element %d has r=%d; want rows numbered without gaps", i, row.R)
 		}
-		var cells []sheetCell
+		var cells []Cell
 		for _, c := range row.Cells {
 			col := columnIndex(t, c.Ref)
 			for len(cells) <= col {
-				cells = append(cells, sheetCell{})
+				cells = append(cells, Cell{})
 			}
 			cells[col].Type = c.Type
 			switch c.Type {
@@ -108,9 +111,9 @@ func readSheetIndependently(t *testing.T, file string) [][]sheetCell {
 	return rows
 }
 
-// sheetCell is one cell as stored: its text and its t attribute
+// Cell is one cell as stored: its text and its t attribute
 // ("" for a number, "b" boolean, "inlineStr" or "s" text).
-type sheetCell struct {
+type Cell struct {
 	Text string
 	Type string
 }
@@ -141,7 +144,7 @@ func findZipFile(zr *zip.ReadCloser, name string) *zip.File {
 	return nil
 }
 
-func decodeZipXML(t *testing.T, zr *zip.ReadCloser, name string, v any) {
+func decodeZipXML(t testing.TB, zr *zip.ReadCloser, name string, v any) {
 	t.Helper()
 	f := findZipFile(zr, name)
 	if f == nil {
@@ -159,7 +162,7 @@ func decodeZipXML(t *testing.T, zr *zip.ReadCloser, name string, v any) {
 
 // columnIndex turns the letters of a cell reference such as "AB12" into a
 // zero-based column number.
-func columnIndex(t *testing.T, ref string) int {
+func columnIndex(t testing.TB, ref string) int {
 	t.Helper()
 	col := 0
 	for _, ch := range ref {
