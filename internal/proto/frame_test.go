@@ -21,6 +21,7 @@ func TestAppendFrameHeaderExactBytes(t *testing.T) {
 	}{
 		{"ok", 7, OK{}, 0, `{"type":"ok","id":7}`},
 		{"no id", 0, OK{}, 0, `{"type":"ok"}`},
+		{"ls (the PROTOCOL.md example)", 3, ListRequest{Path: "photos"}, 0, `{"type":"ls","id":3,"path":"photos"}`},
 		{"mkdir", 3, Mkdir{Path: "photos"}, 0, `{"type":"mkdir","id":3,"path":"photos"}`},
 		{"mkdir parents", 3, Mkdir{Path: "a/b", Parents: true}, 0, `{"type":"mkdir","id":3,"path":"a/b","parents":true}`},
 		{"chinese path", 4, StatRequest{Path: "文档/报告.txt"}, 0, `{"type":"stat","id":4,"path":"文档/报告.txt"}`},
@@ -40,6 +41,9 @@ func TestAppendFrameHeaderExactBytes(t *testing.T) {
 			want = append(want, tt.want...)
 			if !bytes.Equal(got, want) {
 				t.Errorf("frame\n got %q\nwant %q", got, want)
+			}
+			if tt.id == 3 && tt.msg.MsgType() == "ls" && !bytes.Equal(got[:4], []byte{0, 0, 0, 0x24}) {
+				t.Errorf("PROTOCOL.md says the length prefix is 00 00 00 24; got % x", got[:4])
 			}
 		})
 	}
