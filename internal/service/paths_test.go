@@ -20,7 +20,7 @@ func TestCleanPathAccepts(t *testing.T) {
 		{"a..b", "a..b"},
 		{".hidden", ".hidden"},
 		{"sub/.netdisk", "sub/.netdisk"}, // reserved only at the top
-		{"report．txt", "report．txt"},    // a fullwidth dot inside a name is just a character
+		{"report．txt", "report．txt"},     // a fullwidth dot inside a name is just a character
 		{"句号。", "句号。"},
 		{strings.Repeat("n", 255), strings.Repeat("n", 255)},
 	}
