@@ -204,6 +204,9 @@ func (c *conn) loop() {
 		c.stream.SetReadDeadline(time.Now().Add(wait))
 		if err := c.r.Wait(); err != nil {
 			c.logEnd(err, "waiting for a request")
+			if c.srv.closing.Load() {
+				c.send(0, proto.Errorf(proto.CodeShuttingDown, "the server is shutting down"))
+			}
 			return
 		}
 		if !c.setBusy(true) {
