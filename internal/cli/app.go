@@ -49,6 +49,9 @@ type app struct {
 
 	// shell is set while running inside `netdisk shell`.
 	shell *shell
+
+	cpuProfile  string
+	stopProfile func()
 }
 
 // Main runs the netdisk command line with args (without the program name)
@@ -62,6 +65,11 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 func mainWithEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
 	defer a.disconnect()
+	defer func() {
+		if a.stopProfile != nil {
+			a.stopProfile()
+		}
+	}()
 	return a.run(ctx, args)
 }
 

@@ -29,6 +29,16 @@ Then:                netdisk ls, put, get, mkdir, rm, mv, df … or netdisk shel
 	pf.BoolVar(&a.plaintext, "plaintext", a.plaintext, "connect without TLS (the server must run with --plaintext too)")
 	pf.StringVar(&a.clientKey, "client-key", a.clientKey, "client key file for servers that require one (default $NETDISK_CLIENT_KEY_FILE)")
 	pf.BoolVarP(&a.quiet, "quiet", "q", a.quiet, "no progress output")
+	pf.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of this command to the file (for developers)")
+	pf.MarkHidden("cpuprofile")
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if a.cpuProfile == "" || a.stopProfile != nil {
+			return nil
+		}
+		stop, err := startCPUProfile(a.cpuProfile)
+		a.stopProfile = stop
+		return err
+	}
 
 	root.AddCommand(
 		a.serveCommand(),

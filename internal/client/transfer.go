@@ -9,8 +9,10 @@ import (
 	"hash"
 	"io"
 	"os"
+	"sync"
 	"time"
 
+	"netdisk/internal/pipehash"
 	"netdisk/internal/proto"
 )
 
@@ -126,39 +128,74 @@ func (p *PendingPut) Wait(ctx context.Context) (PutResult, error) {
 	return p.result, nil
 }
 
-// copyBuf is the transfer buffer size: large enough that syscalls and
-// hashing calls are few per gigabyte.
-const copyBuf = 1 << 20
+// Transfer buffers: files up to smallFile bytes move through one pooled
+// buffer with the hash computed in line; larger ones through pipehash
+// (hashing on another core) with fileBufs buffers of fileBuf bytes, so a
+// transfer holds at most 1 MiB whatever the file's size. Buffers of 128 KiB
+// measured faster than 1 MiB ones here: they stay in the CPU caches between
+// the copy and the hash.
+const (
+	smallFile = 256 << 10
+	fileBuf   = 128 << 10
+	fileBufs  = 8
+)
+
+var smallBufs = sync.Pool{New: func() any { b := make([]byte, smallFile); return &b }}
 
 // sendHashed writes bytes [offset, size) of src to w, hashing them into h
 // (which already holds the hash of the first offset bytes), and returns the
 // whole file's SHA-256.
 func sendHashed(ctx context.Context, w io.Writer, src *os.File, offset, size int64, h hash.Hash, progress func(int64)) ([]byte, error) {
-	buf := make([]byte, copyBuf)
-	pos := offset
-	for pos < size {
+	if size-offset <= smallFile {
+		bp := smallBufs.Get().(*[]byte)
+		defer smallBufs.Put(bp)
+		b := (*bp)[:size-offset]
+		n, err := src.ReadAt(b, offset)
+		if err != nil && !(err == io.EOF && n == len(b)) {
+			return nil, readError(src, offset+int64(n), size, err)
+		}
+		h.Write(b)
+		if _, err := w.Write(b); err != nil {
+			return nil, err
+		}
+		if progress != nil {
+			progress(size)
+		}
+		return h.Sum(nil), nil
+	}
+	p := pipehash.New(h, fileBuf, fileBufs)
+	defer p.Close()
+	for pos := offset; pos < size; {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		n, err := src.ReadAt(buf[:min(int64(len(buf)), size-pos)], pos)
+		b := p.Buffer()
+		n, err := src.ReadAt(b[:min(int64(len(b)), size-pos)], pos)
 		if n > 0 {
-			h.Write(buf[:n])
-			if _, werr := w.Write(buf[:n]); werr != nil {
+			if _, werr := w.Write(b[:n]); werr != nil {
+				p.Release(b)
 				return nil, werr
 			}
+			p.Submit(b[:n])
 			pos += int64(n)
 			if progress != nil {
 				progress(pos)
 			}
+		} else {
+			p.Release(b)
 		}
-		if err == io.EOF && pos < size {
-			return nil, fmt.Errorf("%s shrank while being sent (%d of %d bytes)", src.Name(), pos, size)
-		}
-		if err != nil && err != io.EOF {
-			return nil, fmt.Errorf("reading %s: %w", src.Name(), err)
+		if err != nil && !(err == io.EOF && pos == size) {
+			return nil, readError(src, pos, size, err)
 		}
 	}
-	return h.Sum(nil), nil
+	return p.Sum(), nil
+}
+
+func readError(src *os.File, pos, size int64, err error) error {
+	if err == io.EOF {
+		return fmt.Errorf("%s shrank while being sent (%d of %d bytes)", src.Name(), pos, size)
+	}
+	return fmt.Errorf("reading %s: %w", src.Name(), err)
 }
 
 // GetOptions tune one download.
@@ -269,31 +306,53 @@ func (p *PendingGet) Receive(ctx context.Context, dst *os.File, opts GetOptions)
 }
 
 // receiveHashed writes the body's bytes at [offset, size) of dst, hashing
-// them on the way.
+// them on the way (on another core for large files).
 func receiveHashed(ctx context.Context, dst *os.File, src io.Reader, offset, size int64, h hash.Hash, progress func(int64)) error {
-	buf := make([]byte, copyBuf)
-	pos := offset
-	for pos < size {
+	var p *pipehash.Hasher
+	var small *[]byte
+	if size-offset <= smallFile {
+		small = smallBufs.Get().(*[]byte)
+		defer smallBufs.Put(small)
+	} else {
+		p = pipehash.New(h, fileBuf, fileBufs)
+		defer p.Close()
+	}
+	for pos := offset; pos < size; {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		n, err := src.Read(buf[:min(int64(len(buf)), size-pos)])
+		var b []byte
+		if p != nil {
+			b = p.Buffer()
+		} else {
+			b = *small
+		}
+		n, err := io.ReadFull(src, b[:min(int64(len(b)), size-pos)])
 		if n > 0 {
-			h.Write(buf[:n])
-			if _, werr := dst.WriteAt(buf[:n], pos); werr != nil {
+			if _, werr := dst.WriteAt(b[:n], pos); werr != nil {
+				if p != nil {
+					p.Release(b)
+				}
 				return fmt.Errorf("writing %s: %w", dst.Name(), werr)
+			}
+			if p != nil {
+				p.Submit(b[:n])
+			} else {
+				h.Write(b[:n])
 			}
 			pos += int64(n)
 			if progress != nil {
 				progress(pos)
 			}
+		} else if p != nil {
+			p.Release(b)
 		}
 		if err != nil {
-			if err == io.EOF && pos == size {
-				break
-			}
 			return fmt.Errorf("%w: download of %s stopped at byte %d of %d: %w", ErrConnLost, dst.Name(), pos, size, err)
 		}
+	}
+	if p != nil {
+		p.Close() // every byte is in h before the caller sums it
 	}
 	return nil
 }

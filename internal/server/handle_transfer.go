@@ -56,7 +56,11 @@ func (c *conn) handlePutOpen(h *proto.Header) (proto.Message, error) {
 	if err := decode(h, &req); err != nil {
 		return nil, err
 	}
-	u, err := c.srv.svc.OpenUpload(c.ctx, c.sess, req.Path, req.Size, !req.Restart)
+	mode := service.UploadResume
+	if req.Restart {
+		mode = service.UploadRestart
+	}
+	u, err := c.srv.svc.OpenUpload(c.ctx, c.sess, req.Path, req.Size, mode)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +83,9 @@ func (c *conn) handlePut(h *proto.Header) (proto.Message, error) {
 			return nil, proto.Errorf(proto.CodeBadRequest, "put: resuming at byte %d needs a put_open first", req.Offset)
 		}
 		var err error
-		u, err = c.srv.svc.OpenUpload(c.ctx, c.sess, req.Path, req.Size, false)
+		// Without a put_open the client does not mean to resume (small
+		// files): a temporary partial saves the resumable bookkeeping.
+		u, err = c.srv.svc.OpenUpload(c.ctx, c.sess, req.Path, req.Size, service.UploadOnce)
 		if err != nil {
 			return nil, err
 		}
@@ -88,12 +94,9 @@ func (c *conn) handlePut(h *proto.Header) (proto.Message, error) {
 	if err := u.Begin(req.Offset); err != nil {
 		return nil, err
 	}
-	for u.Remaining() > 0 {
-		c.stream.SetReadDeadline(time.Now().Add(c.srv.cfg.FrameTimeout))
-		if _, err := c.r.CopyBodyTo(u, min(chunk, u.Remaining())); err != nil {
-			// The partial keeps what arrived; the same put resumes it.
-			return nil, fatal{fmt.Errorf("upload of %s interrupted: %w", u.Target(), err)}
-		}
+	if _, err := u.ReadFrom(c.deadlineReader()); err != nil {
+		// The partial keeps what arrived; the same put resumes it.
+		return nil, fatal{fmt.Errorf("upload of %s interrupted: %w", u.Target(), err)}
 	}
 	var sum [proto.DigestLen]byte
 	c.stream.SetReadDeadline(time.Now().Add(c.srv.cfg.FrameTimeout))
@@ -138,15 +141,22 @@ func (c *conn) sendFile(id uint64, d *service.Download) error {
 	if err := c.w.WriteMsg(id, msg, n+proto.DigestLen); err != nil {
 		return err
 	}
-	var body io.Reader = d.Body()
 	if f := d.OSFile(); f != nil {
-		body = f // positioned at Offset; *os.File lets the kernel send it
-	}
-	for sent := int64(0); sent < n; {
-		c.stream.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
-		m, err := c.w.WriteBodyFrom(body, min(chunk*8, n-sent))
-		sent += m
-		if err != nil {
+		// The digest is known, nothing to hash: positioned at Offset, the
+		// *os.File lets the kernel send it (sendfile in plaintext).
+		for sent := int64(0); sent < n; {
+			c.stream.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
+			m, err := c.w.WriteBodyFrom(f, min(chunk*8, n-sent))
+			sent += m
+			if err != nil {
+				return fmt.Errorf("sending %s: %w", d.Path(), err)
+			}
+		}
+	} else {
+		if err := c.w.Flush(); err != nil {
+			return err
+		}
+		if _, err := d.WriteBody(c.deadlineWriter()); err != nil {
 			return fmt.Errorf("sending %s: %w", d.Path(), err)
 		}
 	}
@@ -154,6 +164,26 @@ func (c *conn) sendFile(id uint64, d *service.Download) error {
 		return err
 	}
 	return c.w.Flush()
+}
+
+// deadlineReader reads the current frame's body, giving each read a fresh
+// FrameTimeout: a client must keep sending, however slowly, or be dropped.
+func (c *conn) deadlineReader() io.Reader { return &deadlineIO{c: c} }
+
+// deadlineWriter writes straight to the stream (after the frame header was
+// flushed), each write with a fresh WriteTimeout.
+func (c *conn) deadlineWriter() io.Writer { return &deadlineIO{c: c} }
+
+type deadlineIO struct{ c *conn }
+
+func (d *deadlineIO) Read(p []byte) (int, error) {
+	d.c.stream.SetReadDeadline(time.Now().Add(d.c.srv.cfg.FrameTimeout))
+	return d.c.r.Read(p)
+}
+
+func (d *deadlineIO) Write(p []byte) (int, error) {
+	d.c.stream.SetWriteDeadline(time.Now().Add(d.c.srv.cfg.WriteTimeout))
+	return d.c.stream.Write(p)
 }
 
 func (c *conn) handleUploads(h *proto.Header) (proto.Message, error) {

@@ -82,15 +82,20 @@ func (s *Service) OpenDownload(ctx context.Context, sess *Session, path string, 
 	return d, nil
 }
 
-// Body returns the reader of bytes [Offset, Size). Reading it to the end
-// and then calling Sum gives the trailer.
-func (d *Download) Body() io.Reader {
-	r := io.LimitReader(d.file, d.Size-d.Offset)
+// WriteBody writes bytes [Offset, Size) to w, hashing them on the way if
+// the digest is not known already; Sum then gives the trailer.
+func (d *Download) WriteBody(w io.Writer) (int64, error) {
+	n := d.Size - d.Offset
 	if d.hash != nil {
-		return io.TeeReader(r, d.hash)
+		return copyHashed(w, d.file, n, d.hash)
 	}
-	return r
+	bp := smallBufs.Get().(*[]byte)
+	defer smallBufs.Put(bp)
+	return io.CopyBuffer(w, io.LimitReader(onlyReader{d.file}, n), *bp)
 }
+
+// onlyReader hides WriteTo, so io.CopyBuffer uses the buffer given.
+type onlyReader struct{ io.Reader }
 
 // OSFile returns the file for sendfile(2) when no hashing is needed on the
 // way (the digest is known); nil otherwise.

@@ -132,7 +132,15 @@ func checkCollisions(sp storage.Space, clean string) error {
 	if _, err := sp.Stat(clean); !errors.Is(err, fs.ErrNotExist) {
 		return nil // exists (the operation decides), or an error it will meet too
 	}
+	return checkTwins(sp, clean)
+}
+
+// checkTwins is checkCollisions for a clean path known not to exist.
+func checkTwins(sp storage.Space, clean string) error {
 	dir, name := splitPath(clean)
+	if !mayHaveTwin(name) {
+		return nil
+	}
 	names, err := sp.Names(dir)
 	if err != nil {
 		return nil // a missing parent is reported by the operation itself
@@ -143,4 +151,19 @@ func checkCollisions(sp storage.Space, clean string) error {
 		}
 	}
 	return nil
+}
+
+// mayHaveTwin reports whether another string could have name as its NFC
+// form. Only names with non-ASCII characters can, and ASCII names holding
+// one of the three characters that are NFC images of other code points
+// (U+037E becomes ';', U+1FEF '`', U+212A KELVIN SIGN 'K'). Everything
+// else skips reading the folder, which would make filling a folder with
+// n files cost n² entries read.
+func mayHaveTwin(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c >= 0x80 || c == ';' || c == '`' || c == 'K' {
+			return true
+		}
+	}
+	return false
 }

@@ -36,13 +36,25 @@ type Upload struct {
 	began   bool
 }
 
-// OpenUpload starts (or, with resume, continues) an upload of size bytes to
-// path. With resume, the bytes already held for path are kept and hashed so
-// the client can check them (Offset, PrefixSHA256); without, they are
-// dropped. If another upload of the same path is in progress, this one gets
-// its own fresh partial: both finish, each whole, and the last to commit
-// wins.
-func (s *Service) OpenUpload(ctx context.Context, sess *Session, path string, size int64, resume bool) (*Upload, error) {
+// UploadMode says what to do with what an earlier attempt left.
+type UploadMode int
+
+const (
+	// UploadResume keeps the bytes held for the path and hashes them, so
+	// the client can check them (Held, PrefixSHA256) and continue.
+	UploadResume UploadMode = iota
+	// UploadRestart drops the bytes held; the new attempt is resumable.
+	UploadRestart
+	// UploadOnce writes to a fresh temporary partial that is removed if
+	// the attempt fails: for files small enough to send again whole, it
+	// saves the bookkeeping of a resumable partial.
+	UploadOnce
+)
+
+// OpenUpload starts an upload of size bytes to path (see UploadMode). If
+// another upload of the same path is in progress, this one gets its own
+// fresh partial: both finish, each whole, and the last to commit wins.
+func (s *Service) OpenUpload(ctx context.Context, sess *Session, path string, size int64, mode UploadMode) (*Upload, error) {
 	if size < 0 {
 		return nil, &PathError{Path: path, Reason: "negative size"}
 	}
@@ -68,15 +80,19 @@ func (s *Service) OpenUpload(ctx context.Context, sess *Session, path string, si
 	if err := s.checkUploadTarget(sp, target); err != nil {
 		return nil, err
 	}
-	u.up, err = sp.OpenUpload(target)
-	if errors.Is(err, storage.ErrBusy) {
-		resume = false
+	if mode == UploadOnce {
 		u.up, err = sp.TempUpload(target)
+	} else {
+		u.up, err = sp.OpenUpload(target)
+		if errors.Is(err, storage.ErrBusy) {
+			mode = UploadOnce
+			u.up, err = sp.TempUpload(target)
+		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	if !resume || u.up.Size() > size {
+	if mode != UploadResume || u.up.Size() > size {
 		if err := u.up.Truncate(0); err != nil {
 			return nil, err
 		}
@@ -119,7 +135,7 @@ func (s *Service) checkUploadTarget(sp storage.Space, target string) error {
 			return fmt.Errorf("%s: %w", dir, storage.ErrNotDir)
 		}
 	}
-	return checkCollisions(sp, target)
+	return checkTwins(sp, target)
 }
 
 // Target is the clean path being uploaded.
@@ -161,6 +177,22 @@ func (u *Upload) Write(p []byte) (int, error) {
 	n, err := u.up.Write(p)
 	u.hash.Write(p[:n])
 	u.written += int64(n)
+	return n, err
+}
+
+// ReadFrom appends the rest of the file (Remaining bytes) from r, hashing
+// on another core while writing.
+func (u *Upload) ReadFrom(r io.Reader) (int64, error) {
+	n, err := copyHashed(uploadWriter{u}, r, u.Remaining(), u.hash)
+	return n, err
+}
+
+// uploadWriter writes to the partial without hashing (copyHashed does).
+type uploadWriter struct{ u *Upload }
+
+func (w uploadWriter) Write(p []byte) (int, error) {
+	n, err := w.u.up.Write(p)
+	w.u.written += int64(n)
 	return n, err
 }
 
