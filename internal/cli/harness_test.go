@@ -85,6 +85,7 @@ type user struct {
 	srv       *testServer
 	cfgDir    string
 	plaintext bool
+	server    string // address to use instead of the server's (a proxy)
 }
 
 func (s *testServer) newUser(t *testing.T) *user {
@@ -104,9 +105,13 @@ func (u *user) run(stdin string, args ...string) result {
 
 func (u *user) runCtx(ctx context.Context, stdin string, args ...string) result {
 	var out, errb bytes.Buffer
+	addr := u.srv.addr
+	if u.server != "" {
+		addr = u.server
+	}
 	env := map[string]string{
 		"NETDISK_CONFIG_DIR": u.cfgDir,
-		"NETDISK_SERVER":     u.srv.addr,
+		"NETDISK_SERVER":     addr,
 	}
 	if u.plaintext {
 		args = append([]string{"--plaintext"}, args...)

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"netdisk/internal/proto"
@@ -94,7 +96,11 @@ func (c *conn) handlePut(h *proto.Header) (proto.Message, error) {
 	if err := u.Begin(req.Offset); err != nil {
 		return nil, err
 	}
-	if _, err := u.ReadFrom(c.deadlineReader()); err != nil {
+	body := c.deadlineReader()
+	u.SetInterrupt(body.interrupt)
+	_, err := u.ReadFrom(body)
+	body.finish()
+	if err != nil {
 		// The partial keeps what arrived; the same put resumes it.
 		return nil, fatal{fmt.Errorf("upload of %s interrupted: %w", u.Target(), err)}
 	}
@@ -168,17 +174,54 @@ func (c *conn) sendFile(id uint64, d *service.Download) error {
 
 // deadlineReader reads the current frame's body, giving each read a fresh
 // FrameTimeout: a client must keep sending, however slowly, or be dropped.
-func (c *conn) deadlineReader() io.Reader { return &deadlineIO{c: c} }
+func (c *conn) deadlineReader() *deadlineIO {
+	d := &deadlineIO{c: c}
+	d.active.Store(true)
+	return d
+}
 
 // deadlineWriter writes straight to the stream (after the frame header was
 // flushed), each write with a fresh WriteTimeout.
 func (c *conn) deadlineWriter() io.Writer { return &deadlineIO{c: c} }
 
-type deadlineIO struct{ c *conn }
+type deadlineIO struct {
+	c       *conn
+	stopped atomic.Bool
+	mu      sync.Mutex // orders interrupt against finish
+	active  atomic.Bool
+}
+
+var errTakenOver = errors.New("a newer upload of the same file took over")
 
 func (d *deadlineIO) Read(p []byte) (int, error) {
+	if d.stopped.Load() {
+		return 0, errTakenOver
+	}
 	d.c.stream.SetReadDeadline(time.Now().Add(d.c.srv.cfg.FrameTimeout))
-	return d.c.r.Read(p)
+	n, err := d.c.r.Read(p)
+	if err != nil && d.stopped.Load() {
+		err = errTakenOver
+	}
+	return n, err
+}
+
+// interrupt makes the read in progress, and every later one, fail; once
+// the body is finished it does nothing (the connection has moved on).
+func (d *deadlineIO) interrupt() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.active.Load() {
+		return
+	}
+	d.stopped.Store(true)
+	d.c.nc.SetReadDeadline(time.Now())
+}
+
+// finish marks the body done: interrupt no longer applies.
+func (d *deadlineIO) finish() {
+	d.mu.Lock()
+	d.active.Store(false)
+	d.mu.Unlock()
 }
 
 func (d *deadlineIO) Write(p []byte) (int, error) {

@@ -41,6 +41,7 @@ type Service struct {
 	sessions *sessionTable
 	limiter  *loginLimiter
 	quotas   *quotaBook
+	holders  holders
 	maxAge   time.Duration
 
 	stop chan struct{}

@@ -34,6 +34,7 @@ type Upload struct {
 	written int64 // bytes of this attempt so far
 	release func()
 	began   bool
+	holder  *holder // set while holding a resumable partial
 }
 
 // UploadMode says what to do with what an earlier attempt left.
@@ -83,10 +84,12 @@ func (s *Service) OpenUpload(ctx context.Context, sess *Session, path string, si
 	if mode == UploadOnce {
 		u.up, err = sp.TempUpload(target)
 	} else {
-		u.up, err = sp.OpenUpload(target)
+		u.up, err = s.openResumable(ctx, sp, sess.User, target)
 		if errors.Is(err, storage.ErrBusy) {
 			mode = UploadOnce
 			u.up, err = sp.TempUpload(target)
+		} else if err == nil {
+			u.holder = s.holders.add(holderKey(sess.User, target))
 		}
 	}
 	if err != nil {
@@ -177,6 +180,7 @@ func (u *Upload) Write(p []byte) (int, error) {
 	n, err := u.up.Write(p)
 	u.hash.Write(p[:n])
 	u.written += int64(n)
+	u.touch()
 	return n, err
 }
 
@@ -193,6 +197,7 @@ type uploadWriter struct{ u *Upload }
 func (w uploadWriter) Write(p []byte) (int, error) {
 	n, err := w.u.up.Write(p)
 	w.u.written += int64(n)
+	w.u.touch()
 	return n, err
 }
 
@@ -229,6 +234,10 @@ func (u *Upload) Close() error {
 	if u.release != nil {
 		u.release()
 	}
+	if u.holder != nil {
+		u.svc.holders.remove(holderKey(u.user, u.target), u.holder)
+		u.holder = nil
+	}
 	var err error
 	if u.up != nil {
 		err = u.up.Close()
@@ -262,7 +271,7 @@ func (s *Service) DiscardUpload(ctx context.Context, sess *Session, path string)
 		return err
 	}
 	defer sp.Close()
-	if err := sp.DiscardUpload(target); err != nil {
+	if err := s.whenFree(ctx, sess.User, target, func() error { return sp.DiscardUpload(target) }); err != nil {
 		return err
 	}
 	s.quotas.changed(sess.User)

@@ -6,7 +6,9 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -34,6 +36,7 @@ type Hasher struct {
 	running   atomic.Int32
 	dummySalt []byte
 	dummyKey  []byte
+	returning atomic.Bool // a return of memory to the OS is scheduled
 }
 
 // NewHasher returns a Hasher making new hashes with p and running at most
@@ -128,8 +131,29 @@ func (h *Hasher) compute(ctx context.Context, password string, salt []byte, p Pa
 	}
 	defer h.release()
 	h.running.Add(1)
-	defer h.running.Add(-1)
-	return argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, p.KeyLen), nil
+	key := argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, p.KeyLen)
+	if h.running.Add(-1) == 0 {
+		h.returnMemory()
+	}
+	return key, nil
+}
+
+// returnMemory gives the memory of finished argon2 runs back to the OS.
+// Each run allocates MemoryKiB (19 MiB by default) and drops it; Go would
+// keep those pages for reuse, so one login would leave a server that moves
+// files in a few MiB holding tens of MiB for minutes. Once no computation
+// is running, and at most once a second whatever the login rate, the
+// memory is handed back.
+func (h *Hasher) returnMemory() {
+	if !h.returning.CompareAndSwap(false, true) {
+		return
+	}
+	time.AfterFunc(time.Second, func() {
+		if h.running.Load() == 0 {
+			debug.FreeOSMemory()
+		}
+		h.returning.Store(false)
+	})
 }
 
 // acquire waits for a free computation slot or for ctx to end.
