@@ -87,6 +87,10 @@ func (a *app) run(ctx context.Context, args []string) int {
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsageError(err) {
 		fmt.Fprintf(a.stderr, "netdisk: %v\n", err)
+		if a.shell != nil {
+			fmt.Fprintln(a.stderr, "Type 'help' for the commands, or COMMAND --help.")
+			return exitUsage
+		}
 		path := "netdisk"
 		if cmd, _, ferr := root.Find(args); ferr == nil {
 			path = cmd.CommandPath()

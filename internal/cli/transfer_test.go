@@ -442,3 +442,34 @@ func TestStalledUploadIsTakenOver(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// TestOldPartialsExpire: the server removes unfinished uploads untouched
+// for longer than --upload-max-age.
+func TestOldPartialsExpire(t *testing.T) {
+	srv := startServer(t, func(c *daemon.Config) {
+		c.Plaintext = true
+		c.UploadMaxAge = 2 * time.Second
+	})
+	srv.registered(t, "olga", "olga's password")
+	proxy := newCutProxy(t, srv.addr)
+	u := srv.newUser(t)
+	u.plaintext, u.server = true, proxy.addr
+	u.ok("olga's password\n", "login", "--password-stdin", "olga")
+	local, _ := randomFile(t, t.TempDir(), "f.bin", 3<<20, 1)
+	proxy.up.Store(2 << 20)
+	u.run("", "put", local)
+	proxy.up.Store(-1)
+	if out := u.ok("", "uploads"); !strings.Contains(out, "f.bin") {
+		t.Fatalf("no partial after the cut: %q", out)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(u.ok("", "uploads"), "No unfinished uploads") {
+		if time.Now().After(deadline) {
+			t.Fatal("the partial did not expire")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !strings.Contains(srv.logs.String(), "expired unfinished uploads") {
+		t.Error("the expiry was not logged")
+	}
+}
