@@ -104,6 +104,15 @@ func (u *user) run(stdin string, args ...string) result {
 }
 
 func (u *user) runCtx(ctx context.Context, stdin string, args ...string) result {
+	return u.runEnvCtx(ctx, nil, stdin, args...)
+}
+
+// runEnv is run with extra environment variables.
+func (u *user) runEnv(extra map[string]string, stdin string, args ...string) result {
+	return u.runEnvCtx(context.Background(), extra, stdin, args...)
+}
+
+func (u *user) runEnvCtx(ctx context.Context, extra map[string]string, stdin string, args ...string) result {
 	var out, errb bytes.Buffer
 	addr := u.srv.addr
 	if u.server != "" {
@@ -112,6 +121,9 @@ func (u *user) runCtx(ctx context.Context, stdin string, args ...string) result 
 	env := map[string]string{
 		"NETDISK_CONFIG_DIR": u.cfgDir,
 		"NETDISK_SERVER":     addr,
+	}
+	for k, v := range extra {
+		env[k] = v
 	}
 	if u.plaintext {
 		args = append([]string{"--plaintext"}, args...)

@@ -95,7 +95,8 @@ func (p *procServer) start(listen string) {
 		close(lines)
 	}()
 	timeout := time.After(30 * time.Second)
-	for p.addr == "" || listen != "127.0.0.1:0" && p.addr != listen {
+	p.addr = ""
+	for p.addr == "" {
 		select {
 		case line, ok := <-lines:
 			if !ok {

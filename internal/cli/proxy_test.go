@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // cutProxy forwards TCP connections to a server and can cut them after a
@@ -17,6 +18,7 @@ type cutProxy struct {
 	up     atomic.Int64 // cut client→server after this many bytes (<0: never)
 	down   atomic.Int64 // cut server→client after this many bytes (<0: never)
 	freeze atomic.Bool  // with up: stop forwarding at the cut but keep the connection open
+	rate   atomic.Int64 // if > 0, client→server bytes per second per connection
 	cuts   atomic.Int64 // connections cut so far
 	wg     sync.WaitGroup
 }
@@ -53,7 +55,11 @@ func newCutProxy(t *testing.T, target string) *cutProxy {
 			conns.Store(s, true)
 			up, down := p.up.Load(), p.down.Load()
 			p.wg.Add(2)
-			go p.pipe(s, c, up, p.freeze.Load())
+			if r := p.rate.Load(); r > 0 {
+				go p.throttle(s, c, r)
+			} else {
+				go p.pipe(s, c, up, p.freeze.Load())
+			}
 			go p.pipe(c, s, down, false)
 		}
 	}()
@@ -76,6 +82,31 @@ func (p *cutProxy) pipe(dst, src net.Conn, limit int64, freeze bool) {
 		p.cuts.Add(1)
 		if freeze {
 			io.Copy(io.Discard, dst) // returns when the proxy is closed
+		}
+	}
+}
+
+// throttle copies src to dst at about rate bytes per second.
+func (p *cutProxy) throttle(dst, src net.Conn, rate int64) {
+	defer p.wg.Done()
+	defer dst.Close()
+	defer src.Close()
+	buf := make([]byte, 16<<10)
+	start := time.Now()
+	var sent int64
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+			sent += int64(n)
+			if ahead := time.Duration(sent*int64(time.Second)/rate) - time.Since(start); ahead > 0 {
+				time.Sleep(ahead)
+			}
+		}
+		if err != nil {
+			return
 		}
 	}
 }

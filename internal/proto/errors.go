@@ -67,6 +67,7 @@ const (
 	CodeNotEmpty          = "not_empty"
 	CodeNameCollision     = "name_collision" // differs from an existing name only in Unicode form
 	CodeQuotaExceeded     = "quota_exceeded"
+	CodeNoSpace           = "no_space" // the server's disk cannot hold the upload
 	CodeBusy              = "busy"
 	CodeChecksumMismatch  = "checksum_mismatch"
 	CodeInternal          = "internal"
@@ -99,6 +100,7 @@ var (
 	ErrNotEmpty          = &Error{Code: CodeNotEmpty}
 	ErrNameCollision     = &Error{Code: CodeNameCollision}
 	ErrQuotaExceeded     = &Error{Code: CodeQuotaExceeded}
+	ErrNoSpace           = &Error{Code: CodeNoSpace}
 	ErrBusy              = &Error{Code: CodeBusy}
 	ErrChecksumMismatch  = &Error{Code: CodeChecksumMismatch}
 	ErrInternal          = &Error{Code: CodeInternal}

@@ -178,13 +178,14 @@ func (c *conn) handshakeOnly() error {
 	return nil
 }
 
-// sendRaw writes one frame straight to the TCP connection, for errors sent
-// before (or instead of) the TLS layer.
+// sendRaw writes one error frame before the frame writer exists: on the
+// TLS connection once there is one, else straight on TCP (which is how a
+// plaintext client on the TLS port gets a message it can read).
 func (c *conn) sendRaw(e *proto.Error) {
 	b, err := proto.AppendFrameHeader(nil, 0, e, 0)
 	if err == nil {
-		c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
-		c.nc.Write(b)
+		c.stream.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		c.stream.Write(b)
 	}
 }
 
@@ -198,7 +199,10 @@ func (c *conn) loop() {
 			return
 		}
 		wait := cfg.LoginTimeout
-		if c.sess != nil {
+		switch {
+		case !c.keyOK:
+			wait = cfg.HandshakeTimeout // the client key comes first, at once
+		case c.sess != nil:
 			wait = cfg.IdleTimeout
 		}
 		c.stream.SetReadDeadline(time.Now().Add(wait))

@@ -63,8 +63,9 @@ func (c *conn) dispatch(h *proto.Header) error {
 	case !known:
 		err = proto.Errorf(proto.CodeUnsupported, "unknown request type %q", h.Type)
 	case !c.keyOK && !hd.public:
+		c.logger.Warn("connection refused: no client key", "first_request", h.Type)
 		err = fatal{proto.Errorf(proto.CodeClientKeyRequired,
-			"this server requires a client key before anything else (--client-key)")}
+			"this server requires a client key before anything else: pass --client-key FILE (or set NETDISK_CLIENT_KEY_FILE)")}
 	case h.BodyLen > 0 && !hd.body:
 		err = proto.Errorf(proto.CodeBadRequest, "a %s request carries no body", h.Type)
 	case hd.login && c.sess == nil:

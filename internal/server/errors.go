@@ -25,6 +25,7 @@ var wireCodes = []struct {
 	{service.ErrBadPath, proto.CodeBadPath},
 	{service.ErrNameCollision, proto.CodeNameCollision},
 	{service.ErrQuotaExceeded, proto.CodeQuotaExceeded},
+	{service.ErrNoSpace, proto.CodeNoSpace},
 	{service.ErrRateLimited, proto.CodeRateLimited},
 	{service.ErrChecksumMismatch, proto.CodeChecksumMismatch},
 	{service.ErrClosed, proto.CodeShuttingDown},

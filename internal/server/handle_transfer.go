@@ -152,7 +152,7 @@ func (c *conn) sendFile(id uint64, d *service.Download) error {
 		// *os.File lets the kernel send it (sendfile in plaintext).
 		for sent := int64(0); sent < n; {
 			c.stream.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
-			m, err := c.w.WriteBodyFrom(f, min(chunk*8, n-sent))
+			m, err := c.w.WriteBodyFrom(f, min(chunk, n-sent))
 			sent += m
 			if err != nil {
 				return fmt.Errorf("sending %s: %w", d.Path(), err)
@@ -189,7 +189,15 @@ type deadlineIO struct {
 	stopped atomic.Bool
 	mu      sync.Mutex // orders interrupt against finish
 	active  atomic.Bool
+	since   int64 // bytes read since the deadline was last set
+	armed   bool
 }
+
+// minProgress is how many body bytes must arrive within each FrameTimeout:
+// refreshing the deadline on every read would let a client sending one
+// byte at a time hold a connection forever. 64 KiB per 30 s is about
+// 2 KiB/s, far below any real link.
+const minProgress = 64 << 10
 
 var errTakenOver = errors.New("a newer upload of the same file took over")
 
@@ -197,8 +205,12 @@ func (d *deadlineIO) Read(p []byte) (int, error) {
 	if d.stopped.Load() {
 		return 0, errTakenOver
 	}
-	d.c.stream.SetReadDeadline(time.Now().Add(d.c.srv.cfg.FrameTimeout))
+	if !d.armed || d.since >= minProgress {
+		d.c.stream.SetReadDeadline(time.Now().Add(d.c.srv.cfg.FrameTimeout))
+		d.armed, d.since = true, 0
+	}
 	n, err := d.c.r.Read(p)
+	d.since += int64(n)
 	if err != nil && d.stopped.Load() {
 		err = errTakenOver
 	}

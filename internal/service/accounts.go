@@ -73,6 +73,7 @@ func (s *Service) checkPassword(ctx context.Context, name, password, addr string
 		var err error
 		ok, err = s.hasher.Verify(ctx, u.PasswordHash, password)
 		if err != nil && ctx.Err() != nil {
+			s.limiter.abandon(name, addr)
 			return users.User{}, ctx.Err()
 		}
 		if err != nil {
@@ -86,10 +87,10 @@ func (s *Service) checkPassword(ctx context.Context, name, password, addr string
 		s.logger.Warn("login failed", "user", name, "addr", addr)
 		return users.User{}, ErrAuthFailed
 	}
+	s.limiter.succeed(name, addr)
 	if u.Disabled {
 		return users.User{}, ErrDisabled
 	}
-	s.limiter.succeed(name)
 	return u, nil
 }
 

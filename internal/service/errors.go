@@ -17,6 +17,7 @@ var (
 	ErrBadPath          = errors.New("path refused")
 	ErrNameCollision    = errors.New("a file or folder with the same name in another Unicode form exists")
 	ErrQuotaExceeded    = errors.New("quota exceeded")
+	ErrNoSpace          = errors.New("the server is short of disk space")
 	ErrRateLimited      = errors.New("too many failed logins")
 	ErrChecksumMismatch = errors.New("checksum mismatch")
 	ErrClosed           = errors.New("service is shutting down")

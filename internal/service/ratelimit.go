@@ -30,9 +30,10 @@ var DefaultLimits = LimitConfig{
 }
 
 type failures struct {
-	count   int
-	last    time.Time
-	blocked time.Time // no attempts before this
+	count    int
+	last     time.Time
+	blocked  time.Time // no attempts before this
+	inflight int       // attempts allowed and not yet decided
 }
 
 // loginLimiter tracks failed logins per user name and per client address.
@@ -48,17 +49,47 @@ func newLoginLimiter(cfg LimitConfig) *loginLimiter {
 	return &loginLimiter{cfg: cfg, now: time.Now, keys: make(map[string]*failures)}
 }
 
-// allow returns nil, or a *RateLimitError if user or addr must wait.
+// allow returns nil, or a *RateLimitError if user or addr must wait. An
+// allowed attempt counts as in flight until fail or succeed decides it:
+// attempts arriving together must not all slip in before the first of them
+// is found wrong (a hash takes tens of milliseconds).
 func (l *loginLimiter) allow(user, addr string) error {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, k := range []struct{ key, kind string }{{"u:" + user, "user"}, {"a:" + addr, "address"}} {
-		if f, ok := l.keys[k.key]; ok && now.Before(f.blocked) {
+	keys := [2]struct {
+		key, kind string
+		free      int
+	}{{"u:" + user, "user", l.cfg.UserFree}, {"a:" + addr, "address", l.cfg.AddrFree}}
+	for _, k := range keys {
+		f, ok := l.keys[k.key]
+		if !ok {
+			continue
+		}
+		if now.Before(f.blocked) {
 			return &RateLimitError{RetryAfter: f.blocked.Sub(now), Reason: k.kind}
 		}
+		if f.inflight > 0 && f.count+f.inflight >= k.free && now.Sub(f.last) <= l.cfg.Window {
+			// Enough failures are already on their way to block this key.
+			return &RateLimitError{RetryAfter: time.Duration(l.cfg.FirstWaitMS) * time.Millisecond, Reason: k.kind}
+		}
+	}
+	for _, k := range keys {
+		f, ok := l.keys[k.key]
+		if !ok {
+			f = &failures{last: now}
+			l.keys[k.key] = f
+		}
+		f.inflight++
 	}
 	return nil
+}
+
+// settle ends an attempt's in-flight count. Called with mu held.
+func (l *loginLimiter) settle(key string) {
+	if f, ok := l.keys[key]; ok && f.inflight > 0 {
+		f.inflight--
+	}
 }
 
 // fail records a failed attempt.
@@ -66,6 +97,8 @@ func (l *loginLimiter) fail(user, addr string) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.settle("u:" + user)
+	l.settle("a:" + addr)
 	l.bump("u:"+user, l.cfg.UserFree, now)
 	l.bump("a:"+addr, l.cfg.AddrFree, now)
 	if len(l.keys) > l.cfg.MaxTracked {
@@ -75,8 +108,8 @@ func (l *loginLimiter) fail(user, addr string) {
 
 func (l *loginLimiter) bump(key string, free int, now time.Time) {
 	f, ok := l.keys[key]
-	if !ok || now.Sub(f.last) > l.cfg.Window {
-		f = &failures{}
+	if !ok || now.Sub(f.last) > l.cfg.Window && f.count > 0 {
+		f = &failures{inflight: f.inflightOf()}
 		l.keys[key] = f
 	}
 	f.count++
@@ -91,11 +124,39 @@ func (l *loginLimiter) bump(key string, free int, now time.Time) {
 	}
 }
 
-// succeed clears the user's failures.
-func (l *loginLimiter) succeed(user string) {
+func (f *failures) inflightOf() int {
+	if f == nil {
+		return 0
+	}
+	return f.inflight
+}
+
+// succeed clears the user's failures and ends the attempt's in-flight
+// count at the address.
+func (l *loginLimiter) succeed(user, addr string) {
 	l.mu.Lock()
-	delete(l.keys, "u:"+user)
-	l.mu.Unlock()
+	defer l.mu.Unlock()
+	l.settle("a:" + addr)
+	if f, ok := l.keys["u:"+user]; ok {
+		if f.inflight > 1 {
+			f.inflight--
+			f.count, f.blocked = 0, time.Time{}
+		} else {
+			delete(l.keys, "u:"+user)
+		}
+	}
+	if f, ok := l.keys["a:"+addr]; ok && f.count == 0 && f.inflight == 0 {
+		delete(l.keys, "a:"+addr)
+	}
+}
+
+// abandon ends an attempt that was neither a success nor a failure (the
+// request was cancelled).
+func (l *loginLimiter) abandon(user, addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.settle("u:" + user)
+	l.settle("a:" + addr)
 }
 
 // prune drops keys whose window has passed, then, if still over the limit,

@@ -48,7 +48,7 @@ func TestLimiterPerUser(t *testing.T) {
 	}
 	// A success clears the user's count.
 	clock.advance(rl.RetryAfter)
-	l.succeed("alice")
+	l.succeed("alice", "10.0.1.1")
 	if err := l.allow("alice", "10.0.2.2"); err != nil {
 		t.Fatalf("after a success: %v", err)
 	}
@@ -103,5 +103,25 @@ func TestLimiterMemoryBounded(t *testing.T) {
 	}
 	if n := l.tracked(); n > 1002 {
 		t.Fatalf("limiter holds %d keys, limit 1000", n)
+	}
+}
+
+// TestLimiterCountsAttemptsInFlight: guesses that arrive together are not
+// all let through while the first ones are still being checked.
+func TestLimiterCountsAttemptsInFlight(t *testing.T) {
+	l, _ := newTestLimiter()
+	allowed := 0
+	for i := range 50 {
+		if l.allow("alice", fmt.Sprintf("10.0.0.%d", i)) == nil {
+			allowed++
+		}
+	}
+	if allowed != DefaultLimits.UserFree {
+		t.Fatalf("%d simultaneous attempts allowed, want %d", allowed, DefaultLimits.UserFree)
+	}
+	// A success settles its attempt and lets the next one in.
+	l.succeed("alice", "10.0.0.0")
+	if err := l.allow("alice", "10.0.9.9"); err != nil {
+		t.Fatalf("after a success: %v", err)
 	}
 }

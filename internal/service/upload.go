@@ -111,8 +111,30 @@ func (s *Service) OpenUpload(ctx context.Context, sess *Session, path string, si
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkSpace(size - u.held); err != nil {
+		return nil, err
+	}
 	ok = true
 	return u, nil
+}
+
+// spareBytes is disk space kept free beyond every upload, so the registry,
+// sessions and logs can still be written when users fill the disk.
+const spareBytes = 64 << 20
+
+// checkSpace refuses an upload that cannot fit on the server's disk, before
+// any of its bytes are read (quotas are per user; this protects everyone).
+func (s *Service) checkSpace(need int64) error {
+	avail, err := s.store.Available()
+	if err != nil {
+		return err
+	}
+	if need > avail-spareBytes {
+		s.logger.Warn("upload refused: disk nearly full", "need", need, "available", avail)
+		return fmt.Errorf("%w: this upload needs %d bytes and only %d are free; ask the administrator",
+			ErrNoSpace, need, max(avail-spareBytes, 0))
+	}
+	return nil
 }
 
 // checkUploadTarget refuses targets that cannot become files: folders,

@@ -12,6 +12,7 @@ import (
 // disk. One process must own dir: upload locks live in its memory.
 type Local struct {
 	root *os.Root
+	dir  string
 
 	mu sync.Mutex
 	// held are the partials open now, keyed by holdKey, so no two writers
@@ -36,6 +37,7 @@ func NewLocal(dir string) (*Local, error) {
 	}
 	return &Local{
 		root:      root,
+		dir:       dir,
 		held:      make(map[string]struct{}),
 		userLocks: make(map[string]*sync.Mutex),
 	}, nil

@@ -32,6 +32,9 @@ type Store interface {
 	// temporary ones) not written to since before, and reports how many it
 	// removed. Uploads held open are left alone.
 	ExpireUploads(before time.Time) (int, error)
+	// Available reports how many bytes can still be stored, so uploads
+	// that cannot fit are refused before their bytes are read.
+	Available() (int64, error)
 }
 
 // Space is one user's folder. Its methods may be called from several

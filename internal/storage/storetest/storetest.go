@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Usage", testUsage},
 		{"ExpireUploads", testExpireUploads},
 		{"ConcurrentCommits", testConcurrentCommits},
+		{"Available", testAvailable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,4 +118,15 @@ func names(infos []storage.Info) []string {
 		out = append(out, info.Name)
 	}
 	return out
+}
+
+// testAvailable: a store that holds files has room to report.
+func testAvailable(t *testing.T, store storage.Store) {
+	n, err := store.Available()
+	if err != nil {
+		t.Fatalf("Available: %v", err)
+	}
+	if n <= 0 {
+		t.Fatalf("Available = %d on a store the tests can write to", n)
+	}
 }
