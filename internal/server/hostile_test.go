@@ -356,4 +356,3 @@ func TestClientKey(t *testing.T) {
 		}
 	})
 }
-
