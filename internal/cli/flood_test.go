@@ -6,7 +6,6 @@ import (
 	"net"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -58,23 +57,7 @@ func TestLoginFlood(t *testing.T) {
 		u.ok("crowd password\n", "register", "--password-stdin", fmt.Sprintf("crowd%02d", i))
 	}
 
-	var peak atomic.Int64
-	stop := make(chan struct{})
-	var sampler sync.WaitGroup
-	sampler.Add(1)
-	go func() {
-		defer sampler.Done()
-		for {
-			if r := srv.rss(); r > peak.Load() {
-				peak.Store(r)
-			}
-			select {
-			case <-stop:
-				return
-			case <-time.After(5 * time.Millisecond):
-			}
-		}
-	}()
+	stopWatch := srv.watchRSS()
 
 	flood := func(n int, attempt func(i int) string) map[string]int {
 		counts := map[string]int{}
@@ -127,10 +110,9 @@ func TestLoginFlood(t *testing.T) {
 	if ok["session"] != 60 {
 		t.Errorf("concurrent correct logins: %v", ok)
 	}
-	close(stop)
-	sampler.Wait()
-	t.Logf("server peak RSS during the floods: %d MiB", peak.Load()>>20)
-	if peak.Load() > 96<<20 {
-		t.Errorf("server RSS peaked at %d MiB", peak.Load()>>20)
+	peak := stopWatch()
+	t.Logf("server peak RSS during the floods: %d MiB", peak>>20)
+	if peak > 96<<20 {
+		t.Errorf("server RSS peaked at %d MiB", peak>>20)
 	}
 }

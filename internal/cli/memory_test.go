@@ -3,8 +3,6 @@ package cli
 import (
 	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -35,33 +33,16 @@ func TestServerMemoryFlat(t *testing.T) {
 			time.Sleep(1500 * time.Millisecond)           // the login's argon2 memory goes back after 1 s
 			base := srv.rss()
 
-			var peak atomic.Int64
-			stop := make(chan struct{})
-			var wg sync.WaitGroup
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					if r := srv.rss(); r > peak.Load() {
-						peak.Store(r)
-					}
-					select {
-					case <-stop:
-						return
-					case <-time.After(5 * time.Millisecond):
-					}
-				}
-			}()
+			stopWatch := srv.watchRSS()
 			u.ok("", "put", "--quiet", big, "big.bin")
 			u.ok("", "get", "--quiet", "big.bin", filepath.Join(dir, "back.bin"))
-			close(stop)
-			wg.Wait()
-			t.Logf("server RSS: %d MiB before, %d MiB peak while moving 2 × %d MiB", base>>20, peak.Load()>>20, size>>20)
-			if peak.Load() > base+24<<20 {
-				t.Errorf("server RSS grew from %d MiB to %d MiB during the transfer", base>>20, peak.Load()>>20)
+			peak := stopWatch()
+			t.Logf("server RSS: %d MiB before, %d MiB peak while moving 2 × %d MiB", base>>20, peak>>20, size>>20)
+			if peak > base+24<<20 {
+				t.Errorf("server RSS grew from %d MiB to %d MiB during the transfer", base>>20, peak>>20)
 			}
-			if peak.Load() > 32<<20 {
-				t.Errorf("server RSS peaked at %d MiB, over the 32 MiB budget", peak.Load()>>20)
+			if peak > 32<<20 {
+				t.Errorf("server RSS peaked at %d MiB, over the 32 MiB budget", peak>>20)
 			}
 		})
 	}

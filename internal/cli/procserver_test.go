@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -148,4 +149,31 @@ func (p *procServer) rss() int64 {
 // userOf returns a client user of a process server.
 func (p *procServer) user(t *testing.T, plaintext bool) *user {
 	return &user{t: t, srv: &testServer{addr: p.addr}, cfgDir: t.TempDir(), plaintext: plaintext, server: p.addr}
+}
+
+// watchRSS samples the server's resident memory every few milliseconds
+// until the returned function is called, which returns the peak seen.
+func (p *procServer) watchRSS() (stop func() int64) {
+	var peak atomic.Int64
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			if r := p.rss(); r > peak.Load() {
+				peak.Store(r)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	return func() int64 {
+		close(done)
+		wg.Wait()
+		return peak.Load()
+	}
 }

@@ -9,12 +9,7 @@ func (a *app) rmCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rm PATH...",
 		Short: "Remove files, or folders with -r",
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usagef("rm needs at least one path")
-			}
-			return nil
-		},
+		Args: atLeastOne("path"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.loggedIn(cmd.Context())
 			if err != nil {

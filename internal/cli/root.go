@@ -80,3 +80,13 @@ func rangeArgs(lo, hi int) cobra.PositionalArgs {
 		return nil
 	}
 }
+
+// atLeastOne requires one argument or more.
+func atLeastOne(what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return usagef("%s needs at least one %s", cmd.Name(), what)
+		}
+		return nil
+	}
+}

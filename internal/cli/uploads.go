@@ -33,12 +33,7 @@ func (a *app) uploadsCommand() *cobra.Command {
 	cmd.AddCommand(&cobra.Command{
 		Use:   "discard PATH...",
 		Short: "Drop unfinished uploads",
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usagef("discard needs at least one path")
-			}
-			return nil
-		},
+		Args: atLeastOne("path"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.loggedIn(cmd.Context())
 			if err != nil {

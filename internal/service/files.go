@@ -20,69 +20,59 @@ func (s *Service) space(sess *Session) (storage.Space, error) {
 	return s.store.Space(sess.User, true)
 }
 
-// List returns one level of a folder, sorted by name.
-func (s *Service) List(ctx context.Context, sess *Session, path string) ([]storage.Info, error) {
-	clean, err := CleanPath(path)
+// withPath cleans path (with CleanPath or CleanTarget), opens the session
+// user's folder after re-checking the session, and runs op on both.
+func (s *Service) withPath(sess *Session, path string, clean func(string) (string, error), op func(sp storage.Space, p string) error) error {
+	p, err := clean(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	sp, err := s.space(sess)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer sp.Close()
-	return sp.List(clean)
+	return op(sp, p)
+}
+
+// List returns one level of a folder, sorted by name.
+func (s *Service) List(ctx context.Context, sess *Session, path string) (infos []storage.Info, err error) {
+	err = s.withPath(sess, path, CleanPath, func(sp storage.Space, p string) error {
+		infos, err = sp.List(p)
+		return err
+	})
+	return infos, err
 }
 
 // Stat describes one file or folder; Info.Name is the clean path.
-func (s *Service) Stat(ctx context.Context, sess *Session, path string) (storage.Info, error) {
-	clean, err := CleanPath(path)
-	if err != nil {
-		return storage.Info{}, err
-	}
-	sp, err := s.space(sess)
-	if err != nil {
-		return storage.Info{}, err
-	}
-	defer sp.Close()
-	info, err := sp.Stat(clean)
-	info.Name = clean
+func (s *Service) Stat(ctx context.Context, sess *Session, path string) (info storage.Info, err error) {
+	err = s.withPath(sess, path, CleanPath, func(sp storage.Space, p string) error {
+		info, err = sp.Stat(p)
+		info.Name = p
+		return err
+	})
 	return info, err
 }
 
 // Mkdir creates a folder; with parents, like mkdir -p.
 func (s *Service) Mkdir(ctx context.Context, sess *Session, path string, parents bool) error {
-	clean, err := CleanTarget(path)
-	if err != nil {
-		return err
-	}
-	sp, err := s.space(sess)
-	if err != nil {
-		return err
-	}
-	defer sp.Close()
-	if err := checkCollisions(sp, clean); err != nil {
-		return err
-	}
-	return sp.Mkdir(clean, parents)
+	return s.withPath(sess, path, CleanTarget, func(sp storage.Space, p string) error {
+		if err := checkCollisions(sp, p); err != nil {
+			return err
+		}
+		return sp.Mkdir(p, parents)
+	})
 }
 
 // Remove deletes a file or folder (any folder with recursive).
 func (s *Service) Remove(ctx context.Context, sess *Session, path string, recursive bool) error {
-	clean, err := CleanTarget(path)
-	if err != nil {
-		return err
-	}
-	sp, err := s.space(sess)
-	if err != nil {
-		return err
-	}
-	defer sp.Close()
-	if err := sp.Remove(clean, recursive); err != nil {
-		return err
-	}
-	s.quotas.changed(sess.User)
-	return nil
+	return s.withPath(sess, path, CleanTarget, func(sp storage.Space, p string) error {
+		if err := sp.Remove(p, recursive); err != nil {
+			return err
+		}
+		s.quotas.changed(sess.User)
+		return nil
+	})
 }
 
 // Rename moves a file or folder; the destination must not exist.

@@ -284,18 +284,11 @@ func (s *Service) Uploads(ctx context.Context, sess *Session) ([]storage.UploadI
 
 // DiscardUpload drops the unfinished upload of path.
 func (s *Service) DiscardUpload(ctx context.Context, sess *Session, path string) error {
-	target, err := CleanTarget(path)
-	if err != nil {
-		return err
-	}
-	sp, err := s.space(sess)
-	if err != nil {
-		return err
-	}
-	defer sp.Close()
-	if err := s.whenFree(ctx, sess.User, target, func() error { return sp.DiscardUpload(target) }); err != nil {
-		return err
-	}
-	s.quotas.changed(sess.User)
-	return nil
+	return s.withPath(sess, path, CleanTarget, func(sp storage.Space, target string) error {
+		if err := s.whenFree(ctx, sess.User, target, func() error { return sp.DiscardUpload(target) }); err != nil {
+			return err
+		}
+		s.quotas.changed(sess.User)
+		return nil
+	})
 }
