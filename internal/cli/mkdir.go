@@ -9,7 +9,7 @@ func (a *app) mkdirCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "mkdir PATH...",
 		Short: "Create folders (-p: with missing parents, no error if present)",
-		Args: atLeastOne("path"),
+		Args:  atLeastOne("path"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.loggedIn(cmd.Context())
 			if err != nil {

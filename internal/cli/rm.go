@@ -9,7 +9,7 @@ func (a *app) rmCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rm PATH...",
 		Short: "Remove files, or folders with -r",
-		Args: atLeastOne("path"),
+		Args:  atLeastOne("path"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.loggedIn(cmd.Context())
 			if err != nil {

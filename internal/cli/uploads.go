@@ -33,7 +33,7 @@ func (a *app) uploadsCommand() *cobra.Command {
 	cmd.AddCommand(&cobra.Command{
 		Use:   "discard PATH...",
 		Short: "Drop unfinished uploads",
-		Args: atLeastOne("path"),
+		Args:  atLeastOne("path"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.loggedIn(cmd.Context())
 			if err != nil {
