@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 )
 
 // Limits every peer enforces before allocating.
@@ -294,9 +295,22 @@ func (w *Writer) WriteBodyFrom(r io.Reader, n int64) (int64, error) {
 	if err := w.bw.Flush(); err != nil {
 		return 0, err
 	}
-	m, err := io.Copy(w.raw, &io.LimitedReader{R: r, N: n})
+	lr := &io.LimitedReader{R: r, N: n}
+	var m int64
+	var err error
+	if rf, ok := w.raw.(io.ReaderFrom); ok {
+		m, err = rf.ReadFrom(lr) // sendfile(2) for a *net.TCPConn and an *os.File
+	} else {
+		bp := copyBufs.Get().(*[]byte)
+		m, err = io.CopyBuffer(w.raw, lr, *bp)
+		copyBufs.Put(bp)
+	}
 	if err == nil && m < n {
 		err = io.ErrUnexpectedEOF
 	}
 	return m, err
 }
+
+// copyBufs serve WriteBodyFrom when the stream cannot take the file
+// directly (TLS): larger than io.Copy's 32 KiB, so fewer reads and writes.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
