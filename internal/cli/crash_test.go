@@ -20,6 +20,12 @@ import (
 // the workbook opens and holds every registration that was acknowledged;
 // every file is its complete old version or its complete new version; every
 // interrupted upload resumes to the right bytes.
+//
+// SIGKILL ends the process, not the machine: the page cache survives, so
+// this proves atomic replacement (rename over, never a torn file) and the
+// acknowledgement order, not that fsync reached the disk; the fsyncs are
+// checked by reading the code (internal/users/atomicfile.go,
+// internal/storage/local_upload.go), not by this test.
 func TestCrashSafety(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills and restarts a server process")

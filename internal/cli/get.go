@@ -281,11 +281,16 @@ func (a *app) getTree(ctx context.Context, remoteRoot, localRoot string, mode ex
 	}
 	m := a.newMeter()
 	total := newTotals(len(jobs))
-	err = a.runTransfers(ctx, jobs, parallel, func(ctx context.Context, c *client.Client, queue <-chan transferJob) {
+	err = a.runTransfers(ctx, jobs, parallel, func(ctx context.Context, w *worker, queue <-chan transferJob) {
 		for job := range queue {
 			tm := m
 			if job.size < client.ResumeThreshold {
 				tm = quietMeter{}
+			}
+			c, err := w.conn(ctx)
+			if err != nil {
+				total.done(job, 0, err)
+				continue
 			}
 			res, err := getOne(ctx, c, job.remote, job.local, mode, tm)
 			total.done(job, res.Size, err)

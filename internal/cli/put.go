@@ -177,8 +177,8 @@ func (a *app) putTree(ctx context.Context, localRoot, remoteRoot string, opts tr
 	}
 	m := a.newMeter()
 	total := newTotals(len(jobs))
-	err = a.runTransfers(ctx, jobs, opts.parallel, func(ctx context.Context, c *client.Client, queue <-chan transferJob) {
-		pipelinePuts(ctx, c, queue, opts.restart, m, total)
+	err = a.runTransfers(ctx, jobs, opts.parallel, func(ctx context.Context, w *worker, queue <-chan transferJob) {
+		pipelinePuts(ctx, w, queue, opts.restart, m, total)
 	})
 	m.wait()
 	return total.report(a, "uploaded", err)
@@ -186,53 +186,77 @@ func (a *app) putTree(ctx context.Context, localRoot, remoteRoot string, opts tr
 
 // pipelinePuts sends uploads back to back on one connection, keeping up to
 // window of them awaiting their replies, so small files do not each wait a
-// round trip.
-func pipelinePuts(ctx context.Context, c *client.Client, queue <-chan transferJob, restart bool, m meter, total *totals) {
-	const window = 32
+// round trip. If the connection ends, the uploads that were in flight on
+// it (except the one the server refused) are sent again once on a new one.
+func pipelinePuts(ctx context.Context, w *worker, queue <-chan transferJob, restart bool, m meter, total *totals) {
+	const window = 64
 	type inflight struct {
-		job  transferJob
-		f    *os.File
-		p    *client.PendingPut
-		tr   tracker
-		size int64
+		job transferJob
+		f   *os.File
+		p   *client.PendingPut
+		tr  tracker
 	}
 	var pending []inflight
+	var retry []transferJob
+	retried := map[string]bool{}
 	finish := func(x inflight) {
 		_, err := x.p.Wait(ctx)
 		x.f.Close()
 		x.tr.finish(err == nil)
-		total.done(x.job, x.size, err)
+		if errors.Is(err, client.ErrConnLost) && !retried[x.job.remote] {
+			retried[x.job.remote] = true
+			retry = append(retry, x.job)
+			return
+		}
+		total.done(x.job, x.job.size, err)
 	}
-	for job := range queue {
+	send := func(job transferJob) {
+		c, err := w.conn(ctx)
+		if err != nil {
+			total.done(job, 0, err)
+			return
+		}
 		f, err := os.Open(job.local)
 		if err != nil {
 			total.done(job, 0, err)
-			continue
+			return
 		}
 		info, err := f.Stat()
 		if err != nil {
 			f.Close()
 			total.done(job, 0, err)
-			continue
+			return
 		}
-		tr := m.track(job.remote, info.Size(), 0)
-		if info.Size() < client.ResumeThreshold {
-			tr = quietTracker{} // a bar per tiny file would only flicker
+		job.size = info.Size()
+		var tr tracker = quietTracker{} // a bar per tiny file would only flicker
+		if info.Size() >= client.ResumeThreshold {
+			tr = m.track(job.remote, info.Size(), 0)
 		}
 		p, err := c.StartPut(ctx, f, job.remote, client.PutOptions{Restart: restart, Progress: tr.update})
 		if err != nil {
 			f.Close()
 			tr.finish(false)
 			total.done(job, 0, err)
-			continue
+			return
 		}
-		pending = append(pending, inflight{job: job, f: f, p: p, tr: tr, size: info.Size()})
+		pending = append(pending, inflight{job: job, f: f, p: p, tr: tr})
 		if len(pending) >= window {
 			finish(pending[0])
 			pending = pending[1:]
 		}
 	}
-	for _, x := range pending {
-		finish(x)
+	for job := range queue {
+		send(job)
+	}
+	for len(pending) > 0 || len(retry) > 0 {
+		for _, x := range pending {
+			finish(x)
+		}
+		pending = nil
+		again := retry
+		retry = nil
+		for _, job := range again {
+			send(job)
+		}
 	}
 }

@@ -16,30 +16,66 @@ type transferJob struct {
 	size          int64
 }
 
-// runTransfers feeds jobs to `parallel` workers, each given its own
+// worker is one transfer worker's connection. A connection the server
+// closed (after refusing a request whose body it would not read, say) is
+// replaced on the next use, so one bad file does not fail the rest.
+type worker struct {
+	a     *app
+	c     *client.Client
+	owned bool // opened for this worker (closed at the end)
+}
+
+// conn returns a live connection, dialling a new one if needed.
+func (w *worker) conn(ctx context.Context) (*client.Client, error) {
+	if w.c != nil {
+		select {
+		case <-w.c.Done():
+			if w.owned {
+				w.c.Close()
+			}
+			w.c = nil
+		default:
+			return w.c, nil
+		}
+	}
+	c, err := w.a.extraConn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w.c, w.owned = c, true
+	return c, nil
+}
+
+func (w *worker) close() {
+	if w.owned && w.c != nil {
+		w.c.Close()
+	}
+}
+
+// runTransfers feeds jobs to `parallel` workers, each with its own
 // connection (the first reuses the app's), logged in with the same session.
-func (a *app) runTransfers(ctx context.Context, jobs []transferJob, parallel int, work func(context.Context, *client.Client, <-chan transferJob)) error {
+func (a *app) runTransfers(ctx context.Context, jobs []transferJob, parallel int, work func(context.Context, *worker, <-chan transferJob)) error {
 	parallel = max(1, min(parallel, 64, len(jobs)))
-	conns := []*client.Client{a.conn}
+	workers := []*worker{{a: a, c: a.conn}}
 	defer func() {
-		for _, c := range conns[1:] {
-			c.Close()
+		for _, w := range workers {
+			w.close()
 		}
 	}()
-	for len(conns) < parallel {
+	for len(workers) < parallel {
 		c, err := a.extraConn(ctx)
 		if err != nil {
 			return err
 		}
-		conns = append(conns, c)
+		workers = append(workers, &worker{a: a, c: c, owned: true})
 	}
 	queue := make(chan transferJob)
 	var wg sync.WaitGroup
-	for _, c := range conns {
+	for _, w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			work(ctx, c, queue)
+			work(ctx, w, queue)
 		}()
 	}
 	var err error

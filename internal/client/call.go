@@ -172,21 +172,30 @@ func (c *Client) start(msg proto.Message, bodyLen int64, writeBody func(w *proto
 	}
 	c.wmu.Unlock()
 	if err != nil {
-		cl.abandon(c)
-		if isWriteError(err) {
-			// A half-written frame leaves the stream unusable.
-			c.conn.Close()
-			<-c.done
-			// The server may have said why it stopped reading.
-			if e := c.Err(); e != nil {
-				var pe *proto.Error
-				if errors.As(e, &pe) {
-					return nil, pe
-				}
-			}
-			return nil, fmt.Errorf("%w: %w", ErrConnLost, err)
+		if !isWriteError(err) {
+			cl.abandon(c)
+			return nil, err
 		}
-		return nil, err
+		// A half-written frame leaves the stream unusable. The server may
+		// have refused the request (and closed) before reading all of it:
+		// its answer, if it came, is the error to report.
+		c.conn.Close()
+		<-c.done
+		select {
+		case f := <-cl.frames:
+			if f.h.Type == "error" {
+				return nil, decodeError(f.h)
+			}
+		default:
+		}
+		cl.abandon(c)
+		if e := c.Err(); e != nil {
+			var pe *proto.Error
+			if errors.As(e, &pe) {
+				return nil, pe
+			}
+		}
+		return nil, fmt.Errorf("%w: %w", ErrConnLost, err)
 	}
 	return cl, nil
 }

@@ -23,6 +23,10 @@ const (
 	Preamble = "NETDISK1"
 	// Version is the protocol version this package speaks.
 	Version = 1
+	// MaxRefusedBody is the largest body a server reads and drops to stay
+	// at a frame boundary after refusing its request (a file sent whole
+	// without put_open is at most 1 MiB); past it the connection closes.
+	MaxRefusedBody = 1<<20 + DigestLen
 )
 
 // Frame decoding errors. A peer that sends one of these is not speaking the

@@ -97,7 +97,9 @@ func (c *conn) handshake() error {
 		if err := tc.HandshakeContext(c.ctx); err != nil {
 			return fmt.Errorf("TLS handshake: %w", err)
 		}
+		c.mu.Lock()
 		c.stream = tc
+		c.mu.Unlock()
 	}
 	var pre [len(proto.Preamble)]byte
 	if _, err := io.ReadFull(c.stream, pre[:]); err != nil {
@@ -194,10 +196,6 @@ func (c *conn) sendRaw(e *proto.Error) {
 func (c *conn) loop() {
 	cfg := c.srv.cfg
 	for {
-		if !c.setBusy(false) {
-			c.send(0, proto.Errorf(proto.CodeShuttingDown, "the server is shutting down"))
-			return
-		}
 		wait := cfg.LoginTimeout
 		switch {
 		case !c.keyOK:
@@ -205,7 +203,10 @@ func (c *conn) loop() {
 		case c.sess != nil:
 			wait = cfg.IdleTimeout
 		}
-		c.stream.SetReadDeadline(time.Now().Add(wait))
+		if !c.goIdle(wait) {
+			c.send(0, proto.Errorf(proto.CodeShuttingDown, "the server is shutting down"))
+			return
+		}
 		if err := c.r.Wait(); err != nil {
 			c.logEnd(err, "waiting for a request")
 			if c.srv.closing.Load() {
@@ -232,8 +233,22 @@ func (c *conn) loop() {
 	}
 }
 
-// setBusy records whether a request is in progress. It returns false when
-// the server is shutting down and the connection should end.
+// goIdle marks the connection idle and arms the deadline for the next
+// request, under the same lock wakeIfIdle takes, so a shutdown's wake-up
+// cannot be overwritten. It returns false when the server is shutting down.
+func (c *conn) goIdle(wait time.Duration) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.busy = false
+	if c.srv.closing.Load() {
+		return false
+	}
+	c.stream.SetReadDeadline(time.Now().Add(wait))
+	return true
+}
+
+// setBusy records that a request is in progress. It returns false when the
+// server is shutting down and the connection should end.
 func (c *conn) setBusy(busy bool) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -60,12 +60,12 @@ func (c *conn) dispatch(h *proto.Header) error {
 	var reply proto.Message
 	var err error
 	switch {
-	case !known:
-		err = proto.Errorf(proto.CodeUnsupported, "unknown request type %q", h.Type)
-	case !c.keyOK && !hd.public:
+	case !c.keyOK && !(known && hd.public):
 		c.logger.Warn("connection refused: no client key", "first_request", h.Type)
 		err = fatal{proto.Errorf(proto.CodeClientKeyRequired,
 			"this server requires a client key before anything else: pass --client-key FILE (or set NETDISK_CLIENT_KEY_FILE)")}
+	case !known:
+		err = proto.Errorf(proto.CodeUnsupported, "unknown request type %q", h.Type)
 	case h.BodyLen > 0 && !hd.body:
 		err = proto.Errorf(proto.CodeBadRequest, "a %s request carries no body", h.Type)
 	case hd.login && c.sess == nil:
@@ -80,8 +80,10 @@ func (c *conn) dispatch(h *proto.Header) error {
 	}
 	if err != nil && c.r.Pending() > 0 {
 		// The body of a refused request would have to be read to find the
-		// next frame; a body larger than a header is not worth reading.
-		if c.r.Pending() <= proto.MaxHeaderLen {
+		// next frame. Up to MaxRefusedBody it is read and dropped (a small
+		// file sent whole, without put_open); a larger one costs the
+		// connection instead.
+		if c.r.Pending() <= proto.MaxRefusedBody {
 			if derr := c.r.Discard(); derr != nil {
 				return derr
 			}

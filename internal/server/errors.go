@@ -26,6 +26,7 @@ var wireCodes = []struct {
 	{service.ErrNameCollision, proto.CodeNameCollision},
 	{service.ErrQuotaExceeded, proto.CodeQuotaExceeded},
 	{service.ErrNoSpace, proto.CodeNoSpace},
+	{service.ErrTooMany, proto.CodeBusy},
 	{service.ErrRateLimited, proto.CodeRateLimited},
 	{service.ErrChecksumMismatch, proto.CodeChecksumMismatch},
 	{service.ErrClosed, proto.CodeShuttingDown},

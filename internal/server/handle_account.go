@@ -36,7 +36,7 @@ func (c *conn) handleRegister(h *proto.Header) (proto.Message, error) {
 	if err := decode(h, &req); err != nil {
 		return nil, err
 	}
-	if err := c.srv.svc.Register(c.ctx, req.User, req.Password); err != nil {
+	if err := c.srv.svc.Register(c.ctx, req.User, req.Password, c.remote); err != nil {
 		return nil, err
 	}
 	return proto.OK{}, nil

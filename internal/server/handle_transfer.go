@@ -16,6 +16,10 @@ import (
 // must keep up at least chunk per FrameTimeout or be dropped.
 const chunk = 1 << 20
 
+// maxReserved bounds the put_open reservations one connection may hold
+// (each keeps two file descriptors open until its put).
+const maxReserved = 16
+
 // transfers holds the uploads a put_open reserved on this connection until
 // their put arrives.
 type transfers struct {
@@ -23,16 +27,28 @@ type transfers struct {
 	open map[string]*service.Upload
 }
 
-func (t *transfers) hold(path string, u *service.Upload) {
+// hold keeps u for path; false if the connection holds too many already.
+func (t *transfers) hold(path string, u *service.Upload) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.open == nil {
 		t.open = make(map[string]*service.Upload)
 	}
-	if old := t.open[path]; old != nil {
-		old.Close()
+	if len(t.open) >= maxReserved {
+		return false
 	}
 	t.open[path] = u
+	return true
+}
+
+// drop releases the reservation of path if it is still u.
+func (t *transfers) drop(path string, u *service.Upload) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.open[path] == u {
+		delete(t.open, path)
+		u.Close()
+	}
 }
 
 func (t *transfers) take(path string) *service.Upload {
@@ -62,11 +78,20 @@ func (c *conn) handlePutOpen(h *proto.Header) (proto.Message, error) {
 	if req.Restart {
 		mode = service.UploadRestart
 	}
+	if old := c.xfer.take(req.Path); old != nil {
+		old.Close() // a repeated put_open replaces the reservation
+	}
 	u, err := c.srv.svc.OpenUpload(c.ctx, c.sess, req.Path, req.Size, mode)
 	if err != nil {
 		return nil, err
 	}
-	c.xfer.hold(req.Path, u)
+	if !c.xfer.hold(req.Path, u) {
+		u.Close()
+		return nil, proto.Errorf(proto.CodeBusy, "this connection holds %d reservations from put_open already; send their puts first", maxReserved)
+	}
+	// Until its put arrives, a later attempt at the same path (after this
+	// connection died unnoticed) may take the reservation over.
+	u.SetInterrupt(func() { c.xfer.drop(req.Path, u) })
 	return proto.PutReady{Offset: u.Held(), PrefixSHA256: u.PrefixSHA256()}, nil
 }
 
@@ -97,6 +122,7 @@ func (c *conn) handlePut(h *proto.Header) (proto.Message, error) {
 		return nil, err
 	}
 	body := c.deadlineReader()
+	body.progress = u.Touch
 	u.SetInterrupt(body.interrupt)
 	_, err := u.ReadFrom(body)
 	body.finish()
@@ -185,12 +211,13 @@ func (c *conn) deadlineReader() *deadlineIO {
 func (c *conn) deadlineWriter() io.Writer { return &deadlineIO{c: c} }
 
 type deadlineIO struct {
-	c       *conn
-	stopped atomic.Bool
-	mu      sync.Mutex // orders interrupt against finish
-	active  atomic.Bool
-	since   int64 // bytes read since the deadline was last set
-	armed   bool
+	c        *conn
+	progress func() // called after every read that got bytes
+	stopped  atomic.Bool
+	mu       sync.Mutex // orders interrupt against finish
+	active   atomic.Bool
+	since    int64 // bytes read since the deadline was last set
+	armed    bool
 }
 
 // minProgress is how many body bytes must arrive within each FrameTimeout:
@@ -211,6 +238,9 @@ func (d *deadlineIO) Read(p []byte) (int, error) {
 	}
 	n, err := d.c.r.Read(p)
 	d.since += int64(n)
+	if n > 0 && d.progress != nil {
+		d.progress()
+	}
 	if err != nil && d.stopped.Load() {
 		err = errTakenOver
 	}

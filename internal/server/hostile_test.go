@@ -323,6 +323,12 @@ func TestClientKey(t *testing.T) {
 		c.expectError(1, proto.CodeClientKeyRequired)
 		c.expectClosed()
 	})
+	t.Run("unknown type first", func(t *testing.T) {
+		c, _ := dialRaw(t, d)
+		c.send(1, unknownMsg{})
+		c.expectError(1, proto.CodeClientKeyRequired)
+		c.expectClosed()
+	})
 	t.Run("wrong", func(t *testing.T) {
 		c, hello := dialRaw(t, d)
 		c.send(1, proto.ClientKey{Proof: proof(hello.Challenge, []byte("not the key"))})
@@ -355,4 +361,29 @@ func TestClientKey(t *testing.T) {
 			t.Fatalf("register after the key: %s", h.Raw)
 		}
 	})
+}
+
+// TestPutOpenReservations: a connection cannot pile up reservations (each
+// holds file descriptors), and repeating a put_open for the same path
+// replaces the reservation at once instead of waiting for itself.
+func TestPutOpenReservations(t *testing.T) {
+	d := start(t)
+	c := loggedIn(t, d, "reserver")
+	for i := range 16 {
+		c.send(uint64(10+i), proto.PutOpen{Path: fmt.Sprintf("f%02d", i), Size: 2 << 20})
+		if h := c.read(); h.Type != "put_ready" {
+			t.Fatalf("put_open %d: %s", i, h.Raw)
+		}
+	}
+	c.send(99, proto.PutOpen{Path: "one-too-many", Size: 2 << 20})
+	c.expectError(99, proto.CodeBusy)
+	start := time.Now()
+	c.send(100, proto.PutOpen{Path: "f03", Size: 2 << 20})
+	if h := c.read(); h.Type != "put_ready" {
+		t.Fatalf("repeated put_open: %s", h.Raw)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Fatalf("a repeated put_open took %v", took)
+	}
+	stillServes(t, d)
 }

@@ -12,7 +12,7 @@ import (
 // Register creates an account and its folder. The user name is normalized
 // (see users.NormalizeName); the password is stored only as an argon2id
 // hash. It returns once the account is durably in users.xlsx.
-func (s *Service) Register(ctx context.Context, name, password string) error {
+func (s *Service) Register(ctx context.Context, name, password, addr string) error {
 	name, err := users.NormalizeName(name)
 	if err != nil {
 		return err
@@ -22,6 +22,10 @@ func (s *Service) Register(ctx context.Context, name, password string) error {
 	}
 	if _, taken := s.users.Get(name); taken {
 		return fmt.Errorf("%w: %s", users.ErrExists, name)
+	}
+	if err := s.signups.allow(addr, time.Now()); err != nil {
+		s.logger.Warn("registration refused: rate limited", "addr", addr)
+		return err
 	}
 	hash, err := s.hasher.Hash(ctx, password)
 	if err != nil {
@@ -49,8 +53,9 @@ func (s *Service) Login(ctx context.Context, name, password, addr string) (*Sess
 	norm, err := users.NormalizeName(name)
 	if err != nil {
 		// An invalid name cannot exist; answer like any wrong login so the
-		// reply does not teach the name rules to a guesser.
-		norm = name
+		// reply does not teach the name rules to a guesser. They all share
+		// one limiter key, so names of any length cost no memory there.
+		norm = invalidName
 	}
 	u, err := s.checkPassword(ctx, norm, password, addr)
 	if err != nil {
@@ -60,6 +65,10 @@ func (s *Service) Login(ctx context.Context, name, password, addr string) (*Sess
 	s.logger.Info("login", "user", u.Name, "addr", addr)
 	return sess, nil
 }
+
+// invalidName stands for every invalid user name in the login limits and
+// logs (a real name cannot contain spaces).
+const invalidName = "(invalid name)"
 
 // checkPassword verifies a password under the rate limits.
 func (s *Service) checkPassword(ctx context.Context, name, password, addr string) (users.User, error) {

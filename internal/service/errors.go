@@ -18,6 +18,7 @@ var (
 	ErrNameCollision    = errors.New("a file or folder with the same name in another Unicode form exists")
 	ErrQuotaExceeded    = errors.New("quota exceeded")
 	ErrNoSpace          = errors.New("the server is short of disk space")
+	ErrTooMany          = errors.New("too many requests at once")
 	ErrRateLimited      = errors.New("too many failed logins")
 	ErrChecksumMismatch = errors.New("checksum mismatch")
 	ErrClosed           = errors.New("service is shutting down")

@@ -44,6 +44,13 @@ func (q *quotaBook) changed(user string) {
 	q.mu.Unlock()
 }
 
+// changedAll marks every cached usage stale.
+func (q *quotaBook) changedAll() {
+	q.mu.Lock()
+	clear(q.cached)
+	q.mu.Unlock()
+}
+
 // reserve promises need more bytes to the user if used+reserved+need stays
 // within quota (0: no quota). It returns a func that releases the promise.
 func (q *quotaBook) reserve(user string, sp storage.Space, quota, need int64) (release func(), err error) {

@@ -17,16 +17,20 @@ type LimitConfig struct {
 	MaxWait     time.Duration
 	MaxTracked  int // keys kept at most; the oldest are dropped first
 	FirstWaitMS int64
+	// SignupsPerHour bounds registrations per client address (each makes
+	// a folder, a workbook row and an argon2 hash).
+	SignupsPerHour int
 }
 
 // DefaultLimits are the login limits used unless Config says otherwise.
 var DefaultLimits = LimitConfig{
-	UserFree:    5,
-	AddrFree:    20,
-	Window:      15 * time.Minute,
-	MaxWait:     5 * time.Minute,
-	MaxTracked:  100_000,
-	FirstWaitMS: 1000,
+	UserFree:       5,
+	AddrFree:       20,
+	Window:         15 * time.Minute,
+	MaxWait:        5 * time.Minute,
+	MaxTracked:     100_000,
+	FirstWaitMS:    1000,
+	SignupsPerHour: 250,
 }
 
 type failures struct {
@@ -190,4 +194,31 @@ func (l *loginLimiter) tracked() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.keys)
+}
+
+// signupLimiter allows each address a number of registrations per hour.
+type signupLimiter struct {
+	perHour int
+	mu      sync.Mutex
+	window  time.Time
+	counts  map[string]int
+}
+
+func newSignupLimiter(perHour int) *signupLimiter {
+	return &signupLimiter{perHour: perHour, counts: make(map[string]int)}
+}
+
+// allow counts one registration from addr, or refuses it.
+func (l *signupLimiter) allow(addr string, now time.Time) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.window) > time.Hour {
+		l.window = now
+		clear(l.counts) // a fixed window keeps the map bounded by one hour's addresses
+	}
+	if l.counts[addr] >= l.perHour {
+		return &RateLimitError{RetryAfter: l.window.Add(time.Hour).Sub(now), Reason: "address (registrations)"}
+	}
+	l.counts[addr]++
+	return nil
 }

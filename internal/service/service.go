@@ -42,6 +42,8 @@ type Service struct {
 	limiter  *loginLimiter
 	quotas   *quotaBook
 	holders  holders
+	active   activeUploads
+	signups  *signupLimiter
 	maxAge   time.Duration
 
 	stop chan struct{}
@@ -77,6 +79,7 @@ func New(cfg Config) (*Service, error) {
 		sessions: sessions,
 		limiter:  newLoginLimiter(cfg.Limits),
 		quotas:   newQuotaBook(),
+		signups:  newSignupLimiter(cfg.Limits.SignupsPerHour),
 		maxAge:   cfg.UploadMaxAge,
 		stop:     make(chan struct{}),
 	}
@@ -102,6 +105,7 @@ func (s *Service) janitor() {
 		if err != nil {
 			s.logger.Error("expiring unfinished uploads", "err", err)
 		} else if n > 0 {
+			s.quotas.changedAll()
 			s.logger.Info("expired unfinished uploads", "count", n, "older_than", s.maxAge)
 		}
 		select {

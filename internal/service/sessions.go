@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 )
@@ -89,6 +90,11 @@ func tokenKey(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// maxSessionsPerUser bounds the live sessions of one user; a new login
+// beyond it ends the user's oldest session, so logging in in a loop cannot
+// grow the table (or sessions.json) without bound.
+const maxSessionsPerUser = 64
+
 // create starts a new session for user.
 func (t *sessionTable) create(user string) *Session {
 	var raw [32]byte
@@ -98,9 +104,28 @@ func (t *sessionTable) create(user string) *Session {
 	s := &Session{Token: token, User: user, Created: now, Expires: now.Add(t.ttl), key: tokenKey(token)}
 	t.mu.Lock()
 	t.byKey[s.key] = &Session{User: s.User, Created: s.Created, Expires: s.Expires, key: s.key}
+	t.trimUser(user)
 	t.mu.Unlock()
 	t.markDirty()
 	return s
+}
+
+// trimUser ends the oldest sessions of user beyond maxSessionsPerUser.
+// Called with mu held.
+func (t *sessionTable) trimUser(user string) {
+	var mine []*Session
+	for _, s := range t.byKey {
+		if s.User == user {
+			mine = append(mine, s)
+		}
+	}
+	if len(mine) <= maxSessionsPerUser {
+		return
+	}
+	slices.SortFunc(mine, func(a, b *Session) int { return a.Created.Compare(b.Created) })
+	for _, s := range mine[:len(mine)-maxSessionsPerUser] {
+		delete(t.byKey, s.key)
+	}
 }
 
 // lookup returns the live session for token.

@@ -113,8 +113,9 @@ func (u *Upload) SetInterrupt(f func()) {
 	}
 }
 
-// touch records progress, so the upload does not look stalled.
-func (u *Upload) touch() {
+// Touch records that bytes of the upload arrived, so it does not look
+// stalled; the front door calls it on every read of the body.
+func (u *Upload) Touch() {
 	if u.holder != nil {
 		u.holder.progress.Store(time.Now().UnixNano())
 	}

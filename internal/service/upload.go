@@ -71,6 +71,10 @@ func (s *Service) OpenUpload(ctx context.Context, sess *Session, path string, si
 	if err != nil {
 		return nil, err
 	}
+	if !s.active.enter(sess.User) {
+		sp.Close()
+		return nil, fmt.Errorf("%w: %d uploads of yours are in progress already; let some finish", ErrTooMany, maxUploadsPerUser)
+	}
 	u := &Upload{svc: s, user: sess.User, target: target, space: sp, size: size, hash: sha256.New()}
 	ok := false
 	defer func() {
@@ -202,7 +206,7 @@ func (u *Upload) Write(p []byte) (int, error) {
 	n, err := u.up.Write(p)
 	u.hash.Write(p[:n])
 	u.written += int64(n)
-	u.touch()
+	u.Touch()
 	return n, err
 }
 
@@ -219,7 +223,6 @@ type uploadWriter struct{ u *Upload }
 func (w uploadWriter) Write(p []byte) (int, error) {
 	n, err := w.u.up.Write(p)
 	w.u.written += int64(n)
-	w.u.touch()
 	return n, err
 }
 
@@ -253,8 +256,18 @@ func (u *Upload) Sum() []byte { return u.hash.Sum(nil) }
 // Close ends the upload. Unless it was committed, a resumable partial stays
 // for a later attempt.
 func (u *Upload) Close() error {
+	if u.up != nil && u.up.Size() > 0 {
+		// Bytes of an unfinished upload stay on disk and count against the
+		// quota; the cached usage must learn of them before the
+		// reservation that stood for them goes.
+		u.svc.quotas.changed(u.user)
+	}
 	if u.release != nil {
 		u.release()
+	}
+	if u.user != "" {
+		u.svc.active.leave(u.user)
+		u.user = ""
 	}
 	if u.holder != nil {
 		u.svc.holders.remove(holderKey(u.user, u.target), u.holder)

@@ -1,0 +1,37 @@
+package service
+
+import "sync"
+
+// maxUploadsPerUser bounds the uploads one user may have open at once
+// (across all connections). Each holds two file descriptors until it ends,
+// so without a bound one account could exhaust the server's descriptors.
+const maxUploadsPerUser = 64
+
+// activeUploads counts open uploads per user.
+type activeUploads struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (a *activeUploads) enter(user string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.n == nil {
+		a.n = make(map[string]int)
+	}
+	if a.n[user] >= maxUploadsPerUser {
+		return false
+	}
+	a.n[user]++
+	return true
+}
+
+func (a *activeUploads) leave(user string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.n[user] <= 1 {
+		delete(a.n, user)
+	} else {
+		a.n[user]--
+	}
+}
