@@ -88,6 +88,7 @@ clear_outputs() {
   rm -f "$WORK/bare.out" "$WORK"/got-*.bin
   rm -rf "$WORK/sftp-remote/big.bin" "$WORK/sftp-remote/small"
   for s in plain tls; do client $s rm -r big.bin small >/dev/null 2>&1 || true; done
+  sync; sleep 1 # let the file system finish discarding what was deleted
 }
 timed() { # key command...
   local key=$1; shift

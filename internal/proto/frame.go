@@ -115,6 +115,42 @@ func (r *Reader) Wait() error {
 	return err
 }
 
+// HeaderBuffered reports whether the next frame's whole header has arrived
+// already (without reading anything from the stream); a server uses it to
+// see that more pipelined requests are waiting.
+func (r *Reader) HeaderBuffered() bool {
+	if r.pending != 0 || r.br.Buffered() < 4 {
+		return false // (Peek would wait for the network)
+	}
+	b, err := r.br.Peek(4)
+	if err != nil {
+		return false
+	}
+	n := int(binary.BigEndian.Uint32(b))
+	return n <= MaxHeaderLen && r.br.Buffered() >= 4+n
+}
+
+// WaitHeader blocks until the next frame's whole header has arrived, or
+// the stream fails (a read deadline passing, say); nothing is consumed.
+// After a failure the Reader is still usable: a deadline that passes here
+// does not poison the next ReadHeader.
+func (r *Reader) WaitHeader() error {
+	if r.pending != 0 {
+		return ErrBodyPending
+	}
+	b, err := r.br.Peek(4)
+	if err == nil {
+		n := int(binary.BigEndian.Uint32(b))
+		if n <= MaxHeaderLen && 4+n <= r.br.Size() {
+			_, err = r.br.Peek(4 + n)
+		}
+	}
+	if err != nil && r.br.Buffered() == 0 {
+		r.br.Read(nil) // bufio keeps the error for the next read; drop it
+	}
+	return err
+}
+
 // ParseHeader decodes and validates one JSON header. It is the part of the
 // decoder that sees untrusted bytes, and the target of the fuzz test.
 func ParseHeader(raw []byte) (*Header, error) {

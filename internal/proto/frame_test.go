@@ -224,3 +224,54 @@ func allMessages() []Message {
 		PutOpen{}, PutReady{}, Put{}, PutDone{}, Get{}, GetData{}, UploadsRequest{}, UploadList{}, DiscardUpload{},
 	}
 }
+
+func TestHeaderBuffered(t *testing.T) {
+	pr, pw := io.Pipe()
+	r := NewReader(pr)
+	if r.HeaderBuffered() { // must not block on the empty pipe
+		t.Fatal("HeaderBuffered on an empty stream")
+	}
+	go func() {
+		pw.Write(frame(`{"type":"ls","id":1}`))
+		pw.Write(frame(`{"type":"ls","id":2}`)[:6]) // half a header
+	}()
+	if _, err := r.ReadHeader(); err != nil {
+		t.Fatal(err)
+	}
+	// The second frame's header may have arrived only in part.
+	if r.HeaderBuffered() {
+		t.Fatal("HeaderBuffered with half a header")
+	}
+}
+
+// TestWaitHeaderTimeoutIsHarmless: a deadline passing in WaitHeader must
+// not fail the next read (bufio would otherwise keep the error).
+func TestWaitHeaderTimeoutIsHarmless(t *testing.T) {
+	pr, pw := io.Pipe()
+	r := NewReader(&erroringOnce{r: pr})
+	if err := r.WaitHeader(); err == nil {
+		t.Fatal("WaitHeader succeeded on an erroring stream")
+	}
+	go pw.Write(frame(`{"type":"ls","id":5}`))
+	if err := r.WaitHeader(); err != nil {
+		t.Fatalf("WaitHeader after the error: %v", err)
+	}
+	h, err := r.ReadHeader()
+	if err != nil || h.ID != 5 {
+		t.Fatalf("ReadHeader after a failed wait: %v, %v", h, err)
+	}
+}
+
+// erroringOnce fails its first read like a passed deadline, then reads r.
+type erroringOnce struct {
+	r    io.Reader
+	done bool
+}
+
+func (e *erroringOnce) Read(p []byte) (int, error) {
+	if !e.done {
+		e.done = true
+		return 0, errors.New("i/o timeout")
+	}
+	return e.r.Read(p)
+}

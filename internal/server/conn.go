@@ -38,6 +38,7 @@ type conn struct {
 	keyOK     bool // client key proven (or none required)
 	sess      *service.Session
 	xfer      transfers
+	batch     []pendingPut // verified uploads waiting to be committed together
 
 	mu   sync.Mutex
 	busy bool // in the middle of a request
@@ -72,6 +73,7 @@ func (c *conn) serve() {
 }
 
 func (c *conn) close() {
+	c.commitBatch() // whole, verified files are stored even if no one hears of it
 	c.cancel()
 	c.xfer.closeAll()
 	c.nc.Close()

@@ -56,6 +56,13 @@ func init() {
 // ends the connection.
 func (c *conn) dispatch(h *proto.Header) error {
 	start := time.Now()
+	if h.Type != "put" {
+		// Requests are answered in order: whatever follows a batch of
+		// uploads sees them committed.
+		if err := c.commitBatch(); err != nil {
+			return err
+		}
+	}
 	hd, known := handlers[h.Type]
 	var reply proto.Message
 	var err error

@@ -34,7 +34,9 @@ type Upload struct {
 	written int64 // bytes of this attempt so far
 	release func()
 	began   bool
-	holder  *holder // set while holding a resumable partial
+	holder  *holder   // set while holding a resumable partial
+	digest  []byte    // set by Verify
+	mtime   time.Time // set by Verify
 }
 
 // UploadMode says what to do with what an earlier attempt left.
@@ -231,6 +233,17 @@ func (w uploadWriter) Write(p []byte) (int, error) {
 // the partial is dropped (its bytes cannot be trusted for a resume) and
 // ErrChecksumMismatch returned; the old version is untouched.
 func (u *Upload) Commit(ctx context.Context, sum []byte, mtime time.Time) error {
+	if err := u.Verify(sum, mtime); err != nil {
+		return err
+	}
+	return u.svc.CommitAll(ctx, []*Upload{u})[0]
+}
+
+// Verify is the first half of Commit: it checks that every byte arrived
+// and that the whole file's SHA-256 matches sum (on a mismatch it drops
+// the partial and returns ErrChecksumMismatch), and remembers mtime. The
+// upload then waits for CommitAll.
+func (u *Upload) Verify(sum []byte, mtime time.Time) error {
 	if u.Remaining() != 0 {
 		return fmt.Errorf("upload of %s: %d bytes missing", u.target, u.Remaining())
 	}
@@ -241,13 +254,39 @@ func (u *Upload) Commit(ctx context.Context, sum []byte, mtime time.Time) error 
 		return fmt.Errorf("%w: %s arrived with SHA-256 %x but the sender computed %x; nothing was changed, upload again",
 			ErrChecksumMismatch, u.target, got, sum)
 	}
-	err := u.up.Commit(got, mtime)
-	if err != nil {
-		return err
-	}
-	u.up = nil
-	u.svc.quotas.changed(u.user)
+	u.digest, u.mtime = got, mtime
 	return nil
+}
+
+// CommitAll makes verified uploads the new versions of their targets,
+// durably, sharing the cost of the disk flushes among them (see
+// storage.Store.CommitAll). errs[i] is the outcome of ups[i]; the uploads
+// stay open (Close them).
+func (s *Service) CommitAll(ctx context.Context, ups []*Upload) []error {
+	errs := make([]error, len(ups))
+	var parts []storage.Upload
+	var digests [][]byte
+	var mtimes []time.Time
+	var idx []int
+	for i, u := range ups {
+		if u.digest == nil || u.up == nil {
+			errs[i] = fmt.Errorf("upload of %s: not verified", u.target)
+			continue
+		}
+		parts = append(parts, u.up)
+		digests = append(digests, u.digest)
+		mtimes = append(mtimes, u.mtime)
+		idx = append(idx, i)
+	}
+	for k, err := range s.store.CommitAll(parts, digests, mtimes) {
+		i := idx[k]
+		errs[i] = err
+		if err == nil {
+			ups[i].up = nil // committed: nothing left to keep or remove
+			s.quotas.changed(ups[i].user)
+		}
+	}
+	return errs
 }
 
 // Sum is the SHA-256 of everything written so far, prefix included.

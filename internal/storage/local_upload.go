@@ -23,6 +23,9 @@ type upload struct {
 	key     string   // what the partial is held by in Local.held
 	size    int64
 	done    bool // released by Commit, Close or Discard
+
+	prepared bool // Prepare succeeded: Publish may rename
+	oldMTime bool // Prepare set a given modification time
 }
 
 var _ Upload = (*upload)(nil)
@@ -66,6 +69,21 @@ func (u *upload) ReadFrom(r io.Reader) (int64, error) {
 
 // Commit renames the partial over the target.
 func (u *upload) Commit(digest []byte, mtime time.Time) error {
+	if err := u.prepare(digest, mtime, true); err != nil {
+		return err
+	}
+	if err := u.publish(); err != nil {
+		return err
+	}
+	if err := u.space.syncDir(path.Dir(u.target)); err != nil {
+		return fsError("commit", u.target, fmt.Errorf("committed, but syncing the folder: %w", err))
+	}
+	return nil
+}
+
+// prepare checks the target, sets the modification time, records digest
+// and, with sync, makes the partial's data durable.
+func (u *upload) prepare(digest []byte, mtime time.Time, sync bool) error {
 	if u.done {
 		return fsError("commit", u.target, os.ErrClosed)
 	}
@@ -81,29 +99,35 @@ func (u *upload) Commit(digest []byte, mtime time.Time) error {
 		if err := u.space.root.Chtimes(u.partial, time.Time{}, mtime); err != nil {
 			return fsError("commit", u.target, err)
 		}
+		u.oldMTime = true
 	}
 	writeDigest(u.file, digest)
-	if err := u.file.Sync(); err != nil {
-		return u.wrap("commit", err)
+	if sync {
+		if err := u.file.Sync(); err != nil {
+			return u.wrap("commit", err)
+		}
+	}
+	u.prepared = true
+	return nil
+}
+
+// publish renames the prepared partial over the target.
+func (u *upload) publish() error {
+	if u.done || !u.prepared {
+		return fsError("commit", u.target, fmt.Errorf("%w: not prepared", os.ErrClosed))
 	}
 	lock := u.space.store.userLock(u.space.user)
 	lock.Lock()
 	err := u.space.root.Rename(u.partial, u.target)
 	lock.Unlock()
 	if err != nil {
-		if !mtime.IsZero() {
+		if u.oldMTime {
 			// An old mtime would get the partial kept for a retry expired.
 			u.space.root.Chtimes(u.partial, time.Time{}, time.Now())
 		}
 		return fsError("commit", u.target, err)
 	}
-	if err := u.end(false); err != nil {
-		return err
-	}
-	if err := u.space.syncDir(path.Dir(u.target)); err != nil {
-		return fsError("commit", u.target, fmt.Errorf("committed, but syncing the folder: %w", err))
-	}
-	return nil
+	return u.end(false)
 }
 
 // Close keeps a resumable partial for later and removes a temporary one.

@@ -194,7 +194,7 @@ func (s *localSpace) checkTarget(target string) error {
 	return nil
 }
 
-// syncDir makes a rename in dir durable.
+// syncDir makes the renames in dir durable.
 func (s *localSpace) syncDir(dir string) error {
 	f, err := s.root.Open(dir)
 	if err != nil {

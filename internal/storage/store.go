@@ -35,6 +35,11 @@ type Store interface {
 	// Available reports how many bytes can still be stored, so uploads
 	// that cannot fit are refused before their bytes are read.
 	Available() (int64, error)
+	// CommitAll commits many uploads (made by this store's spaces) as if
+	// by their Commit, but may share the cost of making them durable:
+	// what makes many small uploads slow is one disk flush each. errs[i]
+	// is the outcome of ups[i].
+	CommitAll(ups []Upload, digests [][]byte, mtimes []time.Time) []error
 }
 
 // Space is one user's folder. Its methods may be called from several
@@ -126,6 +131,7 @@ type Upload interface {
 	// missing (fs.ErrNotExist) nothing changes and the partial stays for a
 	// retry.
 	Commit(digest []byte, mtime time.Time) error
+
 	// Close releases the upload: a resumable partial is kept, on disk, for a
 	// later resume; a temporary one is removed. Close after Commit or Discard
 	// does nothing.

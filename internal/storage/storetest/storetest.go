@@ -4,7 +4,9 @@
 package storetest
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -40,6 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"ExpireUploads", testExpireUploads},
 		{"ConcurrentCommits", testConcurrentCommits},
 		{"Available", testAvailable},
+		{"CommitAll", testCommitAll},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,5 +131,58 @@ func testAvailable(t *testing.T, store storage.Store) {
 	}
 	if n <= 0 {
 		t.Fatalf("Available = %d on a store the tests can write to", n)
+	}
+}
+
+// testCommitAll: a batch commit stores each upload as its own Commit would,
+// and one refused upload does not stop the others.
+func testCommitAll(t *testing.T, store storage.Store) {
+	sp := openSpace(t, store, "alice")
+	if err := sp.Mkdir("dir", false); err != nil {
+		t.Fatal(err)
+	}
+	var ups []storage.Upload
+	var digests [][]byte
+	var mtimes []time.Time
+	when := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+	for i := range 12 {
+		target := fmt.Sprintf("f%02d", i)
+		if i == 5 {
+			target = "dir" // a folder: this one must fail
+		}
+		up := openUpload(t, sp, target)
+		write(t, up, fmt.Sprintf("content %d", i))
+		ups = append(ups, up)
+		digests = append(digests, bytes.Repeat([]byte{byte(i)}, 32))
+		mtimes = append(mtimes, when)
+	}
+	errs := store.CommitAll(ups, digests, mtimes)
+	for i, err := range errs {
+		if i == 5 {
+			if !errors.Is(err, storage.ErrIsDir) {
+				t.Errorf("commit onto a folder: %v", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("upload %d: %v", i, err)
+			continue
+		}
+		f, err := sp.Open(fmt.Sprintf("f%02d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(f)
+		info := f.Info()
+		f.Close()
+		if string(got) != fmt.Sprintf("content %d", i) || !info.ModTime.Equal(when) {
+			t.Errorf("f%02d = %q, mtime %v", i, got, info.ModTime)
+		}
+	}
+	if info, err := sp.Stat("dir"); err != nil || !info.IsDir {
+		t.Errorf("the folder was replaced: %+v %v", info, err)
+	}
+	for _, up := range ups {
+		up.Close()
 	}
 }

@@ -1,0 +1,171 @@
+package client_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"netdisk/internal/client"
+	"netdisk/internal/daemon"
+	"netdisk/internal/proto"
+)
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// dial starts a TLS server and returns a client logged in to it, plus the
+// server's log.
+func dial(t *testing.T) (*client.Client, *lockedBuffer) {
+	t.Helper()
+	logs := &lockedBuffer{}
+	d, err := daemon.Start(daemon.Config{
+		DataDir: filepath.Join(t.TempDir(), "data"),
+		Listen:  "127.0.0.1:0",
+		HTTP:    "off",
+		Logger:  slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		d.Shutdown(ctx)
+	})
+	pins := client.OpenKnownServers(filepath.Join(t.TempDir(), "known_servers"))
+	c, err := client.Dial(context.Background(), d.Addr.String(), client.Options{
+		Pins:       pins,
+		ConfirmNew: func(addr, fp string) (bool, error) { return fp == d.Fingerprint, nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ctx := context.Background()
+	if err := c.Register(ctx, "tester", "tester's password"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Login(ctx, "tester", "tester's password"); err != nil {
+		t.Fatal(err)
+	}
+	return c, logs
+}
+
+// TestPipelinedPuts sends many small uploads without waiting, then a get
+// and a listing on the same connection: requests are answered in order, so
+// the get sees the last upload and the listing sees them all. The server
+// commits pipelined uploads in batches (its log says how many at once).
+func TestPipelinedPuts(t *testing.T) {
+	c, logs := dial(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	var pending []*client.PendingPut
+	for i := range 200 {
+		p := filepath.Join(dir, fmt.Sprintf("f%03d", i))
+		os.WriteFile(p, []byte(fmt.Sprintf("file %d", i)), 0o644)
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		pp, err := c.StartPut(ctx, f, "same.txt", client.PutOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pending = append(pending, pp)
+		f2, _ := os.Open(p)
+		defer f2.Close()
+		pp, err = c.StartPut(ctx, f2, fmt.Sprintf("f%03d", i), client.PutOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pending = append(pending, pp)
+	}
+	// Asked before any reply was read: must see every upload above.
+	back := filepath.Join(dir, "back")
+	dst, _ := os.Create(back)
+	defer dst.Close()
+	if _, err := c.Get(ctx, "same.txt", dst, 0, client.GetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(back); string(got) != "file 199" {
+		t.Errorf("get after the pipelined puts = %q, want the last one", got)
+	}
+	for _, pp := range pending {
+		if _, err := pp.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, err := c.List(ctx, ".")
+	if err != nil || len(entries) != 201 {
+		t.Fatalf("list: %d entries, %v", len(entries), err)
+	}
+	largest := 0
+	for _, m := range regexp.MustCompile(`msg="committed uploads".*? count=(\d+)`).FindAllStringSubmatch(logs.String(), -1) {
+		n, _ := strconv.Atoi(m[1])
+		largest = max(largest, n)
+	}
+	if largest < 2 {
+		t.Errorf("pipelined uploads were committed one by one (largest batch %d)", largest)
+	}
+}
+
+// TestErrorsMatchSentinels: server refusals come back as *proto.Error
+// matching the sentinels, and the connection stays usable.
+func TestErrorsMatchSentinels(t *testing.T) {
+	c, _ := dial(t)
+	ctx := context.Background()
+	if _, err := c.Stat(ctx, "missing"); !isCode(err, proto.ErrNotFound) {
+		t.Errorf("stat missing: %v", err)
+	}
+	if err := c.Mkdir(ctx, "../x", false); !isCode(err, proto.ErrBadPath) {
+		t.Errorf("mkdir ../x: %v", err)
+	}
+	if _, err := c.Login(ctx, "tester", "tester's password"); !isCode(err, proto.ErrAlreadyLoggedIn) {
+		t.Errorf("second login: %v", err)
+	}
+	if err := c.Mkdir(ctx, "fine", false); err != nil {
+		t.Errorf("after the errors: %v", err)
+	}
+}
+
+func isCode(err error, sentinel *proto.Error) bool {
+	e, ok := err.(*proto.Error)
+	return ok && e.Code == sentinel.Code
+}
+
+// TestContextCancelsWait: a caller that gives up waiting gets its context's
+// error, and the connection still serves the next request.
+func TestContextCancelsWait(t *testing.T) {
+	c, _ := dial(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.List(ctx, "."); err != context.Canceled {
+		t.Fatalf("cancelled list: %v", err)
+	}
+	if _, err := c.List(context.Background(), "."); err != nil {
+		t.Fatalf("the next request: %v", err)
+	}
+}
