@@ -68,6 +68,7 @@ Environment: NETDISK_DATA, NETDISK_LISTEN, NETDISK_HTTP set the defaults of
 	f.StringVar(&cfg.Welcome, "welcome", server.DefaultWelcome, "welcome message shown to clients")
 	f.IntVar(&cfg.MaxConns, "max-conns", server.DefaultMaxConns, "most connections served at once")
 	f.DurationVar(&cfg.IdleTimeout, "idle-timeout", server.DefaultIdleTimeout, "drop logged-in connections idle this long")
+	f.DurationVar(&cfg.HandshakeTimeout, "handshake-timeout", server.DefaultHandshakeTimeout, "drop connections that have not greeted (TLS, preamble) within this")
 	f.DurationVar(&cfg.SessionTTL, "session-ttl", 7*24*time.Hour, "how long a login lasts")
 	f.DurationVar(&cfg.UploadMaxAge, "upload-max-age", 24*time.Hour, "remove unfinished uploads untouched this long")
 	f.DurationVar(&grace, "shutdown-grace", 30*time.Second, "on SIGINT/SIGTERM, how long transfers in progress may take to finish")
