@@ -174,3 +174,30 @@ func TestConcurrentRegistrations(t *testing.T) {
 	srv.restart()
 	srv.newUser(t).ok("password-of-user123\n", "login", "--password-stdin", "user123")
 }
+
+// TestOneLineErrors: a failing command says what went wrong in one line on
+// standard error, with a non-zero exit status.
+func TestOneLineErrors(t *testing.T) {
+	srv := startServer(t)
+	u := srv.registered(t, "lena", "lena's password")
+	for _, args := range [][]string{
+		{"stat", "missing"},
+		{"mkdir", "../x"},
+		{"rm", "nothing"},
+		{"ls", "--bogus-flag"},
+		{"mv", "one"},
+		{"get", "missing", filepath.Join(t.TempDir(), "x")},
+	} {
+		r := u.run("", args...)
+		if r.code == 0 {
+			t.Errorf("%q succeeded", args)
+			continue
+		}
+		if lines := strings.Count(strings.TrimRight(r.stderr, "\n"), "\n") + 1; lines != 1 || !strings.HasPrefix(r.stderr, "netdisk: ") {
+			t.Errorf("%q: stderr is not one line: %q", args, r.stderr)
+		}
+	}
+	if r := u.run("", "mv", "one"); r.code != 2 {
+		t.Errorf("a usage error exits %d, want 2", r.code)
+	}
+}

@@ -86,19 +86,18 @@ func (a *app) run(ctx context.Context, args []string) int {
 	}
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsageError(err) {
-		fmt.Fprintf(a.stderr, "netdisk: %v\n", err)
-		if a.shell != nil {
-			fmt.Fprintln(a.stderr, "Type 'help' for the commands, or COMMAND --help.")
-			return exitUsage
-		}
 		path := "netdisk"
 		if cmd, _, ferr := root.Find(args); ferr == nil {
 			path = cmd.CommandPath()
 		}
-		fmt.Fprintf(a.stderr, "Run '%s --help' for usage.\n", path)
+		hint := fmt.Sprintf("see '%s --help'", path)
+		if a.shell != nil {
+			hint = "type 'help' for the commands"
+		}
+		fmt.Fprintf(a.stderr, "netdisk: %v (%s)\n", err, hint)
 		return exitUsage
 	}
-	if errors.Is(err, context.Canceled) {
+	if err == context.Canceled {
 		fmt.Fprintln(a.stderr, "netdisk: interrupted")
 		return exitError
 	}

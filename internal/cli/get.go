@@ -217,7 +217,7 @@ func (a *app) reportGet(local string, res client.GetResult, err error) error {
 	}
 	if err != nil {
 		if errors.Is(err, client.ErrConnLost) || errors.Is(err, context.Canceled) {
-			fmt.Fprintf(a.stderr, "netdisk: the download of %s was interrupted; run the same command with --resume to continue\n", safeName(local))
+			return fmt.Errorf("%w; the download of %s was interrupted: run the same command with --resume to continue", err, safeName(local))
 		}
 		return err
 	}

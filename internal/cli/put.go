@@ -55,8 +55,7 @@ are the start of your file. --restart starts from zero instead.`,
 			m := a.newMeter()
 			res, err := putOne(ctx, c, local, remote, opts.restart, m)
 			m.wait()
-			a.reportPut(remote, res, err)
-			return err
+			return a.reportPut(remote, res, err)
 		},
 	}
 	opts.register(cmd, "start from zero even if the server holds part of the file")
@@ -115,24 +114,27 @@ func putOne(ctx context.Context, c *client.Client, local, remote string, restart
 	return res, err
 }
 
-func (a *app) reportPut(remote string, res client.PutResult, err error) {
+// reportPut prints the outcome of one upload and returns the error to exit
+// with, advice included (one line).
+func (a *app) reportPut(remote string, res client.PutResult, err error) error {
 	if res.Restarted != "" {
 		fmt.Fprintf(a.stderr, "netdisk: %s: could not resume: %s\n", safeName(remote), res.Restarted)
 	}
 	if err != nil {
 		if errors.Is(err, client.ErrConnLost) || errors.Is(err, context.Canceled) {
-			fmt.Fprintf(a.stderr, "netdisk: the upload of %s was interrupted; run the same command again to resume it\n", safeName(remote))
+			return fmt.Errorf("%w; the upload of %s was interrupted: run the same command again to resume it", err, safeName(remote))
 		}
-		return
+		return err
 	}
 	if a.quiet {
-		return
+		return nil
 	}
 	resumed := ""
 	if res.Resumed > 0 {
 		resumed = fmt.Sprintf(", resumed after %s", humanSize(res.Resumed))
 	}
 	fmt.Fprintf(a.stdout, "stored %s (%s%s, sha256 %x)\n", safeName(remote), humanSize(res.Size), resumed, res.SHA256[:8])
+	return nil
 }
 
 // putTree uploads a local folder: its folders first, then its files by
