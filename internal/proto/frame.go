@@ -145,10 +145,7 @@ func (r *Reader) WaitHeader() error {
 			_, err = r.br.Peek(4 + n)
 		}
 	}
-	if err != nil && r.br.Buffered() == 0 {
-		r.br.Read(nil) // bufio keeps the error for the next read; drop it
-	}
-	return err
+	return err // (Peek hands its error over; bufio keeps none for the next read)
 }
 
 // ParseHeader decodes and validates one JSON header. It is the part of the

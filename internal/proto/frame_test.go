@@ -242,6 +242,15 @@ func TestHeaderBuffered(t *testing.T) {
 	if r.HeaderBuffered() {
 		t.Fatal("HeaderBuffered with half a header")
 	}
+	// Two whole frames in one read: after the first, the second's header
+	// is buffered.
+	r = NewReader(bytes.NewReader(append(frame(`{"type":"ls","id":1}`), frame(`{"type":"ls","id":2}`)...)))
+	if _, err := r.ReadHeader(); err != nil {
+		t.Fatal(err)
+	}
+	if !r.HeaderBuffered() {
+		t.Fatal("HeaderBuffered is false with the next header in the buffer")
+	}
 }
 
 // TestWaitHeaderTimeoutIsHarmless: a deadline passing in WaitHeader must

@@ -206,6 +206,7 @@ func (c *conn) loop() {
 			wait = cfg.IdleTimeout
 		}
 		if !c.goIdle(wait) {
+			c.commitBatch() // their replies go before the notice
 			c.send(0, proto.Errorf(proto.CodeShuttingDown, "the server is shutting down"))
 			return
 		}

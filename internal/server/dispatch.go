@@ -99,6 +99,11 @@ func (c *conn) dispatch(h *proto.Header) error {
 		}
 	}
 	if err != nil {
+		// Replies stay in request order: uploads batched before this
+		// request are committed and answered first.
+		if cerr := c.commitBatch(); cerr != nil {
+			return cerr
+		}
 		c.logger.Debug("request failed", "type", h.Type, "id", h.ID, "user", c.user(), "err", err, "took", time.Since(start))
 		if serr := c.sendError(h.ID, err); serr != nil {
 			return serr

@@ -100,6 +100,13 @@ func (c *conn) handlePut(h *proto.Header) (proto.Message, error) {
 	if err := decode(h, &req); err != nil {
 		return nil, err
 	}
+	if len(c.batch) > 0 && h.BodyLen > batchBodyMax {
+		// Do not keep verified uploads waiting while a large body (which
+		// may come slowly) streams in.
+		if err := c.commitBatch(); err != nil {
+			return nil, fatal{err}
+		}
+	}
 	if req.Size < 0 || req.Offset < 0 || req.Offset > req.Size || h.BodyLen != req.Size-req.Offset+proto.DigestLen {
 		return nil, proto.Errorf(proto.CodeBadRequest,
 			"put: body_len must be size-offset+%d (got size %d, offset %d, body_len %d)", proto.DigestLen, req.Size, req.Offset, h.BodyLen)
@@ -148,7 +155,7 @@ func (c *conn) handlePut(h *proto.Header) (proto.Message, error) {
 	// replies sent, as soon as no further request is already waiting.
 	batched = true
 	c.batch = append(c.batch, pendingPut{id: h.ID, u: u, size: req.Size, offset: req.Offset, sum: sum})
-	if len(c.batch) >= maxBatch || !c.moreComing() {
+	if len(c.batch) >= maxBatch || c.srv.svc.UploadsOpen(c.sess.User) >= service.MaxUploadsPerUser/2 || !c.moreComing() {
 		if err := c.commitBatch(); err != nil {
 			return nil, fatal{err}
 		}
@@ -156,8 +163,14 @@ func (c *conn) handlePut(h *proto.Header) (proto.Message, error) {
 	return nil, nil
 }
 
-// maxBatch bounds how many verified uploads wait to be committed together.
-const maxBatch = 32
+// maxBatch bounds how many verified uploads wait to be committed together;
+// a batch is also committed when its user holds half of the uploads one
+// user may have open (several connections batching at once must not run
+// into that limit), and before a body over batchBodyMax is read.
+const (
+	maxBatch     = 32
+	batchBodyMax = 64 << 10
+)
 
 // batchGrace is how long the server waits for a further pipelined request
 // before committing the uploads it has. Over TLS each request arrives in a

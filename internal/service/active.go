@@ -2,10 +2,10 @@ package service
 
 import "sync"
 
-// maxUploadsPerUser bounds the uploads one user may have open at once
+// MaxUploadsPerUser bounds the uploads one user may have open at once
 // (across all connections). Each holds two file descriptors until it ends,
 // so without a bound one account could exhaust the server's descriptors.
-const maxUploadsPerUser = 64
+const MaxUploadsPerUser = 64
 
 // activeUploads counts open uploads per user.
 type activeUploads struct {
@@ -19,7 +19,7 @@ func (a *activeUploads) enter(user string) bool {
 	if a.n == nil {
 		a.n = make(map[string]int)
 	}
-	if a.n[user] >= maxUploadsPerUser {
+	if a.n[user] >= MaxUploadsPerUser {
 		return false
 	}
 	a.n[user]++
@@ -34,4 +34,11 @@ func (a *activeUploads) leave(user string) {
 	} else {
 		a.n[user]--
 	}
+}
+
+// UploadsOpen reports how many uploads user has open.
+func (s *Service) UploadsOpen(user string) int {
+	s.active.mu.Lock()
+	defer s.active.mu.Unlock()
+	return s.active.n[user]
 }

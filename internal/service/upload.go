@@ -75,7 +75,7 @@ func (s *Service) OpenUpload(ctx context.Context, sess *Session, path string, si
 	}
 	if !s.active.enter(sess.User) {
 		sp.Close()
-		return nil, fmt.Errorf("%w: %d uploads of yours are in progress already; let some finish", ErrTooMany, maxUploadsPerUser)
+		return nil, fmt.Errorf("%w: %d uploads of yours are in progress already; let some finish", ErrTooMany, MaxUploadsPerUser)
 	}
 	u := &Upload{svc: s, user: sess.User, target: target, space: sp, size: size, hash: sha256.New()}
 	ok := false
@@ -304,13 +304,13 @@ func (u *Upload) Close() error {
 	if u.release != nil {
 		u.release()
 	}
-	if u.user != "" {
-		u.svc.active.leave(u.user)
-		u.user = ""
-	}
 	if u.holder != nil {
 		u.svc.holders.remove(holderKey(u.user, u.target), u.holder)
 		u.holder = nil
+	}
+	if u.user != "" {
+		u.svc.active.leave(u.user)
+		u.user = ""
 	}
 	var err error
 	if u.up != nil {

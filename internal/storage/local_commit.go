@@ -2,7 +2,6 @@ package storage
 
 import (
 	"fmt"
-	"path"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -43,12 +42,35 @@ func (l *Local) CommitAll(ups []Upload, digests [][]byte, mtimes []time.Time) []
 	if len(ready) == 0 {
 		return errs
 	}
-	if err := syncfs(ready[0]); err != nil {
+	// syncfs reports the file system's writeback errors since the file it
+	// is called on was opened (Linux 5.8 and later), so it is called on
+	// the partial opened first: every byte of the batch was written after.
+	first := ready[0]
+	for _, u := range ready[1:] {
+		if u.opened.Before(first.opened) {
+			first = u
+		}
+	}
+	if err := unix.Syncfs(int(first.file.Fd())); err != nil {
+		for k, u := range ready {
+			i := readyIdx[k]
+			errs[i] = fsError("commit", ups[i].Target(), err)
+			if u.oldMTime {
+				// An old mtime would get the partial expired before a retry.
+				u.space.root.Chtimes(u.partial, time.Time{}, time.Now())
+			}
+		}
+		return errs
+	}
+	// The renames are durable once the folders are: one more flush.
+	dirFD, err := first.space.root.Open(".")
+	if err != nil {
 		for _, i := range readyIdx {
 			errs[i] = fsError("commit", ups[i].Target(), err)
 		}
 		return errs
 	}
+	defer dirFD.Close()
 	var published []int
 	for k, u := range ready {
 		i := readyIdx[k]
@@ -59,20 +81,10 @@ func (l *Local) CommitAll(ups []Upload, digests [][]byte, mtimes []time.Time) []
 	if len(published) == 0 {
 		return errs
 	}
-	if err := syncfs(ready[0]); err != nil {
+	if err := unix.Syncfs(int(dirFD.Fd())); err != nil {
 		for _, i := range published {
 			errs[i] = fsError("commit", ups[i].Target(), fmt.Errorf("committed, but syncing the folder: %w", err))
 		}
 	}
 	return errs
-}
-
-// syncfs flushes the file system holding u's folder.
-func syncfs(u *upload) error {
-	f, err := u.space.root.Open(path.Dir(u.target))
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return unix.Syncfs(int(f.Fd()))
 }

@@ -24,8 +24,9 @@ type upload struct {
 	size    int64
 	done    bool // released by Commit, Close or Discard
 
-	prepared bool // Prepare succeeded: Publish may rename
-	oldMTime bool // Prepare set a given modification time
+	prepared bool      // prepare succeeded: publish may rename
+	oldMTime bool      // prepare set a given modification time
+	opened   time.Time // when the partial was opened (see CommitAll)
 }
 
 var _ Upload = (*upload)(nil)

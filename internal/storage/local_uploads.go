@@ -84,7 +84,7 @@ func (s *localSpace) openResumable(target, id, key string) (*upload, error) {
 		f.Close()
 		return nil, err
 	}
-	return &upload{space: s, target: target, file: f, partial: partial, sidecar: sidecar, key: key, size: size}, nil
+	return &upload{space: s, target: target, file: f, partial: partial, sidecar: sidecar, key: key, size: size, opened: time.Now()}, nil
 }
 
 // readRecord reads the record of a resumable partial.
@@ -117,7 +117,7 @@ func (s *localSpace) TempUpload(target string) (Upload, error) {
 		s.store.release(key)
 		return nil, fsError("upload", target, err)
 	}
-	return &upload{space: s, target: target, file: f, partial: partial, key: key}, nil
+	return &upload{space: s, target: target, file: f, partial: partial, key: key, opened: time.Now()}, nil
 }
 
 // Uploads describes the resumable partials.

@@ -1,0 +1,76 @@
+package service
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"testing"
+
+	"netdisk/internal/storage"
+	"netdisk/internal/users"
+)
+
+func newTestService(t *testing.T) *Service {
+	t.Helper()
+	dir := t.TempDir()
+	reg, err := users.Open(filepath.Join(dir, "users.xlsx"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := storage.NewLocal(filepath.Join(dir, "files"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{
+		DataDir: dir,
+		Users:   reg,
+		Hasher:  users.NewHasher(users.Params{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32, SaltLen: 16}, 2),
+		Store:   store,
+		Logger:  slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.Close(context.Background())
+		reg.Close()
+		store.Close()
+	})
+	return s
+}
+
+// TestUploadCloseReleasesEverything: an upload that ends, committed or
+// not, leaves no holder, no open-upload count and no reservation behind
+// (each would pin memory or block later uploads).
+func TestUploadCloseReleasesEverything(t *testing.T) {
+	s := newTestService(t)
+	ctx := context.Background()
+	if err := s.Register(ctx, "ulla", "ulla's password", "10.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	sess, err := s.Login(ctx, "ulla", "ulla's password", "10.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []UploadMode{UploadResume, UploadRestart, UploadOnce} {
+		u, err := s.OpenUpload(ctx, sess, "f.bin", 10, mode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.UploadsOpen("ulla") != 1 {
+			t.Fatalf("mode %d: %d uploads open", mode, s.UploadsOpen("ulla"))
+		}
+		u.Begin(0)
+		u.Write([]byte("12345"))
+		u.Close()
+		if s.holders.get(holderKey("ulla", "f.bin")) != nil {
+			t.Errorf("mode %d: the holder outlived the upload", mode)
+		}
+		if n := s.UploadsOpen("ulla"); n != 0 {
+			t.Errorf("mode %d: %d uploads still counted open", mode, n)
+		}
+	}
+	if n := len(s.quotas.reserved); n != 0 {
+		t.Errorf("%d quota reservations left", n)
+	}
+}
