@@ -53,6 +53,22 @@ func (a *app) dial(ctx context.Context) (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	c, err := a.dialAddr(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	st, _ := a.loadState()
+	a.conn, a.connAddr, a.user = c, addr, ""
+	if err := st.rememberServer(addr); err != nil {
+		fmt.Fprintf(a.stderr, "netdisk: warning: cannot save the server address: %v\n", err)
+	}
+	return c, nil
+}
+
+// dialAddr opens a new connection to addr with the app's transport
+// settings: TLS with the pinned certificates (asking about a new one), or
+// plaintext, and the client key if one is set.
+func (a *app) dialAddr(ctx context.Context, addr string) (*client.Client, error) {
 	st, err := a.loadState()
 	if err != nil {
 		return nil, err
@@ -61,20 +77,12 @@ func (a *app) dial(ctx context.Context) (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := client.Dial(ctx, addr, client.Options{
+	return client.Dial(ctx, addr, client.Options{
 		Plaintext:  a.plaintext,
 		Pins:       st.pins(),
 		ConfirmNew: a.confirmServer,
 		ClientKey:  key,
 	})
-	if err != nil {
-		return nil, err
-	}
-	a.conn, a.connAddr, a.user = c, addr, ""
-	if err := st.rememberServer(addr); err != nil {
-		fmt.Fprintf(a.stderr, "netdisk: warning: cannot save the server address: %v\n", err)
-	}
-	return c, nil
 }
 
 func (a *app) disconnect() {

@@ -216,10 +216,7 @@ func (a *app) reportGet(local string, res client.GetResult, err error) error {
 		fmt.Fprintf(a.stderr, "netdisk: %s: starting again from zero: %s\n", safeName(local), res.Restarted)
 	}
 	if err != nil {
-		if errors.Is(err, client.ErrConnLost) || errors.Is(err, context.Canceled) {
-			return fmt.Errorf("%w; the download of %s was interrupted: run the same command with --resume to continue", err, safeName(local))
-		}
-		return err
+		return resumeAdvice(err, "the download of "+safeName(local)+" was interrupted: run the same command with --resume to continue")
 	}
 	if !a.quiet {
 		resumed := ""

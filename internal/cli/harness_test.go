@@ -3,14 +3,13 @@ package cli
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"netdisk/internal/daemon"
+	"netdisk/internal/testlog"
 )
 
 // testServer is a real netdisk server started in the test process on
@@ -20,19 +19,19 @@ type testServer struct {
 	d    *daemon.Daemon
 	cfg  daemon.Config
 	addr string
-	logs *lockedBuffer
+	logs *testlog.Buffer
 }
 
 // startServer starts a server with a fresh data folder; mod adjusts the
 // configuration. It stops when the test ends.
 func startServer(t *testing.T, mod ...func(*daemon.Config)) *testServer {
 	t.Helper()
-	logs := &lockedBuffer{}
+	logger, logs := testlog.New()
 	cfg := daemon.Config{
 		DataDir: filepath.Join(t.TempDir(), "data"),
 		Listen:  "127.0.0.1:0",
 		HTTP:    "off",
-		Logger:  slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:  logger,
 	}
 	for _, m := range mod {
 		m(&cfg)
@@ -163,21 +162,4 @@ func (s *testServer) registered(t *testing.T, name, password string) *user {
 	u.ok(password+"\n", "register", "--password-stdin", name)
 	u.ok(password+"\n", "login", "--password-stdin", name)
 	return u
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -1,7 +1,11 @@
 package cli
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
+
+	"netdisk/internal/client"
 )
 
 func (a *app) mkdirCommand() *cobra.Command {
@@ -10,18 +14,9 @@ func (a *app) mkdirCommand() *cobra.Command {
 		Use:   "mkdir PATH...",
 		Short: "Create folders (-p: with missing parents, no error if present)",
 		Args:  atLeastOne("path"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.loggedIn(cmd.Context())
-			if err != nil {
-				return err
-			}
-			for _, p := range args {
-				if err := c.Mkdir(cmd.Context(), a.remote(p), parents); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
+		RunE: a.forEachPath(func(ctx context.Context, c *client.Client, remote string) error {
+			return c.Mkdir(ctx, remote, parents)
+		}),
 	}
 	cmd.Flags().BoolVarP(&parents, "parents", "p", false, "create missing parent folders; no error if the folder exists")
 	return cmd

@@ -110,3 +110,14 @@ func (p *cutProxy) throttle(dst, src net.Conn, rate int64) {
 		}
 	}
 }
+
+// viaProxy logs the registered user name in through a new cutProxy in front
+// of the server, and returns that client and the proxy.
+func (s *testServer) viaProxy(t *testing.T, name, password string) (*user, *cutProxy) {
+	t.Helper()
+	proxy := newCutProxy(t, s.addr)
+	u := s.newUser(t)
+	u.server = proxy.addr
+	u.ok(password+"\n", "login", "--password-stdin", name)
+	return u, proxy
+}

@@ -121,10 +121,7 @@ func (a *app) reportPut(remote string, res client.PutResult, err error) error {
 		fmt.Fprintf(a.stderr, "netdisk: %s: could not resume: %s\n", safeName(remote), res.Restarted)
 	}
 	if err != nil {
-		if errors.Is(err, client.ErrConnLost) || errors.Is(err, context.Canceled) {
-			return fmt.Errorf("%w; the upload of %s was interrupted: run the same command again to resume it", err, safeName(remote))
-		}
-		return err
+		return resumeAdvice(err, "the upload of "+safeName(remote)+" was interrupted: run the same command again to resume it")
 	}
 	if a.quiet {
 		return nil

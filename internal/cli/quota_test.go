@@ -31,10 +31,7 @@ func TestQuota(t *testing.T) {
 	srv := startServer(t, func(c *daemon.Config) { c.Plaintext = true })
 	srv.registered(t, "quinn", "quinn's password")
 	setQuota(t, srv, "quinn", 5<<20)
-	proxy := newCutProxy(t, srv.addr)
-	u := srv.newUser(t)
-	u.plaintext, u.server = true, proxy.addr
-	u.ok("quinn's password\n", "login", "--password-stdin", "quinn")
+	u, proxy := srv.viaProxy(t, "quinn", "quinn's password")
 	dir := t.TempDir()
 
 	small, _ := randomFile(t, dir, "small.bin", 1<<20, 1)
@@ -83,11 +80,8 @@ func TestLiveUploadNotTakenOver(t *testing.T) {
 	srv := startServer(t, func(c *daemon.Config) { c.Plaintext = true })
 	fast := srv.registered(t, "sam", "sam's password")
 	fast.plaintext = true
-	proxy := newCutProxy(t, srv.addr)
+	slow, proxy := srv.viaProxy(t, "sam", "sam's password")
 	proxy.rate.Store(512 << 10)
-	slow := srv.newUser(t)
-	slow.plaintext, slow.server = true, proxy.addr
-	slow.ok("sam's password\n", "login", "--password-stdin", "sam")
 	dir := t.TempDir()
 	a, da := randomFile(t, dir, "a.bin", 3<<19, 1) // 1.5 MiB: about 3 s at 512 KiB/s
 	b, db := randomFile(t, dir, "b.bin", 3<<19, 2)

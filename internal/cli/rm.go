@@ -1,7 +1,11 @@
 package cli
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
+
+	"netdisk/internal/client"
 )
 
 func (a *app) rmCommand() *cobra.Command {
@@ -10,18 +14,9 @@ func (a *app) rmCommand() *cobra.Command {
 		Use:   "rm PATH...",
 		Short: "Remove files, or folders with -r",
 		Args:  atLeastOne("path"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.loggedIn(cmd.Context())
-			if err != nil {
-				return err
-			}
-			for _, p := range args {
-				if err := c.Remove(cmd.Context(), a.remote(p), recursive); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
+		RunE: a.forEachPath(func(ctx context.Context, c *client.Client, remote string) error {
+			return c.Remove(ctx, remote, recursive)
+		}),
 	}
 	cmd.Flags().BoolVarP(&recursive, "recursive", "r", false, "remove folders and everything in them")
 	return cmd

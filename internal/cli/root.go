@@ -1,7 +1,11 @@
 package cli
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
+
+	"netdisk/internal/client"
 )
 
 // rootCommand builds the command tree bound to a. The shell builds a fresh
@@ -86,6 +90,23 @@ func atLeastOne(what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) == 0 {
 			return usagef("%s needs at least one %s", cmd.Name(), what)
+		}
+		return nil
+	}
+}
+
+// forEachPath is the RunE of commands that apply one request to each path
+// argument (mkdir, rm, uploads discard), stopping at the first error.
+func (a *app) forEachPath(op func(ctx context.Context, c *client.Client, remote string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		c, err := a.loggedIn(cmd.Context())
+		if err != nil {
+			return err
+		}
+		for _, p := range args {
+			if err := op(cmd.Context(), c, a.remote(p)); err != nil {
+				return err
+			}
 		}
 		return nil
 	}

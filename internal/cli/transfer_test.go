@@ -160,10 +160,7 @@ func TestResumeAfterCut(t *testing.T) {
 		t.Run(fmt.Sprintf("plaintext=%v", plaintext), func(t *testing.T) {
 			srv := startServer(t, func(c *daemon.Config) { c.Plaintext = plaintext })
 			srv.registered(t, "dave", "dave's password")
-			proxy := newCutProxy(t, srv.addr)
-			u := srv.newUser(t)
-			u.server = proxy.addr
-			u.ok("dave's password\n", "login", "--password-stdin", "dave")
+			u, proxy := srv.viaProxy(t, "dave", "dave's password")
 			dir := t.TempDir()
 			const size = 6 << 20
 			local, data := randomFile(t, dir, "big.bin", size, 42)
@@ -221,10 +218,7 @@ func TestResumeAfterCut(t *testing.T) {
 func TestTamperedPartialRestarts(t *testing.T) {
 	srv := startServer(t, func(c *daemon.Config) { c.Plaintext = true })
 	srv.registered(t, "erin", "erin's password")
-	proxy := newCutProxy(t, srv.addr)
-	u := srv.newUser(t)
-	u.plaintext, u.server = true, proxy.addr
-	u.ok("erin's password\n", "login", "--password-stdin", "erin")
+	u, proxy := srv.viaProxy(t, "erin", "erin's password")
 	dir := t.TempDir()
 	local, data := randomFile(t, dir, "big.bin", 4<<20, 3)
 
@@ -389,10 +383,7 @@ func TestProgressLinesWithoutTerminal(t *testing.T) {
 func TestDiscardUpload(t *testing.T) {
 	srv := startServer(t, func(c *daemon.Config) { c.Plaintext = true })
 	srv.registered(t, "judy", "judy's password")
-	proxy := newCutProxy(t, srv.addr)
-	u := srv.newUser(t)
-	u.plaintext, u.server = true, proxy.addr
-	u.ok("judy's password\n", "login", "--password-stdin", "judy")
+	u, proxy := srv.viaProxy(t, "judy", "judy's password")
 	local, _ := randomFile(t, t.TempDir(), "f.bin", 3<<20, 1)
 	proxy.up.Store(2 << 20)
 	u.run("", "put", local)
@@ -416,10 +407,7 @@ func TestStalledUploadIsTakenOver(t *testing.T) {
 	srv := startServer(t, func(c *daemon.Config) { c.Plaintext = true })
 	direct := srv.registered(t, "mike", "mike's password")
 	direct.plaintext = true
-	proxy := newCutProxy(t, srv.addr)
-	stalled := srv.newUser(t)
-	stalled.plaintext, stalled.server = true, proxy.addr
-	stalled.ok("mike's password\n", "login", "--password-stdin", "mike")
+	stalled, proxy := srv.viaProxy(t, "mike", "mike's password")
 	local, data := randomFile(t, t.TempDir(), "f.bin", 4<<20, 9)
 
 	proxy.freeze.Store(true)
@@ -451,10 +439,7 @@ func TestOldPartialsExpire(t *testing.T) {
 		c.UploadMaxAge = 2 * time.Second
 	})
 	srv.registered(t, "olga", "olga's password")
-	proxy := newCutProxy(t, srv.addr)
-	u := srv.newUser(t)
-	u.plaintext, u.server = true, proxy.addr
-	u.ok("olga's password\n", "login", "--password-stdin", "olga")
+	u, proxy := srv.viaProxy(t, "olga", "olga's password")
 	local, _ := randomFile(t, t.TempDir(), "f.bin", 3<<20, 1)
 	proxy.up.Store(2 << 20)
 	u.run("", "put", local)

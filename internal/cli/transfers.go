@@ -103,11 +103,7 @@ func (a *app) extraConn(ctx context.Context) (*client.Client, error) {
 	if !ok {
 		return nil, errors.New("no saved session for a parallel connection; log in again")
 	}
-	key, err := a.loadClientKey()
-	if err != nil {
-		return nil, err
-	}
-	c, err := client.Dial(ctx, a.connAddr, client.Options{Plaintext: a.plaintext, Pins: st.pins(), ClientKey: key})
+	c, err := a.dialAddr(ctx, a.connAddr)
 	if err != nil {
 		return nil, err
 	}
@@ -116,6 +112,15 @@ func (a *app) extraConn(ctx context.Context) (*client.Client, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// resumeAdvice adds advice to the error of a transfer that was cut off
+// (connection lost, or interrupted by the user), which can be resumed.
+func resumeAdvice(err error, advice string) error {
+	if errors.Is(err, client.ErrConnLost) || errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%w; %s", err, advice)
+	}
+	return err
 }
 
 // totals counts the outcome of a folder transfer.

@@ -1,9 +1,13 @@
 package cli
 
 import (
+	"context"
+
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"netdisk/internal/client"
 )
 
 func (a *app) uploadsCommand() *cobra.Command {
@@ -34,18 +38,9 @@ func (a *app) uploadsCommand() *cobra.Command {
 		Use:   "discard PATH...",
 		Short: "Drop unfinished uploads",
 		Args:  atLeastOne("path"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.loggedIn(cmd.Context())
-			if err != nil {
-				return err
-			}
-			for _, p := range args {
-				if err := c.DiscardUpload(cmd.Context(), a.remote(p)); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
+		RunE: a.forEachPath(func(ctx context.Context, c *client.Client, remote string) error {
+			return c.DiscardUpload(ctx, remote)
+		}),
 	})
 	return cmd
 }

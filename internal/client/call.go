@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	"netdisk/internal/proto"
 )
@@ -36,9 +35,6 @@ type body struct {
 }
 
 func (b *body) Read(p []byte) (int, error) { return b.c.r.Read(p) }
-
-// WriteTo lets io.Copy to an *os.File use splice(2) for plaintext bodies.
-func (b *body) WriteTo(w io.Writer) (int64, error) { return b.c.r.CopyBodyTo(w, b.c.r.Pending()) }
 
 // Remaining is how many body bytes are still unread.
 func (b *body) Remaining() int64 { return b.c.r.Pending() }
@@ -262,17 +258,4 @@ func (c *Client) do(ctx context.Context, req proto.Message, reply any) error {
 		return f.h.Decode(reply)
 	}
 	return nil
-}
-
-// Ping checks the connection is alive by a cheap request.
-func (c *Client) Ping(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	var u proto.Usage
-	err := c.do(ctx, proto.UsageRequest{}, &u)
-	var pe *proto.Error
-	if errors.As(err, &pe) {
-		return nil // any answer means the connection works
-	}
-	return err
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,35 +15,19 @@ import (
 	"netdisk/internal/client"
 	"netdisk/internal/daemon"
 	"netdisk/internal/proto"
+	"netdisk/internal/testlog"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // testEnv is a TLS server with one registered user.
 type testEnv struct {
 	d    *daemon.Daemon
 	pins *client.KnownServers
-	logs *lockedBuffer
+	logs *testlog.Buffer
 }
 
 // dial starts a TLS server and returns a client logged in to it, plus the
 // server's log.
-func dial(t *testing.T) (*client.Client, *lockedBuffer) {
+func dial(t *testing.T) (*client.Client, *testlog.Buffer) {
 	t.Helper()
 	e := startEnv(t)
 	c := e.connect(t)
@@ -53,13 +36,14 @@ func dial(t *testing.T) (*client.Client, *lockedBuffer) {
 
 func startEnv(t *testing.T) *testEnv {
 	t.Helper()
-	e := &testEnv{logs: &lockedBuffer{}}
+	logger, logs := testlog.New()
+	e := &testEnv{logs: logs}
 	var err error
 	e.d, err = daemon.Start(daemon.Config{
 		DataDir: filepath.Join(t.TempDir(), "data"),
 		Listen:  "127.0.0.1:0",
 		HTTP:    "off",
-		Logger:  slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:  logger,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -58,9 +58,8 @@ func (h *Header) Decode(msg any) error {
 	return nil
 }
 
-// Reader reads frames from a stream. It buffers headers but hands bodies
-// through unbuffered where it can, so a body can go from a socket to a file
-// by splice(2).
+// Reader reads frames from a stream. Reads of a body larger than what is
+// buffered go straight to the stream, into the caller's buffer.
 type Reader struct {
 	br      *bufio.Reader
 	raw     io.Reader
@@ -75,7 +74,7 @@ func NewReader(r io.Reader) *Reader {
 }
 
 // ReadHeader reads the next frame's header; its body (h.BodyLen bytes) is
-// then read through Read, CopyBodyTo or Discard, and must be consumed before
+// then read through Read or Discard, and must be consumed before
 // the next ReadHeader. Errors other than io.EOF (clean end
 // between frames) mean the stream is unusable.
 func (r *Reader) ReadHeader() (*Header, error) {
@@ -193,50 +192,9 @@ func (r *Reader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// CopyBodyTo copies up to n bytes of the current body to w. Once the small
-// buffered prefix is drained it hands the raw stream to w.ReadFrom, so an
-// *os.File destination and a *net.TCPConn source meet in splice(2).
-func (r *Reader) CopyBodyTo(w io.Writer, n int64) (int64, error) {
-	if n > r.pending {
-		n = r.pending
-	}
-	var done int64
-	if b := r.br.Buffered(); b > 0 && n > 0 {
-		take := int64(b)
-		if take > n {
-			take = n
-		}
-		buf, _ := r.br.Peek(int(take))
-		m, err := w.Write(buf)
-		r.br.Discard(m)
-		r.pending -= int64(m)
-		done += int64(m)
-		if err != nil {
-			return done, err
-		}
-	}
-	if done == n {
-		return done, nil
-	}
-	lr := &io.LimitedReader{R: r.raw, N: n - done}
-	var m int64
-	var err error
-	if rf, ok := w.(io.ReaderFrom); ok {
-		m, err = rf.ReadFrom(lr)
-	} else {
-		m, err = io.Copy(w, lr)
-	}
-	r.pending -= m
-	done += m
-	if err == nil && done < n {
-		err = io.ErrUnexpectedEOF
-	}
-	return done, err
-}
-
 // Discard skips the rest of the current body.
 func (r *Reader) Discard() error {
-	_, err := r.CopyBodyTo(io.Discard, r.pending)
+	_, err := io.Copy(io.Discard, r)
 	return err
 }
 

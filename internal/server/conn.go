@@ -79,12 +79,36 @@ func (c *conn) close() {
 	c.nc.Close()
 }
 
-// handshake reads the client's preamble (after TLS, when on) and sends the
-// hello. A client speaking the other transport gets a plaintext error frame
-// it can show, instead of silence until a timeout.
+// handshake sets up the transport (see transport) and sends the hello.
 func (c *conn) handshake() error {
 	cfg := c.srv.cfg
 	c.nc.SetDeadline(time.Now().Add(cfg.HandshakeTimeout))
+	if err := c.transport(); err != nil {
+		return err
+	}
+	c.r = proto.NewReader(c.stream)
+	c.challenge = make([]byte, proto.ChallengeLen)
+	rand.Read(c.challenge)
+	hello := proto.Hello{
+		Version:   proto.Version,
+		Server:    "netdisk",
+		Name:      cfg.Name,
+		Welcome:   cfg.Welcome,
+		Challenge: c.challenge,
+		ClientKey: cfg.ClientKey != nil,
+	}
+	if err := c.send(0, hello); err != nil {
+		return fmt.Errorf("sending hello: %w", err)
+	}
+	c.nc.SetDeadline(time.Time{})
+	return nil
+}
+
+// transport does the TLS handshake (when on), reads the client's preamble
+// and makes the frame writer. A client speaking the other transport gets a
+// plaintext error frame it can show, instead of silence until a timeout.
+func (c *conn) transport() error {
+	cfg := c.srv.cfg
 	if cfg.TLS != nil {
 		var first [1]byte
 		if _, err := io.ReadFull(c.nc, first[:]); err != nil {
@@ -124,22 +148,7 @@ func (c *conn) handshake() error {
 		c.sendRaw(proto.Errorf(proto.CodeBadRequest, "not a netdisk client: the preamble must be %q", proto.Preamble))
 		return fmt.Errorf("bad preamble %q", pre[:])
 	}
-	c.r = proto.NewReader(c.stream)
 	c.w = proto.NewWriter(c.stream)
-	c.challenge = make([]byte, proto.ChallengeLen)
-	rand.Read(c.challenge)
-	hello := proto.Hello{
-		Version:   proto.Version,
-		Server:    "netdisk",
-		Name:      cfg.Name,
-		Welcome:   cfg.Welcome,
-		Challenge: c.challenge,
-		ClientKey: cfg.ClientKey != nil,
-	}
-	if err := c.send(0, hello); err != nil {
-		return fmt.Errorf("sending hello: %w", err)
-	}
-	c.nc.SetDeadline(time.Time{})
 	return nil
 }
 
@@ -156,30 +165,11 @@ func busyError() *proto.Error {
 // transport it speaks, and closes the connection.
 func (c *conn) refuse(e *proto.Error) {
 	defer c.nc.Close()
-	if err := c.handshakeOnly(); err != nil {
+	c.nc.SetDeadline(time.Now().Add(c.srv.cfg.HandshakeTimeout))
+	if err := c.transport(); err != nil {
 		return
 	}
 	c.send(0, e)
-}
-
-// handshakeOnly does the transport part of handshake (TLS, preamble) so a
-// refusal can be read by the client.
-func (c *conn) handshakeOnly() error {
-	cfg := c.srv.cfg
-	c.nc.SetDeadline(time.Now().Add(cfg.HandshakeTimeout))
-	if cfg.TLS != nil {
-		tc := tls.Server(c.nc, cfg.TLS)
-		if err := tc.HandshakeContext(c.ctx); err != nil {
-			return err
-		}
-		c.stream = tc
-	}
-	var pre [len(proto.Preamble)]byte
-	if _, err := io.ReadFull(c.stream, pre[:]); err != nil {
-		return err
-	}
-	c.w = proto.NewWriter(c.stream)
-	return nil
 }
 
 // sendRaw writes one error frame before the frame writer exists: on the
@@ -217,7 +207,7 @@ func (c *conn) loop() {
 			}
 			return
 		}
-		if !c.setBusy(true) {
+		if !c.setBusy() {
 			return
 		}
 		c.stream.SetReadDeadline(time.Now().Add(cfg.FrameTimeout))
@@ -252,10 +242,10 @@ func (c *conn) goIdle(wait time.Duration) bool {
 
 // setBusy records that a request is in progress. It returns false when the
 // server is shutting down and the connection should end.
-func (c *conn) setBusy(busy bool) bool {
+func (c *conn) setBusy() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.busy = busy
+	c.busy = true
 	return !c.srv.closing.Load()
 }
 

@@ -12,8 +12,8 @@ import (
 	"netdisk/internal/service"
 )
 
-// chunk is how many body bytes move between deadline refreshes: a client
-// must keep up at least chunk per FrameTimeout or be dropped.
+// chunk is how many bytes of a file sent by sendfile go between write
+// deadline refreshes: a client must read at least chunk per WriteTimeout.
 const chunk = 1 << 20
 
 // maxReserved bounds the put_open reservations one connection may hold

@@ -15,7 +15,7 @@ import (
 )
 
 // Upload is one upload in progress. The new bytes go to a partial file
-// beside the target (see storage.Upload) and replace the target only in
+// on the target's disk (see storage.Upload) and replace the target only in
 // Commit, once the whole file's SHA-256 matches the sender's; until then the
 // old version stays readable. The SHA-256 is computed as the bytes stream
 // in, continuing from the hash of the bytes held from an earlier attempt,
@@ -200,18 +200,6 @@ func (u *Upload) Begin(offset int64) error {
 // Remaining is how many bytes this attempt must still write.
 func (u *Upload) Remaining() int64 { return u.size - u.offset - u.written }
 
-// Write appends file bytes, hashing them on the way.
-func (u *Upload) Write(p []byte) (int, error) {
-	if int64(len(p)) > u.Remaining() {
-		return 0, fmt.Errorf("upload of %s: more bytes than the announced size", u.target)
-	}
-	n, err := u.up.Write(p)
-	u.hash.Write(p[:n])
-	u.written += int64(n)
-	u.Touch()
-	return n, err
-}
-
 // ReadFrom appends the rest of the file (Remaining bytes) from r, hashing
 // on another core while writing.
 func (u *Upload) ReadFrom(r io.Reader) (int64, error) {
@@ -288,9 +276,6 @@ func (s *Service) CommitAll(ctx context.Context, ups []*Upload) []error {
 	}
 	return errs
 }
-
-// Sum is the SHA-256 of everything written so far, prefix included.
-func (u *Upload) Sum() []byte { return u.hash.Sum(nil) }
 
 // Close ends the upload. Unless it was committed, a resumable partial stays
 // for a later attempt.

@@ -2,8 +2,11 @@ package service
 
 import (
 	"context"
+	"errors"
+	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"netdisk/internal/storage"
@@ -61,7 +64,9 @@ func TestUploadCloseReleasesEverything(t *testing.T) {
 			t.Fatalf("mode %d: %d uploads open", mode, s.UploadsOpen("ulla"))
 		}
 		u.Begin(0)
-		u.Write([]byte("12345"))
+		if _, err := u.ReadFrom(strings.NewReader("12345")); !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("mode %d: 5 of 10 bytes: %v", mode, err)
+		}
 		u.Close()
 		if s.holders.get(holderKey("ulla", "f.bin")) != nil {
 			t.Errorf("mode %d: the holder outlived the upload", mode)

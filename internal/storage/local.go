@@ -54,13 +54,13 @@ func (l *Local) Space(user string, create bool) (Space, error) {
 	if err := checkUser(user); err != nil {
 		return nil, err
 	}
-	if create {
-		err := l.root.Mkdir(user, 0o700)
-		if err != nil && !errors.Is(err, fs.ErrExist) {
-			return nil, fsError("create space", user, err)
+	root, err := l.root.OpenRoot(user)
+	if errors.Is(err, fs.ErrNotExist) && create {
+		// Made once, at registration; opened on every request.
+		if err = l.root.Mkdir(user, 0o700); err == nil || errors.Is(err, fs.ErrExist) {
+			root, err = l.root.OpenRoot(user)
 		}
 	}
-	root, err := l.root.OpenRoot(user)
 	if err != nil {
 		return nil, fsError("open space", user, err)
 	}

@@ -17,10 +17,10 @@ import (
 type upload struct {
 	space   *localSpace
 	target  string
-	file    *os.File // opened without O_APPEND: splice(2) refuses such files
-	partial string   // path of the partial file within the space
-	sidecar string   // path of the resumable partial's record; "" for a temp one
-	key     string   // what the partial is held by in Local.held
+	file    *os.File
+	partial string // path of the partial file within the space
+	sidecar string // path of the resumable partial's record; "" for a temp one
+	key     string // what the partial is held by in Local.held
 	size    int64
 	done    bool // released by Commit, Close or Discard
 
@@ -57,14 +57,6 @@ func (u *upload) Truncate(size int64) error {
 func (u *upload) Write(p []byte) (int, error) {
 	n, err := u.file.Write(p)
 	u.size += int64(n)
-	return n, u.wrap("write", err)
-}
-
-// ReadFrom leaves the copying to (*os.File).ReadFrom, which splices from a
-// TCP connection (or an io.LimitedReader around one) inside the kernel.
-func (u *upload) ReadFrom(r io.Reader) (int64, error) {
-	n, err := u.file.ReadFrom(r)
-	u.size += n
 	return n, u.wrap("write", err)
 }
 
@@ -173,7 +165,7 @@ func (u *upload) end(removePartial bool) error {
 }
 
 // wrap replaces the partial's server path in errors from os with the
-// target; other errors (of the source of ReadFrom, say) and io.EOF stay.
+// target; other errors and io.EOF stay.
 func (u *upload) wrap(op string, err error) error {
 	if err == nil || errors.Is(err, io.EOF) {
 		return err

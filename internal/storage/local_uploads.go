@@ -103,9 +103,6 @@ func (s *localSpace) TempUpload(target string) (Upload, error) {
 	if err := checkEntry("upload", target); err != nil {
 		return nil, err
 	}
-	if err := s.root.MkdirAll(tmpDir, 0o700); err != nil {
-		return nil, fsError("upload", target, err)
-	}
 	name := strings.ToLower(rand.Text())
 	key := holdKey(s.user, tmpDir+"/"+name)
 	if !s.store.hold(key) {
@@ -113,6 +110,13 @@ func (s *localSpace) TempUpload(target string) (Upload, error) {
 	}
 	partial := path.Join(tmpDir, name+partSuffix)
 	f, err := s.root.OpenFile(partial, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrNotExist) {
+		// The first temporary upload of this user makes the folder; the
+		// others (one per small file) skip the extra lookups.
+		if err = s.root.MkdirAll(tmpDir, 0o700); err == nil {
+			f, err = s.root.OpenFile(partial, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		}
+	}
 	if err != nil {
 		s.store.release(key)
 		return nil, fsError("upload", target, err)

@@ -120,9 +120,6 @@ type Upload interface {
 	Truncate(size int64) error
 	// Write appends at the end.
 	io.Writer
-	// ReadFrom appends at the end. The local store hands a network source
-	// to the kernel (splice(2)) instead of copying through user space.
-	io.ReaderFrom
 	// Commit makes the partial the target atomically. It records digest
 	// (a SHA-256, or nil for none) for File.Digest and sets the modification
 	// time to mtime unless mtime is zero. Whoever had the old version open

@@ -36,7 +36,6 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"UploadDiscard", testDiscard},
 		{"UploadTruncate", testTruncate},
 		{"UploadAfterRelease", testAfterRelease},
-		{"UploadReadFromTCP", testReadFromTCP},
 		{"Digest", testDigest},
 		{"Usage", testUsage},
 		{"ExpireUploads", testExpireUploads},
