@@ -223,7 +223,7 @@ func (a *app) reportGet(local string, res client.GetResult, err error) error {
 		if res.Offset > 0 {
 			resumed = fmt.Sprintf(", resumed after %s", humanSize(res.Offset))
 		}
-		fmt.Fprintf(a.stdout, "saved %s (%s%s, sha256 %x)\n", safeName(local), humanSize(res.Size), resumed, res.SHA256[:8])
+		fmt.Fprintf(a.stdout, "saved %s (%s%s, blake3 %x)\n", safeName(local), humanSize(res.Size), resumed, res.Digest[:8])
 	}
 	return nil
 }

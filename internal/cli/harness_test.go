@@ -68,6 +68,19 @@ func (s *testServer) stop() {
 	s.d = nil
 }
 
+// waitIdle waits until the server serves no connection: every request it
+// was in the middle of (an upload cut short, say) has ended.
+func (s *testServer) waitIdle(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for s.d.Server.Conns() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the server still serves %d connections", s.d.Server.Conns())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // restart stops the server and starts it again on the same address and
 // data folder.
 func (s *testServer) restart() {

@@ -130,7 +130,7 @@ func (a *app) reportPut(remote string, res client.PutResult, err error) error {
 	if res.Resumed > 0 {
 		resumed = fmt.Sprintf(", resumed after %s", humanSize(res.Resumed))
 	}
-	fmt.Fprintf(a.stdout, "stored %s (%s%s, sha256 %x)\n", safeName(remote), humanSize(res.Size), resumed, res.SHA256[:8])
+	fmt.Fprintf(a.stdout, "stored %s (%s%s, blake3 %x)\n", safeName(remote), humanSize(res.Size), resumed, res.Digest[:8])
 	return nil
 }
 

@@ -225,6 +225,7 @@ func TestTamperedPartialRestarts(t *testing.T) {
 	proxy.up.Store(3 << 20)
 	u.run("", "put", local, "big.bin")
 	proxy.up.Store(-1)
+	srv.waitIdle(t) // the server has let go of the partial: tamper with it now, not while it is written
 	parts, _ := filepath.Glob(filepath.Join(srv.cfg.DataDir, "files", "erin", ".netdisk", "uploads", "*.part"))
 	if len(parts) != 1 {
 		t.Fatalf("partials on the server: %v", parts)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"netdisk/internal/proto"
 )
@@ -93,6 +94,7 @@ func (c *Client) readLoop() {
 		f := frame{h: h}
 		if h.BodyLen > 0 {
 			f.body = &body{c: c, done: make(chan struct{})}
+			c.setBodyOpen(true) // the body's reads must not wait forever either
 		}
 		select {
 		case cl.frames <- f:
@@ -115,15 +117,26 @@ func (c *Client) readLoop() {
 				return
 			}
 		}
+		if f.body != nil {
+			c.setBodyOpen(false)
+		}
 		if last {
 			close(cl.closed)
 		}
 	}
 }
 
+func (c *Client) setBodyOpen(open bool) {
+	c.mu.Lock()
+	c.bodyOpen = open
+	c.mu.Unlock()
+}
+
 // fail ends the connection: every pending call learns why.
 func (c *Client) fail(err error) {
-	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+	if terr := timeoutError(c.addr, c.timeout, err); terr != nil {
+		err = terr
+	} else if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		err = fmt.Errorf("%w (%s closed it)", ErrConnLost, c.addr)
 	} else if !errors.Is(err, ErrConnLost) {
 		err = fmt.Errorf("%w: %w", ErrConnLost, err)
@@ -141,8 +154,13 @@ func (c *Client) fail(err error) {
 }
 
 // start registers a call and sends its request. writeBody, if not nil,
-// writes exactly bodyLen bytes after the header.
-func (c *Client) start(msg proto.Message, bodyLen int64, writeBody func(w *proto.Writer) error) (*call, error) {
+// writes exactly bodyLen bytes after the header. If ctx ends while the
+// request is being written, the write stops (and the connection, whose
+// stream is then mid-frame, is given up).
+func (c *Client) start(ctx context.Context, msg proto.Message, bodyLen int64, writeBody func(w *proto.Writer) error) (*call, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	cl := &call{
 		id:     c.nextID.Add(1),
 		frames: make(chan frame, 1),
@@ -156,15 +174,20 @@ func (c *Client) start(msg proto.Message, bodyLen int64, writeBody func(w *proto
 		return nil, err
 	}
 	c.pending[cl.id] = cl
+	c.watched.armed()
 	c.mu.Unlock()
 
 	c.wmu.Lock()
+	stop := context.AfterFunc(ctx, func() { c.watched.Conn.SetWriteDeadline(time.Now()) })
 	err := c.w.WriteMsg(cl.id, msg, bodyLen)
 	if err == nil && writeBody != nil {
 		err = writeBody(c.w)
 	}
 	if err == nil {
 		err = c.w.Flush()
+	}
+	if !stop() && err != nil {
+		err = ctx.Err()
 	}
 	c.wmu.Unlock()
 	if err != nil {
@@ -190,6 +213,9 @@ func (c *Client) start(msg proto.Message, bodyLen int64, writeBody func(w *proto
 			if errors.As(e, &pe) {
 				return nil, pe
 			}
+		}
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return nil, err
 		}
 		return nil, fmt.Errorf("%w: %w", ErrConnLost, err)
 	}
@@ -242,7 +268,7 @@ func (cl *call) abandon(c *Client) {
 // do sends a request without a body and decodes its single reply into
 // reply (which may be nil).
 func (c *Client) do(ctx context.Context, req proto.Message, reply any) error {
-	cl, err := c.start(req, 0, nil)
+	cl, err := c.start(ctx, req, 0, nil)
 	if err != nil {
 		return err
 	}

@@ -35,14 +35,19 @@ type Options struct {
 	ClientKey []byte
 	// DialTimeout bounds connecting and the handshake; default 15 s.
 	DialTimeout time.Duration
+	// Timeout is how long a request may wait on a silent server; default
+	// DefaultTimeout.
+	Timeout time.Duration
 }
 
 // Client is a connection to a netdisk server. Its methods are safe for
 // concurrent use.
 type Client struct {
-	addr  string
-	conn  net.Conn
-	hello proto.Hello
+	addr    string
+	conn    net.Conn
+	watched *watchedConn
+	timeout time.Duration
+	hello   proto.Hello
 
 	wmu sync.Mutex
 	w   *proto.Writer
@@ -50,10 +55,11 @@ type Client struct {
 	r      *proto.Reader
 	nextID atomic.Uint64
 
-	mu      sync.Mutex
-	pending map[uint64]*call
-	err     error // set once the reader stops
-	done    chan struct{}
+	mu       sync.Mutex
+	pending  map[uint64]*call
+	bodyOpen bool  // a reply body is being read by its caller
+	err      error // set once the reader stops
+	done     chan struct{}
 }
 
 // Dial connects to addr (host:port), checks the server's certificate
@@ -62,6 +68,9 @@ type Client struct {
 func Dial(ctx context.Context, addr string, opts Options) (*Client, error) {
 	if opts.DialTimeout <= 0 {
 		opts.DialTimeout = 15 * time.Second
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, opts.DialTimeout)
 	defer cancel()
@@ -78,31 +87,31 @@ func Dial(ctx context.Context, addr string, opts Options) (*Client, error) {
 		nc.Close()
 		return nil, err
 	}
-	nc.SetDeadline(time.Time{})
+	c.watched.start()
 	go c.readLoop()
 	return c, nil
 }
 
 func handshake(ctx context.Context, nc net.Conn, addr string, opts Options) (*Client, error) {
-	stream := nc
+	c := &Client{
+		addr:    addr,
+		timeout: opts.Timeout,
+		pending: make(map[uint64]*call),
+		done:    make(chan struct{}),
+	}
+	c.watched = &watchedConn{Conn: nc, c: c, timeout: opts.Timeout}
+	var stream net.Conn = c.watched
 	if !opts.Plaintext {
 		if opts.Pins == nil {
 			return nil, errors.New("TLS needs a known_servers file to pin the server's certificate")
 		}
-		tc := tls.Client(nc, pinnedTLSConfig(addr, opts))
+		tc := tls.Client(stream, pinnedTLSConfig(addr, opts))
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return nil, explainTLSError(addr, err)
 		}
 		stream = tc
 	}
-	c := &Client{
-		addr:    addr,
-		conn:    stream,
-		w:       proto.NewWriter(stream),
-		r:       proto.NewReader(stream),
-		pending: make(map[uint64]*call),
-		done:    make(chan struct{}),
-	}
+	c.conn, c.w, c.r = stream, proto.NewWriter(stream), proto.NewReader(stream)
 	if _, err := io.WriteString(stream, proto.Preamble); err != nil {
 		return nil, fmt.Errorf("talking to %s: %w", addr, err)
 	}
@@ -162,6 +171,10 @@ func explainHelloError(addr string, plaintext bool, err error) error {
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("%s closed the connection before greeting (it may be at its connection limit, or not a netdisk server)", addr)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("%w: %s accepted the connection but did not greet in time (is it a netdisk server? is it overloaded?)", ErrTimeout, addr)
 	}
 	return fmt.Errorf("reading the greeting of %s: %w", addr, err)
 }

@@ -8,7 +8,7 @@ import (
 
 // List returns one level of a folder, in the server's order (by name).
 func (c *Client) List(ctx context.Context, path string) ([]proto.Entry, error) {
-	cl, err := c.start(proto.ListRequest{Path: path}, 0, nil)
+	cl, err := c.start(ctx, proto.ListRequest{Path: path}, 0, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +60,7 @@ func (c *Client) Usage(ctx context.Context) (proto.Usage, error) {
 
 // Uploads lists the unfinished uploads the server holds for the user.
 func (c *Client) Uploads(ctx context.Context) ([]proto.Upload, error) {
-	cl, err := c.start(proto.UploadsRequest{}, 0, nil)
+	cl, err := c.start(ctx, proto.UploadsRequest{}, 0, nil)
 	if err != nil {
 		return nil, err
 	}

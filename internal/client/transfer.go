@@ -3,16 +3,14 @@ package client
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"os"
-	"sync"
 	"time"
 
-	"netdisk/internal/pipehash"
+	"netdisk/internal/digest"
+	"netdisk/internal/hashcopy"
 	"netdisk/internal/proto"
 )
 
@@ -21,8 +19,8 @@ import (
 // which lets many of them stream back to back.
 const ResumeThreshold = 1 << 20
 
-// ErrChecksumMismatch is a transfer whose end-to-end SHA-256 did not match;
-// nothing was committed.
+// ErrChecksumMismatch is a transfer whose end-to-end BLAKE3-256 did not
+// match; nothing was committed.
 var ErrChecksumMismatch = errors.New("checksum mismatch")
 
 // PutOptions tune one upload.
@@ -39,7 +37,7 @@ type PutResult struct {
 	Size      int64
 	Resumed   int64  // bytes the server already held and kept
 	Restarted string // why the server's partial copy could not be resumed
-	SHA256    []byte
+	Digest    []byte // the file's BLAKE3-256
 }
 
 // PendingPut is an upload whose bytes are sent and whose reply is awaited.
@@ -74,7 +72,7 @@ func (c *Client) StartPut(ctx context.Context, src *os.File, remote string, opts
 		return nil, fmt.Errorf("%s is not a regular file", src.Name())
 	}
 	size := info.Size()
-	h := sha256.New()
+	h := digest.New()
 	var offset int64
 	p := &PendingPut{c: c, result: PutResult{Size: size}}
 	if size >= ResumeThreshold || opts.Restart {
@@ -82,11 +80,14 @@ func (c *Client) StartPut(ctx context.Context, src *os.File, remote string, opts
 		if err := c.do(ctx, proto.PutOpen{Path: remote, Size: size, Restart: opts.Restart}, &ready); err != nil {
 			return nil, err
 		}
+		if ready.Offset > size {
+			return nil, fmt.Errorf("the server offered to resume at byte %d of a %d-byte file", ready.Offset, size)
+		}
 		if ready.Offset > 0 {
-			if _, err := io.Copy(h, io.NewSectionReader(src, 0, ready.Offset)); err != nil {
+			if _, err := hashcopy.Copy(ctx, io.Discard, io.NewSectionReader(src, 0, ready.Offset), ready.Offset, h, nil); err != nil {
 				return nil, fmt.Errorf("reading %s: %w", src.Name(), err)
 			}
-			if bytes.Equal(h.Sum(nil), ready.PrefixSHA256) {
+			if bytes.Equal(h.Sum(nil), ready.PrefixDigest) {
 				offset = ready.Offset
 			} else {
 				h.Reset()
@@ -96,13 +97,17 @@ func (c *Client) StartPut(ctx context.Context, src *os.File, remote string, opts
 	}
 	p.result.Resumed = offset
 	req := proto.Put{Path: remote, Size: size, Offset: offset, MTime: info.ModTime().UTC()}
-	p.cl, err = c.start(req, size-offset+proto.DigestLen, func(w *proto.Writer) error {
-		sum, err := sendHashed(ctx, w, src, offset, size, h, opts.Progress)
+	p.cl, err = c.start(ctx, req, size-offset+proto.DigestLen, func(w *proto.Writer) error {
+		body := io.NewSectionReader(src, offset, size-offset)
+		n, err := hashcopy.Copy(ctx, w, body, size-offset, h, progressFrom(offset, opts.Progress))
+		if err == io.EOF {
+			return fmt.Errorf("%s shrank while being sent (%d of %d bytes)", src.Name(), offset+n, size)
+		}
 		if err != nil {
 			return err
 		}
-		p.result.SHA256 = sum
-		_, err = w.Write(sum)
+		p.result.Digest = h.Sum(nil)
+		_, err = w.Write(p.result.Digest)
 		return err
 	})
 	if err != nil {
@@ -121,81 +126,20 @@ func (p *PendingPut) Wait(ctx context.Context) (PutResult, error) {
 	if err := f.h.Decode(&done); err != nil {
 		return p.result, err
 	}
-	if !bytes.Equal(done.SHA256, p.result.SHA256) || done.Size != p.result.Size {
-		return p.result, fmt.Errorf("%w: the server confirmed %d bytes with SHA-256 %x, sent %d bytes with %x",
-			ErrChecksumMismatch, done.Size, done.SHA256, p.result.Size, p.result.SHA256)
+	if !bytes.Equal(done.Digest, p.result.Digest) || done.Size != p.result.Size {
+		return p.result, fmt.Errorf("%w: the server confirmed %d bytes with BLAKE3 %x, sent %d bytes with %x",
+			ErrChecksumMismatch, done.Size, done.Digest, p.result.Size, p.result.Digest)
 	}
 	return p.result, nil
 }
 
-// Transfer buffers: files up to smallFile bytes move through one pooled
-// buffer with the hash computed in line; larger ones through pipehash
-// (hashing on another core) with fileBufs buffers of fileBuf bytes, so a
-// transfer holds at most 1 MiB whatever the file's size. Buffers of 128 KiB
-// measured faster than 1 MiB ones here: they stay in the CPU caches between
-// the copy and the hash.
-const (
-	smallFile = 256 << 10
-	fileBuf   = 128 << 10
-	fileBufs  = 8
-)
-
-var smallBufs = sync.Pool{New: func() any { b := make([]byte, smallFile); return &b }}
-
-// sendHashed writes bytes [offset, size) of src to w, hashing them into h
-// (which already holds the hash of the first offset bytes), and returns the
-// whole file's SHA-256.
-func sendHashed(ctx context.Context, w io.Writer, src *os.File, offset, size int64, h hash.Hash, progress func(int64)) ([]byte, error) {
-	if size-offset <= smallFile {
-		bp := smallBufs.Get().(*[]byte)
-		defer smallBufs.Put(bp)
-		b := (*bp)[:size-offset]
-		n, err := src.ReadAt(b, offset)
-		if err != nil && !(err == io.EOF && n == len(b)) {
-			return nil, readError(src, offset+int64(n), size, err)
-		}
-		h.Write(b)
-		if _, err := w.Write(b); err != nil {
-			return nil, err
-		}
-		if progress != nil {
-			progress(size)
-		}
-		return h.Sum(nil), nil
+// progressFrom turns hashcopy's count of bytes copied into the bytes of
+// the file held, starting from offset.
+func progressFrom(offset int64, progress func(int64)) func(int64) {
+	if progress == nil {
+		return nil
 	}
-	p := pipehash.New(h, fileBuf, fileBufs)
-	defer p.Close()
-	for pos := offset; pos < size; {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		b := p.Buffer()
-		n, err := src.ReadAt(b[:min(int64(len(b)), size-pos)], pos)
-		if n > 0 {
-			if _, werr := w.Write(b[:n]); werr != nil {
-				p.Release(b)
-				return nil, werr
-			}
-			p.Submit(b[:n])
-			pos += int64(n)
-			if progress != nil {
-				progress(pos)
-			}
-		} else {
-			p.Release(b)
-		}
-		if err != nil && !(err == io.EOF && pos == size) {
-			return nil, readError(src, pos, size, err)
-		}
-	}
-	return p.Sum(), nil
-}
-
-func readError(src *os.File, pos, size int64, err error) error {
-	if err == io.EOF {
-		return fmt.Errorf("%s shrank while being sent (%d of %d bytes)", src.Name(), pos, size)
-	}
-	return fmt.Errorf("reading %s: %w", src.Name(), err)
+	return func(n int64) { progress(offset + n) }
 }
 
 // GetOptions tune one download.
@@ -214,7 +158,7 @@ type GetResult struct {
 	Offset    int64  // where this download started; dst's bytes before it were verified
 	Restarted string // why a requested resume started from 0
 	MTime     time.Time
-	SHA256    []byte
+	Digest    []byte // the file's BLAKE3-256
 }
 
 // PendingGet is a download whose request is sent and whose reply is yet
@@ -224,7 +168,7 @@ type PendingGet struct {
 	cl     *call
 	remote string
 	offset int64
-	h      hash.Hash
+	h      *digest.Hasher
 }
 
 // Get downloads remote into dst. The first offset bytes of dst are what an
@@ -245,16 +189,16 @@ func (c *Client) Get(ctx context.Context, remote string, dst *os.File, offset in
 // several can be in flight (pipelining); receive them in the order they
 // were started.
 func (c *Client) StartGet(ctx context.Context, remote string, dst *os.File, offset int64) (*PendingGet, error) {
-	p := &PendingGet{c: c, remote: remote, offset: offset, h: sha256.New()}
+	p := &PendingGet{c: c, remote: remote, offset: offset, h: digest.New()}
 	req := proto.Get{Path: remote}
 	if offset > 0 {
-		if _, err := io.Copy(p.h, io.NewSectionReader(dst, 0, offset)); err != nil {
+		if _, err := hashcopy.Copy(ctx, io.Discard, io.NewSectionReader(dst, 0, offset), offset, p.h, nil); err != nil {
 			return nil, fmt.Errorf("reading %s: %w", dst.Name(), err)
 		}
-		req.Offset, req.PrefixSHA256 = offset, p.h.Sum(nil)
+		req.Offset, req.PrefixDigest = offset, p.h.Sum(nil)
 	}
 	var err error
-	p.cl, err = c.start(req, 0, nil)
+	p.cl, err = c.start(ctx, req, 0, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -290,69 +234,48 @@ func (p *PendingGet) Receive(ctx context.Context, dst *os.File, opts GetOptions)
 	if opts.Started != nil {
 		opts.Started(data.Size, data.Offset)
 	}
-	if err := receiveHashed(ctx, dst, f.body, data.Offset, data.Size, h, opts.Progress); err != nil {
+	if _, err := dst.Seek(data.Offset, io.SeekStart); err != nil {
 		return res, err
+	}
+	n := data.Size - data.Offset
+	got, err := hashcopy.Copy(ctx, localWriter{dst}, f.body, n, h, progressFrom(data.Offset, opts.Progress))
+	switch {
+	case err == io.EOF || (err != nil && f.body.Remaining() > 0 && !isLocalError(err)):
+		return res, fmt.Errorf("%w: download of %s stopped at byte %d of %d: %w", ErrConnLost, dst.Name(), data.Offset+got, data.Size, err)
+	case err != nil:
+		return res, fmt.Errorf("writing %s: %w", dst.Name(), err)
 	}
 	var trailer [proto.DigestLen]byte
 	if _, err := io.ReadFull(f.body, trailer[:]); err != nil {
 		return res, fmt.Errorf("%w: reading the checksum: %w", ErrConnLost, err)
 	}
-	res.SHA256 = h.Sum(nil)
-	if !bytes.Equal(res.SHA256, trailer[:]) {
-		return res, fmt.Errorf("%w: received %s with SHA-256 %x but the server's file has %x",
-			ErrChecksumMismatch, p.remote, res.SHA256, trailer)
+	res.Digest = h.Sum(nil)
+	if !bytes.Equal(res.Digest, trailer[:]) {
+		return res, fmt.Errorf("%w: received %s with BLAKE3 %x but the server's file has %x",
+			ErrChecksumMismatch, p.remote, res.Digest, trailer)
 	}
 	return res, nil
 }
 
-// receiveHashed writes the body's bytes at [offset, size) of dst, hashing
-// them on the way (on another core for large files).
-func receiveHashed(ctx context.Context, dst *os.File, src io.Reader, offset, size int64, h hash.Hash, progress func(int64)) error {
-	var p *pipehash.Hasher
-	var small *[]byte
-	if size-offset <= smallFile {
-		small = smallBufs.Get().(*[]byte)
-		defer smallBufs.Put(small)
-	} else {
-		p = pipehash.New(h, fileBuf, fileBufs)
-		defer p.Close()
+// localWriter writes the local file of a download, marking its errors so
+// they are told apart from the connection's.
+type localWriter struct{ f *os.File }
+
+func (w localWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	if err != nil {
+		err = &localError{err}
 	}
-	for pos := offset; pos < size; {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		var b []byte
-		if p != nil {
-			b = p.Buffer()
-		} else {
-			b = *small
-		}
-		n, err := io.ReadFull(src, b[:min(int64(len(b)), size-pos)])
-		if n > 0 {
-			if _, werr := dst.WriteAt(b[:n], pos); werr != nil {
-				if p != nil {
-					p.Release(b)
-				}
-				return fmt.Errorf("writing %s: %w", dst.Name(), werr)
-			}
-			if p != nil {
-				p.Submit(b[:n])
-			} else {
-				h.Write(b[:n])
-			}
-			pos += int64(n)
-			if progress != nil {
-				progress(pos)
-			}
-		} else if p != nil {
-			p.Release(b)
-		}
-		if err != nil {
-			return fmt.Errorf("%w: download of %s stopped at byte %d of %d: %w", ErrConnLost, dst.Name(), pos, size, err)
-		}
-	}
-	if p != nil {
-		p.Close() // every byte is in h before the caller sums it
-	}
-	return nil
+	return n, err
+}
+
+// localError is an error of the local side of a transfer.
+type localError struct{ err error }
+
+func (e *localError) Error() string { return e.err.Error() }
+func (e *localError) Unwrap() error { return e.err }
+
+func isLocalError(err error) bool {
+	var le *localError
+	return errors.As(err, &le)
 }

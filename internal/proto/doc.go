@@ -24,7 +24,7 @@
 //
 //	client                                   server
 //	  | --- TCP connect, TLS handshake (unless --plaintext) ---> |
-//	  | "NETDISK1" (8-byte preamble)          ------------------> |
+//	  | "NETDISK2" (8-byte preamble)          ------------------> |
 //	  | <------------------ hello {version, welcome, challenge}  |
 //	  | client_key {proof}   (only when hello asks for it) -----> |
 //	  | <------------------------------------------------- ok    |

@@ -19,10 +19,13 @@ const (
 	// MaxBodyLen bounds the raw body of one frame (1 PiB): far above any
 	// real file, far below where int64 arithmetic could overflow.
 	MaxBodyLen = 1 << 50
-	// Preamble is what a client sends first, inside TLS when TLS is on.
-	Preamble = "NETDISK1"
-	// Version is the protocol version this package speaks.
-	Version = 1
+	// Preamble is what a client sends first, inside TLS when TLS is on:
+	// "NETDISK" and the protocol version's digit.
+	Preamble = "NETDISK2"
+	// Version is the protocol version this package speaks. Version 2
+	// replaced version 1's SHA-256 digests with BLAKE3-256; the two do not
+	// interoperate.
+	Version = 2
 	// MaxRefusedBody is the largest body a server reads and drops to stay
 	// at a frame boundary after refusing its request (a file sent whole
 	// without put_open is at most 1 MiB); past it the connection closes.

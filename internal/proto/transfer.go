@@ -3,10 +3,12 @@ package proto
 import "time"
 
 // Transfers. Every file body on the wire is followed by a 32-byte trailer,
-// the SHA-256 of the whole file (not only of the bytes sent), so both sides
-// can compare the end result without a second pass or a second round trip.
+// the BLAKE3-256 of the whole file (not only of the bytes sent), so both
+// sides can compare the end result without a second pass or a second
+// round trip. Prefix digests (of a file's first bytes, to check a resume)
+// are BLAKE3-256 too.
 
-// DigestLen is the length of the SHA-256 trailer after every file body.
+// DigestLen is the length of the digest trailer after every file body.
 const DigestLen = 32
 
 // PutOpen asks how much of an interrupted upload of Path the server holds.
@@ -19,19 +21,19 @@ type PutOpen struct {
 	Restart bool   `json:"restart,omitempty"`
 }
 
-// PutReady says the server holds Offset bytes of the upload, whose SHA-256
-// is PrefixSHA256 (absent when Offset is 0). The client compares that with
-// its own first Offset bytes and sends put from Offset, or from 0 if they
-// differ.
-// Layout: {"type":"put_ready","id":N,"offset":…,"prefix_sha256":base64}
+// PutReady says the server holds Offset bytes of the upload, whose
+// BLAKE3-256 is PrefixDigest (absent when Offset is 0). The client
+// compares that with its own first Offset bytes and sends put from Offset,
+// or from 0 if they differ.
+// Layout: {"type":"put_ready","id":N,"offset":…,"prefix_digest":base64}
 type PutReady struct {
 	Offset       int64  `json:"offset"`
-	PrefixSHA256 []byte `json:"prefix_sha256,omitempty"`
+	PrefixDigest []byte `json:"prefix_digest,omitempty"`
 }
 
 // Put uploads bytes [Offset, Size) of a file to Path. Offset is 0, or the
 // offset of the put_ready this connection received for Path. The body is
-// those bytes followed by the file's SHA-256: body_len = Size-Offset+32.
+// those bytes followed by the file's BLAKE3-256: body_len = Size-Offset+32.
 // The new version replaces the old only once it is complete and its digest
 // matches. MTime, if set, becomes the file's modification time.
 // Layout: {"type":"put","id":N,"body_len":…,"path":…,"size":…,"offset":…,"mtime":RFC3339} + body → put_done
@@ -42,24 +44,24 @@ type Put struct {
 	MTime  time.Time `json:"mtime,omitzero"`
 }
 
-// PutDone confirms an upload is stored durably.
-// Layout: {"type":"put_done","id":N,"size":…,"sha256":base64}
+// PutDone confirms an upload is stored durably; Digest is its BLAKE3-256.
+// Layout: {"type":"put_done","id":N,"size":…,"digest":base64}
 type PutDone struct {
 	Size   int64  `json:"size"`
-	SHA256 []byte `json:"sha256"`
+	Digest []byte `json:"digest"`
 }
 
 // Get downloads Path from Offset. With Offset > 0 the client sends the
-// SHA-256 of the first Offset bytes it holds; if the server's bytes differ
-// it sends the file from 0 and says why in Restarted.
-// Layout: {"type":"get","id":N,"path":…,"offset":…,"prefix_sha256":base64} → get_data
+// BLAKE3-256 of the first Offset bytes it holds; if the server's bytes
+// differ it sends the file from 0 and says why in Restarted.
+// Layout: {"type":"get","id":N,"path":…,"offset":…,"prefix_digest":base64} → get_data
 type Get struct {
 	Path         string `json:"path"`
 	Offset       int64  `json:"offset,omitempty"`
-	PrefixSHA256 []byte `json:"prefix_sha256,omitempty"`
+	PrefixDigest []byte `json:"prefix_digest,omitempty"`
 }
 
-// GetData carries bytes [Offset, Size) of the file then its SHA-256:
+// GetData carries bytes [Offset, Size) of the file then its BLAKE3-256:
 // body_len = Size-Offset+32.
 // Layout: {"type":"get_data","id":N,"body_len":…,"size":…,"offset":…,"mtime":RFC3339,"restarted":…} + body
 type GetData struct {

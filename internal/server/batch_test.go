@@ -2,7 +2,7 @@ package server_test
 
 import (
 	"context"
-	"crypto/sha256"
+	"netdisk/internal/digest"
 	"testing"
 	"time"
 
@@ -13,7 +13,7 @@ import (
 // putFrame writes (without flushing) a put of data to path; with badSum
 // the trailer is wrong.
 func putFrame(c *rawConn, id uint64, path string, data []byte, badSum bool) {
-	sum := sha256.Sum256(data)
+	sum := digest.Sum(data)
 	if badSum {
 		sum[0] ^= 1
 	}
@@ -72,7 +72,7 @@ func TestBatchAnsweredBeforeShutdownNotice(t *testing.T) {
 	d := start(t)
 	c := loggedIn(t, d, "sam")
 	a := []byte("hello a")
-	sumA := sha256.Sum256(a)
+	sumA := digest.Sum(a)
 	c.w.WriteMsg(3, proto.Put{Path: "a", Size: int64(len(a))}, int64(len(a))+proto.DigestLen)
 	c.w.Write(a[:3])
 	c.w.Flush()

@@ -37,8 +37,8 @@ type conn struct {
 	challenge []byte
 	keyOK     bool // client key proven (or none required)
 	sess      *service.Session
-	xfer      transfers
-	batch     []pendingPut // verified uploads waiting to be committed together
+	reserved  reservations
+	replies   replyQueue
 
 	mu   sync.Mutex
 	busy bool // in the middle of a request
@@ -49,7 +49,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 	if host, _, err := net.SplitHostPort(remote); err == nil {
 		remote = host
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(s.ctx)
 	return &conn{
 		srv:    s,
 		nc:     nc,
@@ -73,9 +73,11 @@ func (c *conn) serve() {
 }
 
 func (c *conn) close() {
-	c.commitBatch() // whole, verified files are stored even if no one hears of it
+	// Whole, verified files waiting for their commit are stored even if no
+	// one hears of it.
+	c.replies.wait()
 	c.cancel()
-	c.xfer.closeAll()
+	c.reserved.closeAll()
 	c.nc.Close()
 }
 
@@ -142,7 +144,8 @@ func (c *conn) transport() error {
 		return errors.New("TLS client on the plaintext port")
 	case strings.HasPrefix(string(pre[:]), proto.Preamble[:7]):
 		c.sendRaw(proto.Errorf(proto.CodeUnsupported,
-			"protocol version %q is not supported; this server speaks %s", pre[:], proto.Preamble))
+			"this client speaks netdisk protocol version %s (%q) and this server version %d (%q); use a client and server of the same version",
+			pre[7:], pre[:], proto.Version, proto.Preamble))
 		return fmt.Errorf("unsupported protocol version %q", pre[:])
 	default:
 		c.sendRaw(proto.Errorf(proto.CodeBadRequest, "not a netdisk client: the preamble must be %q", proto.Preamble))
@@ -196,7 +199,7 @@ func (c *conn) loop() {
 			wait = cfg.IdleTimeout
 		}
 		if !c.goIdle(wait) {
-			c.commitBatch() // their replies go before the notice
+			c.replies.wait() // their replies go before the notice
 			c.send(0, proto.Errorf(proto.CodeShuttingDown, "the server is shutting down"))
 			return
 		}

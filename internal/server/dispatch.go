@@ -57,11 +57,9 @@ func init() {
 func (c *conn) dispatch(h *proto.Header) error {
 	start := time.Now()
 	if h.Type != "put" {
-		// Requests are answered in order: whatever follows a batch of
-		// uploads sees them committed.
-		if err := c.commitBatch(); err != nil {
-			return err
-		}
+		// Requests are answered in order, and whatever follows an upload
+		// sees it committed.
+		c.replies.wait()
 	}
 	hd, known := handlers[h.Type]
 	var reply proto.Message
@@ -99,11 +97,9 @@ func (c *conn) dispatch(h *proto.Header) error {
 		}
 	}
 	if err != nil {
-		// Replies stay in request order: uploads batched before this
-		// request are committed and answered first.
-		if cerr := c.commitBatch(); cerr != nil {
-			return cerr
-		}
+		// Replies stay in request order: uploads before this request are
+		// committed and answered first.
+		c.replies.wait()
 		c.logger.Debug("request failed", "type", h.Type, "id", h.ID, "user", c.user(), "err", err, "took", time.Since(start))
 		if serr := c.sendError(h.ID, err); serr != nil {
 			return serr

@@ -3,17 +3,15 @@ package server
 import (
 	"context"
 	"errors"
-	"io/fs"
 
 	"netdisk/internal/proto"
 	"netdisk/internal/service"
-	"netdisk/internal/storage"
-	"netdisk/internal/users"
 )
 
-// wireCodes maps the errors of the layers below to wire codes. The messages
-// of these errors are written for users (paths relative to the user's
-// folder, rules spelled out), so they go to the client as they are.
+// wireCodes maps the service's errors to wire codes: the service has
+// translated every error of the layers below into one of its own. Their
+// messages are written for users (paths relative to the user's folder,
+// rules spelled out), so they go to the client as they are.
 var wireCodes = []struct {
 	err  error
 	code string
@@ -22,25 +20,25 @@ var wireCodes = []struct {
 	{service.ErrWrongPassword, proto.CodeAuthFailed},
 	{service.ErrSessionExpired, proto.CodeSessionExpired},
 	{service.ErrDisabled, proto.CodeAccountDisabled},
+	{service.ErrUserExists, proto.CodeUserExists},
+	{service.ErrBadUsername, proto.CodeBadUsername},
+	{service.ErrBadPassword, proto.CodeBadPassword},
 	{service.ErrBadPath, proto.CodeBadPath},
+	{service.ErrNotFound, proto.CodeNotFound},
+	{service.ErrExists, proto.CodeExists},
+	{service.ErrNotDir, proto.CodeNotDir},
+	{service.ErrIsDir, proto.CodeIsDir},
+	{service.ErrNotEmpty, proto.CodeNotEmpty},
 	{service.ErrNameCollision, proto.CodeNameCollision},
 	{service.ErrQuotaExceeded, proto.CodeQuotaExceeded},
 	{service.ErrNoSpace, proto.CodeNoSpace},
+	{service.ErrBusy, proto.CodeBusy},
 	{service.ErrTooMany, proto.CodeBusy},
+	{service.ErrTakenOver, proto.CodeBusy},
 	{service.ErrRateLimited, proto.CodeRateLimited},
 	{service.ErrChecksumMismatch, proto.CodeChecksumMismatch},
+	{service.ErrBadRequest, proto.CodeBadRequest},
 	{service.ErrClosed, proto.CodeShuttingDown},
-	{users.ErrExists, proto.CodeUserExists},
-	{users.ErrBadName, proto.CodeBadUsername},
-	{users.ErrBadPassword, proto.CodeBadPassword},
-	{storage.ErrInvalidPath, proto.CodeBadPath},
-	{storage.ErrNotDir, proto.CodeNotDir},
-	{storage.ErrIsDir, proto.CodeIsDir},
-	{storage.ErrNotEmpty, proto.CodeNotEmpty},
-	{storage.ErrBusy, proto.CodeBusy},
-	{storage.ErrNotRegular, proto.CodeBadPath},
-	{fs.ErrNotExist, proto.CodeNotFound},
-	{fs.ErrExist, proto.CodeExists},
 }
 
 // toWire is the one place where an error becomes a wire error. Anything it

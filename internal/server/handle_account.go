@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 
@@ -36,7 +37,10 @@ func (c *conn) handleRegister(h *proto.Header) (proto.Message, error) {
 	if err := decode(h, &req); err != nil {
 		return nil, err
 	}
-	if err := c.srv.svc.Register(c.ctx, req.User, req.Password, c.remote); err != nil {
+	err := c.whileWatching(func(ctx context.Context) error {
+		return c.srv.svc.Register(ctx, req.User, req.Password, c.remote)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return proto.OK{}, nil
@@ -50,7 +54,12 @@ func (c *conn) handleLogin(h *proto.Header) (proto.Message, error) {
 	if err := decode(h, &req); err != nil {
 		return nil, err
 	}
-	sess, err := c.srv.svc.Login(c.ctx, req.User, req.Password, c.remote)
+	var sess *service.Session
+	err := c.whileWatching(func(ctx context.Context) error {
+		var err error
+		sess, err = c.srv.svc.Login(ctx, req.User, req.Password, c.remote)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +92,7 @@ func (c *conn) handleLogout(h *proto.Header) (proto.Message, error) {
 	if err := c.srv.svc.Logout(c.ctx, c.sess); err != nil {
 		return nil, err
 	}
-	c.xfer.closeAll()
+	c.reserved.closeAll()
 	c.sess = nil
 	return proto.OK{}, nil
 }
@@ -93,7 +102,12 @@ func (c *conn) handlePasswd(h *proto.Header) (proto.Message, error) {
 	if err := decode(h, &req); err != nil {
 		return nil, err
 	}
-	sess, err := c.srv.svc.ChangePassword(c.ctx, c.sess, req.OldPassword, req.NewPassword, c.remote)
+	var sess *service.Session
+	err := c.whileWatching(func(ctx context.Context) error {
+		var err error
+		sess, err = c.srv.svc.ChangePassword(ctx, c.sess, req.OldPassword, req.NewPassword, c.remote)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

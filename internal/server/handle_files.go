@@ -2,10 +2,10 @@ package server
 
 import (
 	"netdisk/internal/proto"
-	"netdisk/internal/storage"
+	"netdisk/internal/service"
 )
 
-func entry(info storage.Info) proto.Entry {
+func entry(info service.Info) proto.Entry {
 	kind := proto.KindOther
 	switch {
 	case info.IsDir:

@@ -58,6 +58,10 @@ type Server struct {
 	cfg    Config
 	svc    *service.Service
 	logger *slog.Logger
+	// ctx is the parent of every connection's context; Close cancels it,
+	// so work a connection queued (an argon2 slot, a walk) stops.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -88,10 +92,13 @@ func New(cfg Config) *Server {
 	setDefault(&cfg.IdleTimeout, DefaultIdleTimeout)
 	setDefault(&cfg.FrameTimeout, DefaultFrameTimeout)
 	setDefault(&cfg.WriteTimeout, DefaultWriteTimeout)
+	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{
 		cfg:       cfg,
 		svc:       cfg.Service,
 		logger:    cfg.Logger,
+		ctx:       ctx,
+		cancel:    cancel,
 		listeners: make(map[net.Listener]struct{}),
 		conns:     make(map[*conn]struct{}),
 	}
@@ -243,6 +250,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 		s.wg.Wait()
+		s.cancel()
 		return nil
 	case <-ctx.Done():
 		s.Close()
@@ -250,8 +258,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-// Close stops accepting and closes every connection now.
+// Close stops accepting, cancels the work of every connection and closes
+// them now.
 func (s *Server) Close() error {
+	s.cancel()
 	s.mu.Lock()
 	s.closing.Store(true)
 	for ln := range s.listeners {

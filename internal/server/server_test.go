@@ -3,12 +3,12 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
+	"netdisk/internal/digest"
 	"path/filepath"
 	"testing"
 	"time"
@@ -256,7 +256,7 @@ func TestShutdownLetsAnUploadFinish(t *testing.T) {
 	c.send(2, proto.Login{User: "carol", Password: "carol's password"})
 	c.read()
 	payload := bytes.Repeat([]byte("netdisk "), 1<<16)
-	sum := sha256.Sum256(payload)
+	sum := digest.Sum(payload)
 	c.w.WriteMsg(3, proto.Put{Path: "f", Size: int64(len(payload))}, int64(len(payload))+proto.DigestLen)
 	c.w.Write(payload[:1000])
 	c.w.Flush()

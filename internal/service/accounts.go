@@ -15,13 +15,13 @@ import (
 func (s *Service) Register(ctx context.Context, name, password, addr string) error {
 	name, err := users.NormalizeName(name)
 	if err != nil {
-		return err
+		return mapErr(err)
 	}
 	if err := users.CheckPassword(password); err != nil {
-		return err
+		return mapErr(err)
 	}
 	if _, taken := s.users.Get(name); taken {
-		return fmt.Errorf("%w: %s", users.ErrExists, name)
+		return fmt.Errorf("%w: %s", ErrUserExists, name)
 	}
 	if err := s.signups.allow(addr, time.Now()); err != nil {
 		s.logger.Warn("registration refused: rate limited", "addr", addr)
@@ -33,15 +33,15 @@ func (s *Service) Register(ctx context.Context, name, password, addr string) err
 	}
 	// The folder first: a crash between the two steps leaves an empty
 	// folder that the same name reuses, never an account without a folder.
-	space, err := s.store.Space(name, true)
+	space, err := s.store.CreateSpace(ctx, name)
 	if err != nil {
-		return fmt.Errorf("creating the user's folder: %w", err)
+		return fmt.Errorf("creating the user's folder: %w", mapErr(err))
 	}
 	space.Close()
 	now := time.Now().UTC()
 	err = s.users.Add(ctx, users.User{Name: name, PasswordHash: hash, Registered: now, PasswordChanged: now})
 	if err != nil {
-		return err
+		return mapErr(err)
 	}
 	s.logger.Info("registered", "user", name)
 	return nil
@@ -135,7 +135,7 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, oldPassword
 		return nil, err
 	}
 	if err := users.CheckPassword(newPassword); err != nil {
-		return nil, err
+		return nil, mapErr(err)
 	}
 	hash, err := s.hasher.Hash(ctx, newPassword)
 	if err != nil {
@@ -147,7 +147,7 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, oldPassword
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, mapErr(err)
 	}
 	s.sessions.endUser(sess.User, nil)
 	s.logger.Info("password changed", "user", sess.User)

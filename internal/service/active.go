@@ -35,10 +35,3 @@ func (a *activeUploads) leave(user string) {
 		a.n[user]--
 	}
 }
-
-// UploadsOpen reports how many uploads user has open.
-func (s *Service) UploadsOpen(user string) int {
-	s.active.mu.Lock()
-	defer s.active.mu.Unlock()
-	return s.active.n[user]
-}

@@ -2,124 +2,161 @@ package service
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
-	"hash"
 	"io"
-	"os"
 	"time"
 
+	"netdisk/internal/digest"
+	"netdisk/internal/hashcopy"
 	"netdisk/internal/storage"
 )
 
-// Download is one file being sent. Bytes [Offset, Size) go to the client,
-// then the whole file's SHA-256: the one recorded at upload when it is
-// still valid (so the bytes can go by sendfile untouched), otherwise one
-// computed while sending.
+// Download is one file being sent, the same for every front door: open it
+// (OpenDownload, with the resume check), send its bytes (WriteTo), then
+// the whole file's BLAKE3-256 (Digest), and Close. The digest is the one
+// recorded when the file was committed if the record is still valid (so
+// the bytes can go by sendfile untouched); otherwise it is computed while
+// sending, and recorded for the next download.
 type Download struct {
-	path      string
-	space     storage.Space
-	file      storage.File
+	Path      string // the clean path being sent
 	Size      int64
-	Offset    int64
+	Offset    int64 // the first byte sent: where a verified resume continues
 	MTime     time.Time
 	Restarted string // why a requested resume starts from 0 instead
-	digest    []byte
-	hash      hash.Hash // nil when digest is known
+
+	ctx   context.Context
+	space storage.Space
+	file  storage.File
+	sum   []byte         // the whole file's digest, when known before sending
+	hash  *digest.Hasher // otherwise: of bytes [0, Offset), completed while sending
 }
 
-// OpenDownload opens path for sending from offset. When offset > 0 the
-// client's SHA-256 of its first offset bytes must match the server's; if it
-// does not (or the file is now shorter), the download restarts from 0 and
-// Restarted says why.
+// OpenDownload opens path for sending from offset. When offset > 0, prefix
+// is the receiver's BLAKE3-256 of its first offset bytes: if it does not
+// match the server's (or the file is now shorter), the download restarts
+// from 0 and Restarted says why. The check reads at most one span of the
+// file (see digest.Marks) when the file's record is valid.
 func (s *Service) OpenDownload(ctx context.Context, sess *Session, path string, offset int64, prefix []byte) (*Download, error) {
 	clean, err := CleanTarget(path)
 	if err != nil {
 		return nil, err
 	}
 	if offset < 0 {
-		return nil, &PathError{Path: path, Reason: "negative offset"}
+		return nil, fmt.Errorf("%w: negative offset %d", ErrBadRequest, offset)
 	}
-	sp, err := s.space(sess)
+	sp, err := s.space(ctx, sess)
 	if err != nil {
 		return nil, err
 	}
-	f, err := sp.Open(clean)
+	f, err := sp.Open(ctx, clean)
 	if err != nil {
 		sp.Close()
-		return nil, err
+		return nil, mapErr(err)
 	}
 	info := f.Info()
-	d := &Download{path: clean, space: sp, file: f, Size: info.Size, MTime: info.ModTime}
-	if sum, ok := f.Digest(); ok {
-		d.digest = sum
-	}
-	h := sha256.New()
-	switch {
-	case offset == 0:
-	case offset > info.Size:
-		d.Restarted = fmt.Sprintf("the server's file is now shorter (%d bytes) than your partial copy (%d bytes)", info.Size, offset)
-	default:
-		if _, err := io.Copy(h, io.NewSectionReader(f, 0, offset)); err != nil {
-			d.Close()
-			return nil, fmt.Errorf("reading %s: %w", clean, err)
-		}
-		if subtle.ConstantTimeCompare(h.Sum(nil), prefix) == 1 {
-			d.Offset = offset
-		} else {
-			h.Reset()
-			d.Restarted = "the first bytes of your partial copy differ from the server's file (it changed, or your copy is damaged)"
+	d := &Download{Path: clean, Size: info.Size, MTime: info.ModTime, ctx: ctx, space: sp, file: f}
+	var marks *digest.Marks
+	if b, ok := f.Record(); ok {
+		if rec, err := decodeRecord(b); err == nil && rec.marks.Span() > 0 && int64(len(rec.marks.CVs))*rec.marks.Span() <= info.Size {
+			d.sum, marks = rec.sum, &rec.marks
 		}
 	}
-	if d.digest == nil {
-		d.hash = h
+	if err := d.checkPrefix(offset, prefix, marks); err != nil {
+		d.Close()
+		return nil, err
 	}
 	if _, err := f.Seek(d.Offset, io.SeekStart); err != nil {
 		d.Close()
-		return nil, err
+		return nil, mapErr(err)
 	}
 	return d, nil
 }
 
-// WriteBody writes bytes [Offset, Size) to w, hashing them on the way if
-// the digest is not known already; Sum then gives the trailer.
-func (d *Download) WriteBody(w io.Writer) (int64, error) {
+// checkPrefix sets Offset (or Restarted) for a requested resume at offset,
+// and the hash state the send continues from when the digest is not known.
+func (d *Download) checkPrefix(offset int64, prefix []byte, marks *digest.Marks) error {
+	h := digest.New()
+	switch {
+	case offset == 0:
+	case offset > d.Size:
+		d.Restarted = fmt.Sprintf("the server's file is now shorter (%d bytes) than your partial copy (%d bytes)", d.Size, offset)
+	case marks != nil:
+		got, err := marks.Prefix(d.file, offset)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", d.Path, mapErr(err))
+		}
+		d.match(offset, got, prefix)
+	default:
+		rest := io.NewSectionReader(d.file, 0, offset)
+		if _, err := hashcopy.Copy(d.ctx, io.Discard, rest, offset, h, nil); err != nil {
+			return fmt.Errorf("reading %s: %w", d.Path, mapErr(err))
+		}
+		if !d.match(offset, h.Sum(nil), prefix) {
+			h.Reset()
+		}
+	}
+	if d.sum == nil {
+		d.hash = h
+	}
+	return nil
+}
+
+// match continues from offset if the server's digest of its first offset
+// bytes equals the receiver's.
+func (d *Download) match(offset int64, server, receiver []byte) bool {
+	if subtle.ConstantTimeCompare(server, receiver) == 1 {
+		d.Offset = offset
+		return true
+	}
+	d.Restarted = "the first bytes of your partial copy differ from the server's file (it changed, or your copy is damaged)"
+	return false
+}
+
+// WriteTo writes bytes [Offset, Size) to w, hashing them on the way when
+// the digest is not known. When it is, and w can take a file directly
+// (io.ReaderFrom), the file goes to w as it is: sendfile(2) for a TCP
+// connection.
+func (d *Download) WriteTo(w io.Writer) (int64, error) {
 	n := d.Size - d.Offset
-	if d.hash != nil {
-		return copyHashed(w, d.file, n, d.hash)
+	var sent int64
+	var err error
+	_, direct := w.(io.ReaderFrom)
+	wt, canSend := d.file.(io.WriterTo)
+	switch {
+	case d.hash == nil && direct && canSend:
+		sent, err = wt.WriteTo(w)
+	default:
+		sent, err = hashcopy.Copy(d.ctx, w, d.file, n, d.hash, nil)
 	}
-	bp := smallBufs.Get().(*[]byte)
-	defer smallBufs.Put(bp)
-	return io.CopyBuffer(w, io.LimitReader(onlyReader{d.file}, n), *bp)
+	if err == nil && sent != n {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
+		return sent, fmt.Errorf("sending %s: %w", d.Path, mapErr(err))
+	}
+	if d.hash != nil {
+		d.sum = d.hash.Sum(nil)
+		// Computed from the first byte to the last: keep it, so the next
+		// download of this version is sent without hashing.
+		if record, err := encodeRecord(d.hash); err == nil {
+			d.file.SetRecord(record)
+		}
+		d.hash = nil
+	}
+	return sent, nil
 }
 
-// onlyReader hides WriteTo, so io.CopyBuffer uses the buffer given.
-type onlyReader struct{ io.Reader }
+// Digest is the whole file's BLAKE3-256, once WriteTo has run.
+func (d *Download) Digest() []byte { return d.sum }
 
-// OSFile returns the file for sendfile(2) when no hashing is needed on the
-// way (the digest is known); nil otherwise.
-func (d *Download) OSFile() *os.File {
-	if d.hash != nil {
-		return nil
-	}
-	return d.file.OSFile()
-}
-
-// Sum is the whole file's SHA-256, once the body has been read.
-func (d *Download) Sum() []byte {
-	if d.hash != nil {
-		return d.hash.Sum(nil)
-	}
-	return d.digest
-}
-
-// Path is the clean path being sent.
-func (d *Download) Path() string { return d.path }
+// Content is the file itself, for a front door that serves ranges of it
+// (HTTP): reads see the version opened, whatever replaces it meanwhile.
+func (d *Download) Content() io.ReadSeeker { return d.file }
 
 // Close releases the file.
 func (d *Download) Close() error {
 	err := d.file.Close()
 	d.space.Close()
-	return err
+	return mapErr(err)
 }

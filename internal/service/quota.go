@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"sync"
 
 	"netdisk/internal/storage"
@@ -20,14 +21,14 @@ func newQuotaBook() *quotaBook {
 }
 
 // used returns the user's usage, walking the folder if the cache is stale.
-func (q *quotaBook) used(user string, sp storage.Space) (int64, error) {
+func (q *quotaBook) used(ctx context.Context, user string, sp storage.Space) (int64, error) {
 	q.mu.Lock()
 	n, ok := q.cached[user]
 	q.mu.Unlock()
 	if ok {
 		return n, nil
 	}
-	n, err := sp.Usage()
+	n, err := sp.Usage(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -53,11 +54,11 @@ func (q *quotaBook) changedAll() {
 
 // reserve promises need more bytes to the user if used+reserved+need stays
 // within quota (0: no quota). It returns a func that releases the promise.
-func (q *quotaBook) reserve(user string, sp storage.Space, quota, need int64) (release func(), err error) {
+func (q *quotaBook) reserve(ctx context.Context, user string, sp storage.Space, quota, need int64) (release func(), err error) {
 	if quota <= 0 || need <= 0 {
 		return func() {}, nil
 	}
-	used, err := q.used(user, sp)
+	used, err := q.used(ctx, user, sp)
 	if err != nil {
 		return nil, err
 	}

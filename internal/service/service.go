@@ -34,23 +34,26 @@ const (
 
 // Service is the business layer. It is safe for concurrent use.
 type Service struct {
-	users    *users.Registry
-	hasher   *users.Hasher
-	store    storage.Store
-	logger   *slog.Logger
-	sessions *sessionTable
-	limiter  *loginLimiter
-	quotas   *quotaBook
-	holders  holders
-	active   activeUploads
-	signups  *signupLimiter
-	maxAge   time.Duration
+	users     *users.Registry
+	hasher    *users.Hasher
+	store     storage.Store
+	logger    *slog.Logger
+	sessions  *sessionTable
+	limiter   *loginLimiter
+	quotas    *quotaBook
+	holders   holders
+	active    activeUploads
+	signups   *signupLimiter
+	committer *committer
+	maxAge    time.Duration
 
-	stop chan struct{}
-	wg   sync.WaitGroup
+	ctx    context.Context // ends at Close: background work stops
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
-// New builds a Service and starts its janitor (expiry of old uploads).
+// New builds a Service and starts its janitor (expiry of old uploads) and
+// its committer (group commit of uploads).
 func New(cfg Config) (*Service, error) {
 	if cfg.Users == nil || cfg.Hasher == nil || cfg.Store == nil {
 		return nil, errors.New("service: Users, Hasher and Store are required")
@@ -71,6 +74,7 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{
 		users:    cfg.Users,
 		hasher:   cfg.Hasher,
@@ -81,16 +85,20 @@ func New(cfg Config) (*Service, error) {
 		quotas:   newQuotaBook(),
 		signups:  newSignupLimiter(cfg.Limits.SignupsPerHour),
 		maxAge:   cfg.UploadMaxAge,
-		stop:     make(chan struct{}),
+		ctx:      ctx,
+		cancel:   cancel,
 	}
-	s.wg.Add(1)
-	go s.janitor()
+	s.committer = newCommitter(cfg.Store, cfg.Logger)
+	s.wg.Go(s.janitor)
+	s.wg.Go(s.committer.run)
 	return s, nil
 }
 
-// Close stops the janitor and saves the session table.
+// Close stops the janitor and the committer (after the commits waiting)
+// and saves the session table. Front doors must have stopped first.
 func (s *Service) Close(ctx context.Context) error {
-	close(s.stop)
+	s.cancel()
+	s.committer.stop()
 	s.wg.Wait()
 	return s.sessions.close(ctx)
 }
@@ -98,19 +106,19 @@ func (s *Service) Close(ctx context.Context) error {
 // janitor removes unfinished uploads older than the configured age, once at
 // start and then every quarter of that age (at most hourly).
 func (s *Service) janitor() {
-	defer s.wg.Done()
 	every := min(s.maxAge/4, time.Hour)
 	for {
-		n, err := s.store.ExpireUploads(time.Now().Add(-s.maxAge))
-		if err != nil {
+		n, err := s.store.ExpireUploads(s.ctx, time.Now().Add(-s.maxAge))
+		switch {
+		case err != nil && s.ctx.Err() == nil:
 			s.logger.Error("expiring unfinished uploads", "err", err)
-		} else if n > 0 {
+		case n > 0:
 			s.quotas.changedAll()
 			s.logger.Info("expired unfinished uploads", "count", n, "older_than", s.maxAge)
 		}
 		select {
 		case <-time.After(every):
-		case <-s.stop:
+		case <-s.ctx.Done():
 			return
 		}
 	}

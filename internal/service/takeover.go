@@ -13,8 +13,9 @@ import (
 // When a client reconnects after a broken connection, the server may not
 // have noticed the break yet: the old upload still holds the partial, and
 // would until its read deadline passes. So a resuming upload that finds the
-// partial busy waits a little for it, and interrupts the holder if it has
-// received nothing for a while; only if the holder is alive and moving (a
+// partial busy waits a little for it, and takes over from the holder if it
+// has received nothing for a while (the holder's Context ends, with
+// ErrTakenOver as its cause); only if the holder is alive and moving (a
 // genuinely concurrent upload of the same path) does it fall back to a
 // fresh partial of its own.
 const (
@@ -31,19 +32,19 @@ type holders struct {
 }
 
 type holder struct {
-	progress  atomic.Int64 // unix nanoseconds of the last bytes received
-	interrupt atomic.Pointer[func()]
+	progress atomic.Int64 // unix nanoseconds of the last bytes received
+	upload   *Upload
 }
 
 func holderKey(user, target string) string { return user + "\x00" + target }
 
-func (h *holders) add(key string) *holder {
+func (h *holders) add(key string, u *Upload) *holder {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.m == nil {
 		h.m = make(map[string]*holder)
 	}
-	x := &holder{}
+	x := &holder{upload: u}
 	x.progress.Store(time.Now().UnixNano())
 	h.m[key] = x
 	return x
@@ -70,15 +71,15 @@ func (s *Service) openResumable(ctx context.Context, sp storage.Space, user, tar
 	var up storage.Upload
 	err := s.whenFree(ctx, user, target, func() error {
 		var err error
-		up, err = sp.OpenUpload(target)
+		up, err = sp.OpenUpload(ctx, target)
 		return err
 	})
 	return up, err
 }
 
 // whenFree runs op, which fails with storage.ErrBusy while another upload
-// holds target's partial, until it does not, interrupting a stalled holder
-// and giving up after busyWait.
+// holds target's partial, until it does not, taking over from a stalled
+// holder and giving up after busyWait.
 func (s *Service) whenFree(ctx context.Context, user, target string, op func() error) error {
 	key := holderKey(user, target)
 	deadline := time.Now().Add(busyWait)
@@ -89,9 +90,9 @@ func (s *Service) whenFree(ctx context.Context, user, target string, op func() e
 		}
 		if x := s.holders.get(key); x != nil {
 			idle := time.Since(time.Unix(0, x.progress.Load()))
-			if f := x.interrupt.Load(); idle > stalledAfter && f != nil {
+			if idle > stalledAfter && x.upload.ctx.Err() == nil {
 				s.logger.Info("taking over a stalled upload", "user", user, "path", target, "idle", idle.Round(time.Second))
-				(*f)()
+				x.upload.cancel(ErrTakenOver)
 			}
 		}
 		if time.Now().After(deadline) {
@@ -102,21 +103,5 @@ func (s *Service) whenFree(ctx context.Context, user, target string, op func() e
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-	}
-}
-
-// SetInterrupt registers how to stop this upload if a later attempt at the
-// same path takes over from it (the front door closes its reading side).
-func (u *Upload) SetInterrupt(f func()) {
-	if u.holder != nil {
-		u.holder.interrupt.Store(&f)
-	}
-}
-
-// Touch records that bytes of the upload arrived, so it does not look
-// stalled; the front door calls it on every read of the body.
-func (u *Upload) Touch() {
-	if u.holder != nil {
-		u.holder.progress.Store(time.Now().UnixNano())
 	}
 }

@@ -2,49 +2,64 @@ package service
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
-	"io/fs"
+	"sync"
 	"time"
 
+	"netdisk/internal/digest"
+	"netdisk/internal/hashcopy"
 	"netdisk/internal/storage"
 )
 
-// Upload is one upload in progress. The new bytes go to a partial file
-// on the target's disk (see storage.Upload) and replace the target only in
-// Commit, once the whole file's SHA-256 matches the sender's; until then the
-// old version stays readable. The SHA-256 is computed as the bytes stream
-// in, continuing from the hash of the bytes held from an earlier attempt,
-// so there is never a second pass over the file.
+// Upload is one upload in progress, the same for every front door: open it
+// (OpenUpload, which finds what an interrupted attempt left and its
+// digest), stream the bytes in (Stream, as many times as the front door
+// needs: once for a TCP put, once per request for a browser's chunks),
+// then Commit with the sender's digest, and Close. The new bytes go to a
+// partial file on the target's disk and replace the target only in
+// Commit, once the whole file's BLAKE3-256 matches the sender's; until
+// then the old version stays readable. The digest is computed as the
+// bytes stream in and its state is kept with the partial when the upload
+// is closed unfinished, so a resume neither reads nor hashes again what
+// the server holds.
+//
+// An Upload is used by one goroutine at a time. Its Context ends when the
+// upload is taken over by a newer attempt at the same path (see
+// OpenUpload), when the context it was opened with ends, or at Close; a
+// front door reading the bytes from a network connection arranges for
+// that read to stop then (context.AfterFunc).
 type Upload struct {
-	svc     *Service
-	user    string
-	target  string
-	space   storage.Space
-	up      storage.Upload
-	size    int64
-	held    int64  // bytes held from an earlier attempt, when opened
-	prefix  []byte // SHA-256 of those bytes (nil when held is 0)
-	hash    hash.Hash
-	offset  int64 // where this attempt's bytes start
-	written int64 // bytes of this attempt so far
-	release func()
-	began   bool
-	holder  *holder   // set while holding a resumable partial
-	digest  []byte    // set by Verify
-	mtime   time.Time // set by Verify
+	svc    *Service
+	user   string
+	target string
+	size   int64
+	temp   bool // a temporary partial: not resumable
+
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+
+	mu        sync.Mutex // guards up against the takeover of an idle upload
+	space     storage.Space
+	up        storage.Upload // nil once committed, discarded or released
+	streaming bool
+	hash      *digest.Hasher // of the bytes held: [0, up.Size())
+
+	held       int64  // bytes held from earlier attempts, at open
+	heldDigest []byte // their digest (nil when none)
+	release    func() // gives back the quota reservation
+	holder     *holder
+	counted    bool // in activeUploads
 }
 
 // UploadMode says what to do with what an earlier attempt left.
 type UploadMode int
 
 const (
-	// UploadResume keeps the bytes held for the path and hashes them, so
-	// the client can check them (Held, PrefixSHA256) and continue.
+	// UploadResume keeps the bytes held for the path, so the sender can
+	// check them (Held, HeldDigest) and continue.
 	UploadResume UploadMode = iota
 	// UploadRestart drops the bytes held; the new attempt is resumable.
 	UploadRestart
@@ -54,12 +69,18 @@ const (
 	UploadOnce
 )
 
-// OpenUpload starts an upload of size bytes to path (see UploadMode). If
-// another upload of the same path is in progress, this one gets its own
-// fresh partial: both finish, each whole, and the last to commit wins.
+// OpenUpload starts an upload of size bytes to path (see UploadMode).
+//
+// If the resumable partial of path is held by another upload, OpenUpload
+// waits a little for it: the holder may be an attempt whose connection
+// died without the server noticing yet. A holder that has received
+// nothing for a while is taken over (its Context ends, and the front door
+// serving it stops reading); a live one is left alone, and this upload
+// gets a fresh partial of its own, so both finish, each whole, and the
+// last to commit wins.
 func (s *Service) OpenUpload(ctx context.Context, sess *Session, path string, size int64, mode UploadMode) (*Upload, error) {
 	if size < 0 {
-		return nil, &PathError{Path: path, Reason: "negative size"}
+		return nil, fmt.Errorf("%w: negative size %d", ErrBadRequest, size)
 	}
 	target, err := CleanTarget(path)
 	if err != nil {
@@ -69,59 +90,84 @@ func (s *Service) OpenUpload(ctx context.Context, sess *Session, path string, si
 	if err != nil {
 		return nil, err
 	}
-	sp, err := s.store.Space(sess.User, true)
+	sp, err := s.store.CreateSpace(ctx, sess.User)
 	if err != nil {
-		return nil, err
+		return nil, mapErr(err)
 	}
 	if !s.active.enter(sess.User) {
 		sp.Close()
 		return nil, fmt.Errorf("%w: %d uploads of yours are in progress already; let some finish", ErrTooMany, MaxUploadsPerUser)
 	}
-	u := &Upload{svc: s, user: sess.User, target: target, space: sp, size: size, hash: sha256.New()}
+	u := &Upload{svc: s, user: sess.User, target: target, size: size, space: sp, counted: true}
+	u.ctx, u.cancel = context.WithCancelCause(ctx)
 	ok := false
 	defer func() {
 		if !ok {
 			u.Close()
 		}
 	}()
-	if err := s.checkUploadTarget(sp, target); err != nil {
-		return nil, err
+	if err := s.checkUploadTarget(ctx, sp, target); err != nil {
+		return nil, mapErr(err)
 	}
 	if mode == UploadOnce {
-		u.up, err = sp.TempUpload(target)
+		u.up, err = sp.TempUpload(u.ctx, target)
+		u.temp = true
 	} else {
-		u.up, err = s.openResumable(ctx, sp, sess.User, target)
+		u.up, err = s.openResumable(u.ctx, sp, sess.User, target)
 		if errors.Is(err, storage.ErrBusy) {
-			mode = UploadOnce
-			u.up, err = sp.TempUpload(target)
+			u.up, err = sp.TempUpload(u.ctx, target)
+			u.temp = true
 		} else if err == nil {
-			u.holder = s.holders.add(holderKey(sess.User, target))
+			u.holder = s.holders.add(holderKey(sess.User, target), u)
 		}
 	}
 	if err != nil {
-		return nil, err
+		return nil, mapErr(err)
 	}
-	if mode != UploadResume || u.up.Size() > size {
+	if mode == UploadRestart || u.up.Size() > size {
 		if err := u.up.Truncate(0); err != nil {
-			return nil, err
+			return nil, mapErr(err)
 		}
+	}
+	if err := u.restoreHash(); err != nil {
+		return nil, err
 	}
 	u.held = u.up.Size()
 	if u.held > 0 {
-		if _, err := io.Copy(u.hash, io.NewSectionReader(u.up, 0, u.held)); err != nil {
-			return nil, fmt.Errorf("reading the unfinished upload: %w", err)
-		}
-		u.prefix = u.hash.Sum(nil)
+		u.heldDigest = u.hash.Sum(nil)
 	}
-	u.release, err = s.quotas.reserve(sess.User, sp, acct.QuotaBytes, size-u.held)
+	u.release, err = s.quotas.reserve(ctx, sess.User, sp, acct.QuotaBytes, size-u.held)
 	if err != nil {
+		return nil, mapErr(err)
+	}
+	if err := s.checkSpace(ctx, size-u.held); err != nil {
 		return nil, err
 	}
-	if err := s.checkSpace(size - u.held); err != nil {
-		return nil, err
-	}
+	// A reserved upload taken over (or whose opener went away) before its
+	// bytes come lets go of the partial at once, for whoever waits for it.
+	context.AfterFunc(u.ctx, u.letGo)
 	ok = true
 	return u, nil
+}
+
+// restoreHash sets u.hash to the digest state of the bytes held: the state
+// kept with the partial if it still describes a prefix of them, then
+// hashing whatever it does not cover (all of it, after a crash that lost
+// the state).
+func (u *Upload) restoreHash() error {
+	u.hash = digest.New()
+	if state := u.up.State(); state != nil {
+		if err := u.hash.UnmarshalBinary(state); err != nil || u.hash.Len() > u.up.Size() {
+			u.svc.logger.Warn("unfinished upload: its digest state does not match; hashing it again", "user", u.user, "path", u.target, "err", err)
+			u.hash.Reset()
+		}
+	}
+	if rest := u.up.Size() - u.hash.Len(); rest > 0 {
+		if _, err := hashcopy.Copy(u.ctx, io.Discard, io.NewSectionReader(u.up, u.hash.Len(), rest), rest, u.hash, nil); err != nil {
+			return fmt.Errorf("reading the unfinished upload of %s: %w", u.target, mapErr(err))
+		}
+	}
+	return nil
 }
 
 // spareBytes is disk space kept free beyond every upload, so the registry,
@@ -130,10 +176,10 @@ const spareBytes = 64 << 20
 
 // checkSpace refuses an upload that cannot fit on the server's disk, before
 // any of its bytes are read (quotas are per user; this protects everyone).
-func (s *Service) checkSpace(need int64) error {
-	avail, err := s.store.Available()
+func (s *Service) checkSpace(ctx context.Context, need int64) error {
+	avail, err := s.store.Available(ctx)
 	if err != nil {
-		return err
+		return mapErr(err)
 	}
 	if need > avail-spareBytes {
 		s.logger.Warn("upload refused: disk nearly full", "need", need, "available", avail)
@@ -146,183 +192,303 @@ func (s *Service) checkSpace(need int64) error {
 // checkUploadTarget refuses targets that cannot become files: folders,
 // paths under a missing folder or under a file, Unicode twins of an
 // existing name.
-func (s *Service) checkUploadTarget(sp storage.Space, target string) error {
-	info, err := sp.Stat(target)
+func (s *Service) checkUploadTarget(ctx context.Context, sp storage.Space, target string) error {
+	info, err := sp.Stat(ctx, target)
 	switch {
 	case err == nil && info.IsDir:
-		return fmt.Errorf("%s: %w", target, storage.ErrIsDir)
+		return fmt.Errorf("%s: %w", target, ErrIsDir)
 	case err == nil:
 		return nil
-	case !errors.Is(err, fs.ErrNotExist):
+	case !errors.Is(mapErr(err), ErrNotFound):
 		return err
 	}
 	dir, _ := splitPath(target)
 	if dir != "." {
-		info, err := sp.Stat(dir)
+		info, err := sp.Stat(ctx, dir)
 		if err != nil {
-			return fmt.Errorf("folder %s: %w", dir, fs.ErrNotExist)
+			return fmt.Errorf("folder %s: %w", dir, ErrNotFound)
 		}
 		if !info.IsDir {
-			return fmt.Errorf("%s: %w", dir, storage.ErrNotDir)
+			return fmt.Errorf("%s: %w", dir, ErrNotDir)
 		}
 	}
-	return checkTwins(sp, target)
+	return checkTwins(ctx, sp, target)
 }
 
 // Target is the clean path being uploaded.
 func (u *Upload) Target() string { return u.target }
 
-// Held is how many bytes of the file the server already holds.
+// Size is the size of the whole file.
+func (u *Upload) Size() int64 { return u.size }
+
+// Held is how many bytes of the file the server held when the upload was
+// opened: where the sender may resume.
 func (u *Upload) Held() int64 { return u.held }
 
-// PrefixSHA256 is the SHA-256 of the bytes held (nil when none).
-func (u *Upload) PrefixSHA256() []byte { return u.prefix }
+// HeldDigest is the BLAKE3-256 of the bytes held (nil when none), for the
+// sender to compare with its own first Held bytes.
+func (u *Upload) HeldDigest() []byte { return u.heldDigest }
 
-// Begin fixes where this attempt's bytes start: 0, or Held() to resume.
-func (u *Upload) Begin(offset int64) error {
-	if u.began {
-		return errors.New("upload already begun")
+// Context ends when the upload is taken over, when the context it was
+// opened with ends, or at Close.
+func (u *Upload) Context() context.Context { return u.ctx }
+
+// Received is how many bytes of the file the server holds now.
+func (u *Upload) Received() int64 {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.up == nil {
+		return 0
 	}
-	switch offset {
-	case u.held:
+	return u.up.Size()
+}
+
+// Stream appends the file's bytes from r, starting at byte offset, until r
+// ends or the file is complete (r may hold more: the rest is not read).
+// offset is 0 to start over, or the number of bytes held (Received) to go
+// on. It returns how many bytes it took from r; r ending early is not an
+// error (a browser sends a file in several requests).
+func (u *Upload) Stream(offset int64, r io.Reader) (int64, error) {
+	u.mu.Lock()
+	if u.up == nil || u.ctx.Err() != nil {
+		u.mu.Unlock()
+		return 0, u.ended()
+	}
+	u.streaming = true
+	u.mu.Unlock()
+	n, err := u.stream(offset, r)
+	u.mu.Lock()
+	u.streaming = false
+	u.mu.Unlock()
+	if u.ctx.Err() != nil {
+		// Taken over (or the opener left) while streaming: let go of the
+		// partial now, for the newer attempt waiting for it.
+		u.letGo()
+		return n, u.ended()
+	}
+	return n, err
+}
+
+func (u *Upload) stream(offset int64, r io.Reader) (int64, error) {
+	switch held := u.up.Size(); offset {
+	case held:
 	case 0:
 		if err := u.up.Truncate(0); err != nil {
-			return err
+			return 0, mapErr(err)
 		}
 		u.hash.Reset()
 	default:
-		return &PathError{Path: u.target, Reason: fmt.Sprintf("cannot resume at byte %d: the server holds %d", offset, u.held)}
+		return 0, fmt.Errorf("%w: cannot write %s from byte %d: the server holds %d", ErrBadRequest, u.target, offset, held)
 	}
-	u.offset, u.began = offset, true
-	return nil
+	w := progressWriter{u}
+	n, err := hashcopy.Copy(u.ctx, w, r, u.size-offset, u.hash, nil)
+	if err == io.EOF {
+		err = nil
+	}
+	return n, mapErr(err)
 }
 
-// Remaining is how many bytes this attempt must still write.
-func (u *Upload) Remaining() int64 { return u.size - u.offset - u.written }
+// progressWriter writes to the partial and records the progress, so that
+// a live upload does not look stalled to a newer attempt.
+type progressWriter struct{ u *Upload }
 
-// ReadFrom appends the rest of the file (Remaining bytes) from r, hashing
-// on another core while writing.
-func (u *Upload) ReadFrom(r io.Reader) (int64, error) {
-	n, err := copyHashed(uploadWriter{u}, r, u.Remaining(), u.hash)
-	return n, err
-}
-
-// uploadWriter writes to the partial without hashing (copyHashed does).
-type uploadWriter struct{ u *Upload }
-
-func (w uploadWriter) Write(p []byte) (int, error) {
+func (w progressWriter) Write(p []byte) (int, error) {
 	n, err := w.u.up.Write(p)
-	w.u.written += int64(n)
+	if w.u.holder != nil {
+		w.u.holder.progress.Store(time.Now().UnixNano())
+	}
 	return n, err
 }
 
-// Commit checks the whole file's SHA-256 against sum and, if it matches,
-// makes the upload the new version of the target, durably. On a mismatch
-// the partial is dropped (its bytes cannot be trusted for a resume) and
-// ErrChecksumMismatch returned; the old version is untouched.
+// Commit checks the whole file's BLAKE3-256 against sum (the sender's) and,
+// if it matches, makes the upload the new version of the target, durably,
+// with modification time mtime (unless zero). It is Queue then Wait.
 func (u *Upload) Commit(ctx context.Context, sum []byte, mtime time.Time) error {
-	if err := u.Verify(sum, mtime); err != nil {
-		return err
-	}
-	return u.svc.CommitAll(ctx, []*Upload{u})[0]
+	return u.Queue(sum, mtime).Wait(ctx)
 }
 
-// Verify is the first half of Commit: it checks that every byte arrived
-// and that the whole file's SHA-256 matches sum (on a mismatch it drops
-// the partial and returns ErrChecksumMismatch), and remembers mtime. The
-// upload then waits for CommitAll.
-func (u *Upload) Verify(sum []byte, mtime time.Time) error {
-	if u.Remaining() != 0 {
-		return fmt.Errorf("upload of %s: %d bytes missing", u.target, u.Remaining())
+// Queue checks the whole file's BLAKE3-256 against sum and queues the
+// upload for the next commit batch without waiting for it: a front door
+// that reads pipelined uploads queues each as it arrives and answers once
+// it is committed. Uploads are committed in the order they were queued
+// (of several to one target, the last queued wins), and concurrent ones
+// share their disk flushes. On a mismatch the partial is dropped (its
+// bytes cannot be trusted for a resume) and Wait returns
+// ErrChecksumMismatch; the old version is untouched.
+func (u *Upload) Queue(sum []byte, mtime time.Time) *Pending {
+	u.mu.Lock()
+	up := u.up
+	if up == nil || u.streaming {
+		u.mu.Unlock()
+		return &Pending{err: u.ended()}
+	}
+	u.mu.Unlock()
+	if missing := u.size - up.Size(); missing != 0 {
+		return &Pending{err: fmt.Errorf("%w: the upload of %s is %d bytes short", ErrBadRequest, u.target, missing)}
 	}
 	got := u.hash.Sum(nil)
 	if subtle.ConstantTimeCompare(got, sum) != 1 {
+		u.discard()
+		return &Pending{err: fmt.Errorf("%w: %s arrived with BLAKE3 %x but the sender computed %x; nothing was changed, upload again",
+			ErrChecksumMismatch, u.target, got, sum)}
+	}
+	record, err := encodeRecord(u.hash)
+	if err != nil {
+		return &Pending{err: err}
+	}
+	// Verified uploads waiting for their batch are not counted as open:
+	// a pipelining client has dozens of them, briefly.
+	u.leave()
+	return &Pending{u: u, result: u.svc.committer.queue(storage.Commit{Upload: up, Record: record, MTime: mtime})}
+}
+
+// Pending is an upload queued for commit.
+type Pending struct {
+	u      *Upload
+	result <-chan error
+	err    error
+	done   bool
+}
+
+// Wait returns once the upload is committed (nil) or refused. Once the
+// digest matched, the commit happens even if ctx ends (the file is whole
+// and verified); ctx only stops the wait.
+func (p *Pending) Wait(ctx context.Context) error {
+	if p.done || p.result == nil {
+		return p.err
+	}
+	select {
+	case err := <-p.result:
+		p.done, p.err = true, mapErr(err)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if p.err == nil {
+		u := p.u
+		u.mu.Lock()
+		u.up = nil // committed: nothing left to keep or remove
+		u.mu.Unlock()
+		u.svc.quotas.changed(u.user)
+	}
+	return p.err
+}
+
+// Digest is the BLAKE3-256 of the bytes received so far (of the whole
+// file once Received equals Size).
+func (u *Upload) Digest() []byte { return u.hash.Sum(nil) }
+
+// discard drops the partial.
+func (u *Upload) discard() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.up != nil {
 		u.up.Discard()
 		u.up = nil
-		return fmt.Errorf("%w: %s arrived with SHA-256 %x but the sender computed %x; nothing was changed, upload again",
-			ErrChecksumMismatch, u.target, got, sum)
+		u.svc.quotas.changed(u.user)
 	}
-	u.digest, u.mtime = got, mtime
-	return nil
 }
 
-// CommitAll makes verified uploads the new versions of their targets,
-// durably, sharing the cost of the disk flushes among them (see
-// storage.Store.CommitAll). errs[i] is the outcome of ups[i]; the uploads
-// stay open (Close them).
-func (s *Service) CommitAll(ctx context.Context, ups []*Upload) []error {
-	errs := make([]error, len(ups))
-	var parts []storage.Upload
-	var digests [][]byte
-	var mtimes []time.Time
-	var idx []int
-	for i, u := range ups {
-		if u.digest == nil || u.up == nil {
-			errs[i] = fmt.Errorf("upload of %s: not verified", u.target)
-			continue
-		}
-		parts = append(parts, u.up)
-		digests = append(digests, u.digest)
-		mtimes = append(mtimes, u.mtime)
-		idx = append(idx, i)
+// ended says why the upload can no longer be used.
+func (u *Upload) ended() error {
+	if errors.Is(context.Cause(u.ctx), ErrTakenOver) {
+		return fmt.Errorf("%w (%s)", ErrTakenOver, u.target)
 	}
-	for k, err := range s.store.CommitAll(parts, digests, mtimes) {
-		i := idx[k]
-		errs[i] = err
-		if err == nil {
-			ups[i].up = nil // committed: nothing left to keep or remove
-			s.quotas.changed(ups[i].user)
-		}
+	if err := u.ctx.Err(); err != nil {
+		return err
 	}
-	return errs
+	return fmt.Errorf("%w: the upload of %s is over", ErrBadRequest, u.target)
 }
 
-// Close ends the upload. Unless it was committed, a resumable partial stays
-// for a later attempt.
-func (u *Upload) Close() error {
-	if u.up != nil && u.up.Size() > 0 {
+// letGo releases the partial of an upload that is not streaming, keeping
+// its bytes and their digest state for a resume. It runs when the
+// upload's Context ends, and again (doing nothing) at Close.
+func (u *Upload) letGo() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.up == nil || u.streaming {
+		return
+	}
+	if u.up.Size() > 0 {
 		// Bytes of an unfinished upload stay on disk and count against the
 		// quota; the cached usage must learn of them before the
 		// reservation that stood for them goes.
 		u.svc.quotas.changed(u.user)
 	}
-	if u.release != nil {
-		u.release()
+	if !u.temp && u.hash.Len() == u.up.Size() {
+		if state, err := u.hash.MarshalBinary(); err == nil {
+			u.up.SetState(state)
+		}
 	}
+	if err := u.up.Close(); err != nil {
+		u.svc.logger.Warn("keeping an unfinished upload", "user", u.user, "path", u.target, "err", err)
+	}
+	u.up = nil
 	if u.holder != nil {
 		u.svc.holders.remove(holderKey(u.user, u.target), u.holder)
 		u.holder = nil
 	}
-	if u.user != "" {
+}
+
+// leave stops counting the upload as open.
+func (u *Upload) leave() {
+	u.mu.Lock()
+	counted := u.counted
+	u.counted = false
+	u.mu.Unlock()
+	if counted {
 		u.svc.active.leave(u.user)
-		u.user = ""
 	}
-	var err error
-	if u.up != nil {
-		err = u.up.Close()
-		u.up = nil
+}
+
+// Close ends the upload. Unless it was committed, a resumable partial stays
+// for a later attempt, with the digest state of its bytes.
+func (u *Upload) Close() error {
+	u.letGo()
+	u.cancel(errUploadClosed)
+	if u.release != nil {
+		u.release()
 	}
+	u.leave()
+	u.mu.Lock()
+	defer u.mu.Unlock()
 	if u.space != nil {
 		u.space.Close()
 		u.space = nil
 	}
-	return err
+	return nil
+}
+
+var errUploadClosed = errors.New("upload closed")
+
+// UploadInfo describes an unfinished upload.
+type UploadInfo struct {
+	Target  string    // the path the upload will become
+	Size    int64     // bytes held so far
+	Updated time.Time // last write
 }
 
 // Uploads lists the user's unfinished uploads.
-func (s *Service) Uploads(ctx context.Context, sess *Session) ([]storage.UploadInfo, error) {
-	sp, err := s.space(sess)
+func (s *Service) Uploads(ctx context.Context, sess *Session) ([]UploadInfo, error) {
+	sp, err := s.space(ctx, sess)
 	if err != nil {
 		return nil, err
 	}
 	defer sp.Close()
-	return sp.Uploads()
+	list, err := sp.Uploads(ctx)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	infos := make([]UploadInfo, len(list))
+	for i, up := range list {
+		infos[i] = UploadInfo{Target: up.Target, Size: up.Size, Updated: up.Updated}
+	}
+	return infos, nil
 }
 
 // DiscardUpload drops the unfinished upload of path.
 func (s *Service) DiscardUpload(ctx context.Context, sess *Session, path string) error {
-	return s.withPath(sess, path, CleanTarget, func(sp storage.Space, target string) error {
-		if err := s.whenFree(ctx, sess.User, target, func() error { return sp.DiscardUpload(target) }); err != nil {
+	return s.withPath(ctx, sess, path, CleanTarget, func(sp storage.Space, target string) error {
+		if err := s.whenFree(ctx, sess.User, target, func() error { return sp.DiscardUpload(ctx, target) }); err != nil {
 			return err
 		}
 		s.quotas.changed(sess.User)

@@ -3,11 +3,11 @@ package service
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"netdisk/internal/storage"
 	"netdisk/internal/users"
@@ -60,22 +60,31 @@ func TestUploadCloseReleasesEverything(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s.UploadsOpen("ulla") != 1 {
-			t.Fatalf("mode %d: %d uploads open", mode, s.UploadsOpen("ulla"))
+		if s.uploadsOpen("ulla") != 1 {
+			t.Fatalf("mode %d: %d uploads open", mode, s.uploadsOpen("ulla"))
 		}
-		u.Begin(0)
-		if _, err := u.ReadFrom(strings.NewReader("12345")); !errors.Is(err, io.ErrUnexpectedEOF) {
-			t.Fatalf("mode %d: 5 of 10 bytes: %v", mode, err)
+		if n, err := u.Stream(0, strings.NewReader("12345")); n != 5 || err != nil {
+			t.Fatalf("mode %d: 5 of 10 bytes: %d, %v", mode, n, err)
+		}
+		if err := u.Commit(ctx, u.Digest(), time.Time{}); !errors.Is(err, ErrBadRequest) {
+			t.Fatalf("mode %d: Commit of 5 of 10 bytes: %v", mode, err)
 		}
 		u.Close()
 		if s.holders.get(holderKey("ulla", "f.bin")) != nil {
 			t.Errorf("mode %d: the holder outlived the upload", mode)
 		}
-		if n := s.UploadsOpen("ulla"); n != 0 {
+		if n := s.uploadsOpen("ulla"); n != 0 {
 			t.Errorf("mode %d: %d uploads still counted open", mode, n)
 		}
 	}
 	if n := len(s.quotas.reserved); n != 0 {
 		t.Errorf("%d quota reservations left", n)
 	}
+}
+
+// uploadsOpen reports how many uploads user has open.
+func (s *Service) uploadsOpen(user string) int {
+	s.active.mu.Lock()
+	defer s.active.mu.Unlock()
+	return s.active.n[user]
 }

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -49,13 +50,31 @@ func (l *Local) Close() error {
 	return l.root.Close()
 }
 
-// Space opens the folder of user, creating it first if create is set.
-func (l *Local) Space(user string, create bool) (Space, error) {
+// Space opens the folder of an existing user.
+func (l *Local) Space(ctx context.Context, user string) (Space, error) {
 	if err := checkUser(user); err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	root, err := l.root.OpenRoot(user)
-	if errors.Is(err, fs.ErrNotExist) && create {
+	if err != nil {
+		return nil, fsError("open space", user, err)
+	}
+	return &localSpace{store: l, user: user, root: root}, nil
+}
+
+// CreateSpace opens the folder of user, making it if missing.
+func (l *Local) CreateSpace(ctx context.Context, user string) (Space, error) {
+	if err := checkUser(user); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	root, err := l.root.OpenRoot(user)
+	if errors.Is(err, fs.ErrNotExist) {
 		// Made once, at registration; opened on every request.
 		if err = l.root.Mkdir(user, 0o700); err == nil || errors.Is(err, fs.ErrExist) {
 			root, err = l.root.OpenRoot(user)
@@ -102,3 +121,6 @@ func (l *Local) userLock(user string) *sync.Mutex {
 	}
 	return m
 }
+
+// Dir is the folder the store keeps its files in.
+func (l *Local) Dir() string { return l.dir }

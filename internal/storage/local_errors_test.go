@@ -6,37 +6,37 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"netdisk/internal/storage"
 )
 
 func TestLocalErrorsHideServerPaths(t *testing.T) {
-	_, sp, home := localSpace(t)
-	if err := sp.Mkdir("dir", false); err != nil {
+	ctx := t.Context()
+	store, sp, home := localSpace(t)
+	if err := sp.Mkdir(ctx, "dir"); err != nil {
 		t.Fatal(err)
 	}
-	put(t, sp, "file", "x", nil)
+	put(t, store, sp, "file", "x", nil)
 	if err := os.Symlink(t.TempDir(), filepath.Join(home, "out")); err != nil {
 		t.Fatal(err)
 	}
-	up, err := sp.OpenUpload("dir")
+	up, err := sp.OpenUpload(ctx, "dir")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer up.Close()
 	errs := map[string]error{
-		"stat":         func() error { _, err := sp.Stat("missing/x"); return err }(),
-		"list":         func() error { _, err := sp.List("file"); return err }(),
-		"open":         func() error { _, err := sp.Open("dir"); return err }(),
-		"escape":       func() error { _, err := sp.Open("out/x"); return err }(),
-		"mkdir":        sp.Mkdir("file/x", true),
-		"remove":       sp.Remove("nothing", false),
-		"rename":       sp.Rename("file", "dir"),
-		"commit":       up.Commit(nil, time.Time{}),
+		"stat":         func() error { _, err := sp.Stat(ctx, "missing/x"); return err }(),
+		"list":         func() error { _, err := sp.List(ctx, "file"); return err }(),
+		"open":         func() error { _, err := sp.Open(ctx, "dir"); return err }(),
+		"escape":       func() error { _, err := sp.Open(ctx, "out/x"); return err }(),
+		"mkdir":        sp.MkdirAll(ctx, "file/x"),
+		"remove":       sp.Remove(ctx, "nothing"),
+		"rename":       sp.Rename(ctx, "file", "dir"),
+		"commit":       commit(store, up, nil),
 		"truncate":     up.Truncate(99),
-		"long":         sp.Mkdir(strings.Repeat("x", 300), false),
-		"discard busy": sp.DiscardUpload("dir"),
+		"long":         sp.Mkdir(ctx, strings.Repeat("x", 300)),
+		"discard busy": sp.DiscardUpload(ctx, "dir"),
 	}
 	for name, err := range errs {
 		if err == nil {
@@ -51,7 +51,7 @@ func TestLocalErrorsHideServerPaths(t *testing.T) {
 		t.Errorf("escape: %v, want ErrInvalidPath", errs["escape"])
 	}
 	up.Close()
-	f, err := sp.Open("file")
+	f, err := sp.Open(ctx, "file")
 	if err != nil {
 		t.Fatal(err)
 	}

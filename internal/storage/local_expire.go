@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,7 +13,7 @@ import (
 
 // ExpireUploads removes partials, resumable and temporary, of every user
 // that were last written before before. Partials held open are skipped.
-func (l *Local) ExpireUploads(before time.Time) (int, error) {
+func (l *Local) ExpireUploads(ctx context.Context, before time.Time) (int, error) {
 	users, err := readNames(l.root, false)
 	if err != nil {
 		return 0, fmt.Errorf("expiring uploads: %w", cause(err))
@@ -20,6 +21,9 @@ func (l *Local) ExpireUploads(before time.Time) (int, error) {
 	var total int
 	var errs []error
 	for _, user := range users {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
 		fi, err := l.root.Lstat(user)
 		if err != nil || !fi.IsDir() {
 			continue
@@ -52,6 +56,13 @@ func (l *Local) expireIn(user, dir string, before time.Time) (int, error) {
 	}
 	ids := make(map[string]bool) // id → whether its partial exists
 	for _, name := range names {
+		if _, ok := strings.CutSuffix(name, infoSuffix+tmpSuffix); ok {
+			// A record being replaced when the server stopped.
+			if fi, err := d.Lstat(name); err == nil && fi.ModTime().Before(before) {
+				d.Remove(name)
+			}
+			continue
+		}
 		if id, ok := strings.CutSuffix(name, partSuffix); ok {
 			ids[id] = true
 		} else if id, ok := strings.CutSuffix(name, infoSuffix); ok && !ids[id] {

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -9,8 +10,8 @@ import (
 
 // Open opens the regular file name for reading. A symlink is refused
 // rather than followed, like Stat reports it.
-func (s *localSpace) Open(name string) (File, error) {
-	if err := checkPath("open", name); err != nil {
+func (s *localSpace) Open(ctx context.Context, name string) (File, error) {
+	if err := checkPath(ctx, "open", name); err != nil {
 		return nil, err
 	}
 	fi, err := s.root.Lstat(name)
@@ -54,7 +55,10 @@ type localFile struct {
 	info Info
 }
 
-var _ File = (*localFile)(nil)
+var (
+	_ File        = (*localFile)(nil)
+	_ io.WriterTo = (*localFile)(nil)
+)
 
 func (f *localFile) Read(p []byte) (int, error) {
 	n, err := f.file.Read(p)
@@ -71,6 +75,27 @@ func (f *localFile) Seek(offset int64, whence int) (int64, error) {
 	return n, f.wrap("seek", err)
 }
 
+// WriteTo writes the rest of the file, up to its size when opened, to w.
+// The *os.File goes to w inside an io.LimitedReader, which is what a
+// *net.TCPConn needs to send it with sendfile(2).
+func (f *localFile) WriteTo(w io.Writer) (int64, error) {
+	pos, err := f.file.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return 0, f.wrap("read", err)
+	}
+	lr := &io.LimitedReader{R: f.file, N: max(f.info.Size-pos, 0)}
+	var n int64
+	if rf, ok := w.(io.ReaderFrom); ok {
+		n, err = rf.ReadFrom(lr)
+	} else {
+		n, err = io.Copy(w, lr)
+	}
+	if err == nil && lr.N > 0 {
+		err = io.ErrUnexpectedEOF // the file shrank behind the store's back
+	}
+	return n, f.wrap("read", err)
+}
+
 func (f *localFile) Close() error {
 	return f.wrap("close", f.file.Close())
 }
@@ -78,11 +103,18 @@ func (f *localFile) Close() error {
 // Info describes the file as it was when opened.
 func (f *localFile) Info() Info { return f.info }
 
-// Digest returns the recorded SHA-256 if it still matches the file.
-func (f *localFile) Digest() ([]byte, bool) { return readDigest(f.file) }
+// Record returns the record kept with this version if it still matches.
+func (f *localFile) Record() ([]byte, bool) { return readRecord(f.file) }
 
-// OSFile returns the open file itself.
-func (f *localFile) OSFile() *os.File { return f.file }
+// SetRecord keeps record with this version.
+func (f *localFile) SetRecord(record []byte) error {
+	if err := checkRecord(record); err != nil {
+		return fsError("keep record", f.info.Name, err)
+	}
+	// Only for the version opened: the descriptor refers to it even if a
+	// commit replaced the name meanwhile.
+	return f.wrap("keep record", writeRecord(f.file, record))
+}
 
 // wrap replaces the server path in errors from os with the user's path;
 // io.EOF stays as it is, since readers compare it with ==.

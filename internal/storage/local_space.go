@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -20,8 +21,8 @@ type localSpace struct {
 var _ Space = (*localSpace)(nil)
 
 // Stat describes name without following a final symlink.
-func (s *localSpace) Stat(name string) (Info, error) {
-	if err := checkPath("stat", name); err != nil {
+func (s *localSpace) Stat(ctx context.Context, name string) (Info, error) {
+	if err := checkPath(ctx, "stat", name); err != nil {
 		return Info{}, err
 	}
 	fi, err := s.root.Lstat(name)
@@ -48,8 +49,8 @@ func infoOf(name string, fi fs.FileInfo) Info {
 }
 
 // List describes the entries of dir.
-func (s *localSpace) List(dir string) ([]Info, error) {
-	if err := checkPath("list", dir); err != nil {
+func (s *localSpace) List(ctx context.Context, dir string) ([]Info, error) {
+	if err := checkPath(ctx, "list", dir); err != nil {
 		return nil, err
 	}
 	d, err := s.openDir(dir)
@@ -78,8 +79,8 @@ func (s *localSpace) List(dir string) ([]Info, error) {
 }
 
 // Names returns the entry names of dir.
-func (s *localSpace) Names(dir string) ([]string, error) {
-	if err := checkPath("list", dir); err != nil {
+func (s *localSpace) Names(ctx context.Context, dir string) ([]string, error) {
+	if err := checkPath(ctx, "list", dir); err != nil {
 		return nil, err
 	}
 	d, err := s.openDir(dir)
@@ -135,18 +136,13 @@ func readNames(d *os.Root, top bool) ([]string, error) {
 	return names, nil
 }
 
-// Mkdir makes folder name, and with parents any missing parent folders.
-func (s *localSpace) Mkdir(name string, parents bool) error {
-	if err := checkPath("mkdir", name); err != nil {
+// Mkdir makes folder name, whose parent must exist.
+func (s *localSpace) Mkdir(ctx context.Context, name string) error {
+	if err := checkPath(ctx, "mkdir", name); err != nil {
 		return err
 	}
-	var err error
-	switch {
-	case parents:
-		err = s.root.MkdirAll(name, 0o700)
-	case name == ".":
-		err = fs.ErrExist
-	default:
+	err := fs.ErrExist // the top folder
+	if name != "." {
 		err = s.root.Mkdir(name, 0o700)
 	}
 	if err != nil {
@@ -155,24 +151,40 @@ func (s *localSpace) Mkdir(name string, parents bool) error {
 	return nil
 }
 
-// Remove removes a file or folder.
-func (s *localSpace) Remove(name string, recursive bool) error {
-	if err := checkEntry("remove", name); err != nil {
+// MkdirAll makes folder name and any missing parents.
+func (s *localSpace) MkdirAll(ctx context.Context, name string) error {
+	if err := checkPath(ctx, "mkdir", name); err != nil {
 		return err
 	}
-	if !recursive {
-		err := s.root.Remove(name)
-		// Some systems report a full folder with EEXIST, which would read
-		// as "already exists".
-		if errors.Is(err, fs.ErrExist) {
-			err = ErrNotEmpty
-		}
-		if err != nil {
-			return fsError("remove", name, err)
-		}
-		return nil
+	if err := s.root.MkdirAll(name, 0o700); err != nil {
+		return fsError("mkdir", name, err)
 	}
-	// RemoveAll succeeds on nothing; the caller asked for something.
+	return nil
+}
+
+// Remove removes a file or an empty folder.
+func (s *localSpace) Remove(ctx context.Context, name string) error {
+	if err := checkEntry(ctx, "remove", name); err != nil {
+		return err
+	}
+	err := s.root.Remove(name)
+	// Some systems report a full folder with EEXIST, which would read as
+	// "already exists".
+	if errors.Is(err, fs.ErrExist) {
+		err = ErrNotEmpty
+	}
+	if err != nil {
+		return fsError("remove", name, err)
+	}
+	return nil
+}
+
+// RemoveAll removes a file or a folder with everything in it.
+func (s *localSpace) RemoveAll(ctx context.Context, name string) error {
+	if err := checkEntry(ctx, "remove", name); err != nil {
+		return err
+	}
+	// os.RemoveAll succeeds on nothing; the caller asked for something.
 	if _, err := s.root.Lstat(name); err != nil {
 		return fsError("remove", name, err)
 	}
@@ -183,11 +195,11 @@ func (s *localSpace) Remove(name string, recursive bool) error {
 }
 
 // Rename moves from to to, never over an existing entry.
-func (s *localSpace) Rename(from, to string) error {
-	if err := checkEntry("rename", from); err != nil {
+func (s *localSpace) Rename(ctx context.Context, from, to string) error {
+	if err := checkEntry(ctx, "rename", from); err != nil {
 		return err
 	}
-	if err := checkEntry("rename", to); err != nil {
+	if err := checkEntry(ctx, "rename", to); err != nil {
 		return err
 	}
 	if strings.HasPrefix(to, from+"/") {

@@ -40,6 +40,7 @@ func snapshot(t *testing.T, dir string) map[string]string {
 }
 
 func TestLocalSymlinkOutside(t *testing.T) {
+	ctx := t.Context()
 	store, sp, home := localSpace(t)
 	outside := t.TempDir()
 	if err := os.WriteFile(filepath.Join(outside, "secret"), []byte("secret"), 0o600); err != nil {
@@ -60,23 +61,23 @@ func TestLocalSymlinkOutside(t *testing.T) {
 	}
 
 	ops := map[string]func() error{
-		"Stat":         func() error { _, err := sp.Stat("link/secret"); return err },
-		"StatRelative": func() error { _, err := sp.Stat("relative/secret"); return err },
-		"List":         func() error { _, err := sp.List("link"); return err },
-		"Names":        func() error { _, err := sp.Names("link/sub"); return err },
-		"Open":         func() error { f, err := sp.Open("link/secret"); closeFile(f); return err },
-		"OpenFileLink": func() error { f, err := sp.Open("leak"); closeFile(f); return err },
-		"Mkdir":        func() error { return sp.Mkdir("link/new", false) },
-		"MkdirParents": func() error { return sp.Mkdir("link/new/deeper", true) },
-		"Remove":       func() error { return sp.Remove("link/secret", false) },
-		"RemoveAll":    func() error { return sp.Remove("link/sub", true) },
-		"RenameOut":    func() error { return sp.Rename("link/secret", "stolen") },
-		"RenameIn":     func() error { return sp.Rename("mine", "link/mine") },
-		"Commit":       func() error { return commitVia(sp.OpenUpload("link/new")) },
-		"TempCommit":   func() error { return commitVia(sp.TempUpload("link/secret")) },
-		"CommitOnLink": func() error { return commitVia(sp.OpenUpload("leak/x")) },
+		"Stat":         func() error { _, err := sp.Stat(ctx, "link/secret"); return err },
+		"StatRelative": func() error { _, err := sp.Stat(ctx, "relative/secret"); return err },
+		"List":         func() error { _, err := sp.List(ctx, "link"); return err },
+		"Names":        func() error { _, err := sp.Names(ctx, "link/sub"); return err },
+		"Open":         func() error { f, err := sp.Open(ctx, "link/secret"); closeFile(f); return err },
+		"OpenFileLink": func() error { f, err := sp.Open(ctx, "leak"); closeFile(f); return err },
+		"Mkdir":        func() error { return sp.Mkdir(ctx, "link/new") },
+		"MkdirParents": func() error { return sp.MkdirAll(ctx, "link/new/deeper") },
+		"Remove":       func() error { return sp.Remove(ctx, "link/secret") },
+		"RemoveAll":    func() error { return sp.RemoveAll(ctx, "link/sub") },
+		"RenameOut":    func() error { return sp.Rename(ctx, "link/secret", "stolen") },
+		"RenameIn":     func() error { return sp.Rename(ctx, "mine", "link/mine") },
+		"Commit":       func() error { return commitVia(store)(sp.OpenUpload(ctx, "link/new")) },
+		"TempCommit":   func() error { return commitVia(store)(sp.TempUpload(ctx, "link/secret")) },
+		"CommitOnLink": func() error { return commitVia(store)(sp.OpenUpload(ctx, "leak/x")) },
 	}
-	put(t, sp, "mine", "mine", nil)
+	put(t, store, sp, "mine", "mine", nil)
 	for name, op := range ops {
 		t.Run(name, func(t *testing.T) {
 			if err := op(); err == nil {
@@ -84,11 +85,11 @@ func TestLocalSymlinkOutside(t *testing.T) {
 			}
 		})
 	}
-	if usage, err := sp.Usage(); err != nil || usage != 4 {
+	if usage, err := sp.Usage(ctx); err != nil || usage != 4 {
 		t.Errorf("Usage() = %d, %v; want 4 (only mine)", usage, err)
 	}
 	// Removing the link removes the link, not what it points to.
-	if err := sp.Remove("link", true); err != nil {
+	if err := sp.RemoveAll(ctx, "link"); err != nil {
 		t.Errorf("removing the link: %v", err)
 	}
 
@@ -99,13 +100,13 @@ func TestLocalSymlinkOutside(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(home, ".netdisk")); err != nil {
 		t.Fatal(err)
 	}
-	if err := commitVia(sp.OpenUpload("x")); err == nil {
+	if err := commitVia(store)(sp.OpenUpload(ctx, "x")); err == nil {
 		t.Errorf("upload through a planted .netdisk link succeeded")
 	}
-	if err := commitVia(sp.TempUpload("x")); err == nil {
+	if err := commitVia(store)(sp.TempUpload(ctx, "x")); err == nil {
 		t.Errorf("temp upload through a planted .netdisk link succeeded")
 	}
-	if _, err := store.ExpireUploads(time.Now().Add(time.Hour)); err == nil {
+	if _, err := store.ExpireUploads(ctx, time.Now().Add(time.Hour)); err == nil {
 		t.Logf("ExpireUploads ignored the planted link")
 	}
 
@@ -113,7 +114,7 @@ func TestLocalSymlinkOutside(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(filepath.Dir(home), "mallory")); err != nil {
 		t.Fatal(err)
 	}
-	if sp, err := store.Space("mallory", false); err == nil {
+	if sp, err := store.Space(ctx, "mallory"); err == nil {
 		sp.Close()
 		t.Errorf("Space of a user folder linked outside succeeded")
 	}
@@ -128,14 +129,17 @@ func closeFile(f storage.File) {
 	}
 }
 
-// commitVia writes to and commits an upload if it could be opened.
-func commitVia(up storage.Upload, err error) error {
-	if err != nil {
-		return err
+// commitVia returns a func that writes to and commits an upload of store
+// if it could be opened.
+func commitVia(store storage.Store) func(up storage.Upload, err error) error {
+	return func(up storage.Upload, err error) error {
+		if err != nil {
+			return err
+		}
+		defer up.Discard()
+		io.WriteString(up, "pwned")
+		return commit(store, up, nil)
 	}
-	defer up.Discard()
-	io.WriteString(up, "pwned")
-	return up.Commit(nil, time.Time{})
 }
 
 func mapsEqual(a, b map[string]string) bool {
@@ -151,11 +155,12 @@ func mapsEqual(a, b map[string]string) bool {
 }
 
 func TestLocalSymlinkInside(t *testing.T) {
-	_, sp, home := localSpace(t)
-	if err := sp.Mkdir("docs", false); err != nil {
+	ctx := t.Context()
+	store, sp, home := localSpace(t)
+	if err := sp.Mkdir(ctx, "docs"); err != nil {
 		t.Fatal(err)
 	}
-	put(t, sp, "docs/f.txt", "content", nil)
+	put(t, store, sp, "docs/f.txt", "content", nil)
 	if err := os.Symlink("docs/f.txt", filepath.Join(home, "flink")); err != nil {
 		t.Fatal(err)
 	}
@@ -163,12 +168,12 @@ func TestLocalSymlinkInside(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"flink", "dlink"} {
-		info, err := sp.Stat(name)
+		info, err := sp.Stat(ctx, name)
 		if err != nil || info.Regular || info.IsDir || info.Size != 0 {
 			t.Errorf("Stat(%q) = %+v, %v; want a link, neither file nor folder", name, info, err)
 		}
 	}
-	infos, err := sp.List(".")
+	infos, err := sp.List(ctx, ".")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,21 +182,22 @@ func TestLocalSymlinkInside(t *testing.T) {
 			t.Errorf("List shows link %+v as a file or folder", info)
 		}
 	}
-	_, err = sp.Open("flink")
+	_, err = sp.Open(ctx, "flink")
 	if !errors.Is(err, storage.ErrNotRegular) {
 		t.Errorf("Open(link) = %v, want ErrNotRegular", err)
 	}
 }
 
 func TestLocalFIFO(t *testing.T) {
+	ctx := t.Context()
 	_, sp, home := localSpace(t)
 	if err := unix.Mkfifo(filepath.Join(home, "fifo"), 0o600); err != nil {
-		t.Skipf("mkfifo: %v", err)
+		t.Fatalf("mkfifo: %v", err)
 	}
-	if _, err := sp.Open("fifo"); !errors.Is(err, storage.ErrNotRegular) {
+	if _, err := sp.Open(ctx, "fifo"); !errors.Is(err, storage.ErrNotRegular) {
 		t.Errorf("Open(fifo) = %v, want ErrNotRegular", err)
 	}
-	if info, err := sp.Stat("fifo"); err != nil || info.Regular || info.IsDir {
+	if info, err := sp.Stat(ctx, "fifo"); err != nil || info.Regular || info.IsDir {
 		t.Errorf("Stat(fifo) = %+v, %v", info, err)
 	}
 }

@@ -1,20 +1,31 @@
 package storage_test
 
 import (
+	"context"
 	"io"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"netdisk/internal/storage"
 	"netdisk/internal/storage/storetest"
 )
 
 func TestLocal(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) storage.Store {
-		store, _ := newLocal(t)
-		return store
+	storetest.Run(t, storetest.Config{
+		New: func(t *testing.T) storage.Store {
+			store, _ := newLocal(t)
+			return store
+		},
+		Reopen: func(t *testing.T, store storage.Store) storage.Store {
+			store.Close()
+			again, err := storage.NewLocal(store.(*storage.Local).Dir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { again.Close() })
+			return again
+		},
 	})
 }
 
@@ -34,7 +45,7 @@ func newLocal(t *testing.T) (*storage.Local, string) {
 func localSpace(t *testing.T) (*storage.Local, storage.Space, string) {
 	t.Helper()
 	store, dir := newLocal(t)
-	sp, err := store.Space("alice", true)
+	sp, err := store.CreateSpace(t.Context(), "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,17 +53,23 @@ func localSpace(t *testing.T) (*storage.Local, storage.Space, string) {
 	return store, sp, filepath.Join(dir, "alice")
 }
 
-func put(t *testing.T, sp storage.Space, name, content string, digest []byte) {
+// put stores content at name, keeping record with it.
+func put(t *testing.T, store storage.Store, sp storage.Space, name, content string, record []byte) {
 	t.Helper()
-	up, err := sp.TempUpload(name)
+	up, err := sp.TempUpload(t.Context(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer up.Close()
 	io.WriteString(up, content)
-	if err := up.Commit(digest, time.Time{}); err != nil {
+	if err := commit(store, up, record); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// commit commits one upload with its record.
+func commit(store storage.Store, up storage.Upload, record []byte) error {
+	return store.Commit(context.Background(), []storage.Commit{{Upload: up, Record: record}})[0]
 }
 
 func TestNewLocalCreatesPrivateFolder(t *testing.T) {

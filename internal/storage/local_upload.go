@@ -2,13 +2,12 @@ package storage
 
 import (
 	"cmp"
-	"crypto/sha256"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"time"
 )
 
@@ -16,6 +15,7 @@ import (
 // .netdisk folder.
 type upload struct {
 	space   *localSpace
+	ctx     context.Context // from the open: writes stop once it ends
 	target  string
 	file    *os.File
 	partial string // path of the partial file within the space
@@ -24,15 +24,37 @@ type upload struct {
 	size    int64
 	done    bool // released by Commit, Close or Discard
 
+	state    []byte  // the State found at open
+	newState []byte  // what SetState asked to keep
+	stateOf  *fileID // the partial as it was at SetState
+	stateSet bool
+	stamped  time.Time // the modification time set after the last write (see stamp)
+	flushed  int64     // bytes handed to writeback (see flushBehind)
+
+	inode    uint64    // of the partial, to tie the state to it
 	prepared bool      // prepare succeeded: publish may rename
 	oldMTime bool      // prepare set a given modification time
-	opened   time.Time // when the partial was opened (see CommitAll)
+	opened   time.Time // when the partial was opened (see Commit)
 }
 
-var _ Upload = (*upload)(nil)
+var (
+	_ Upload        = (*upload)(nil)
+	_ io.ReaderFrom = (*upload)(nil)
+)
 
 func (u *upload) Target() string { return u.target }
 func (u *upload) Size() int64    { return u.size }
+func (u *upload) State() []byte  { return u.state }
+
+// SetState keeps state in the record of a resumable partial when it is
+// closed, for the partial as it is now.
+func (u *upload) SetState(state []byte) {
+	if len(state) > MaxState || u.stamped.IsZero() {
+		state = nil // cannot be kept (or tied to the bytes): the next resume rehashes
+	}
+	u.newState, u.stateSet = state, true
+	u.stateOf = &fileID{Size: u.size, MTime: u.stamped.UnixNano(), Inode: u.inode}
+}
 
 func (u *upload) ReadAt(p []byte, off int64) (int, error) {
 	n, err := u.file.ReadAt(p, off)
@@ -41,6 +63,9 @@ func (u *upload) ReadAt(p []byte, off int64) (int, error) {
 
 // Truncate cuts the partial to size and goes on writing from there.
 func (u *upload) Truncate(size int64) error {
+	if u.done {
+		return fsError("truncate", u.target, os.ErrClosed)
+	}
 	if size < 0 || size > u.size {
 		return fsError("truncate", u.target, fmt.Errorf("%w: size %d, holding %d bytes", fs.ErrInvalid, size, u.size))
 	}
@@ -51,79 +76,47 @@ func (u *upload) Truncate(size int64) error {
 		return u.wrap("truncate", err)
 	}
 	u.size = size
+	u.flushed = min(u.flushed, size)
+	u.stamp()
+	// Any state kept may describe bytes that are gone now.
+	u.state, u.newState, u.stateSet = nil, nil, true
 	return nil
 }
 
 func (u *upload) Write(p []byte) (int, error) {
+	if u.done {
+		return 0, fsError("write", u.target, os.ErrClosed)
+	}
+	if err := u.ctx.Err(); err != nil {
+		return 0, err
+	}
 	n, err := u.file.Write(p)
 	u.size += int64(n)
+	u.flushBehind()
+	u.stamp()
 	return n, u.wrap("write", err)
 }
 
-// Commit renames the partial over the target.
-func (u *upload) Commit(digest []byte, mtime time.Time) error {
-	if err := u.prepare(digest, mtime, true); err != nil {
-		return err
-	}
-	if err := u.publish(); err != nil {
-		return err
-	}
-	if err := u.space.syncDir(path.Dir(u.target)); err != nil {
-		return fsError("commit", u.target, fmt.Errorf("committed, but syncing the folder: %w", err))
-	}
-	return nil
-}
-
-// prepare checks the target, sets the modification time, records digest
-// and, with sync, makes the partial's data durable.
-func (u *upload) prepare(digest []byte, mtime time.Time, sync bool) error {
+// ReadFrom appends from r until it ends. The *os.File reads a TCP
+// connection (or an io.LimitedReader of one) with splice(2), without
+// copying the bytes through user space.
+func (u *upload) ReadFrom(r io.Reader) (int64, error) {
 	if u.done {
-		return fsError("commit", u.target, os.ErrClosed)
+		return 0, fsError("write", u.target, os.ErrClosed)
 	}
-	if digest != nil && len(digest) != sha256.Size {
-		return fsError("commit", u.target, fmt.Errorf("%w: digest of %d bytes, want %d", fs.ErrInvalid, len(digest), sha256.Size))
+	if err := u.ctx.Err(); err != nil {
+		return 0, err
 	}
-	// Checked before touching the partial, so that a refused commit leaves
-	// it as it was; rename(2) would refuse these too, only later.
-	if err := u.space.checkTarget(u.target); err != nil {
-		return fsError("commit", u.target, err)
-	}
-	if !mtime.IsZero() {
-		if err := u.space.root.Chtimes(u.partial, time.Time{}, mtime); err != nil {
-			return fsError("commit", u.target, err)
-		}
-		u.oldMTime = true
-	}
-	writeDigest(u.file, digest)
-	if sync {
-		if err := u.file.Sync(); err != nil {
-			return u.wrap("commit", err)
-		}
-	}
-	u.prepared = true
-	return nil
-}
-
-// publish renames the prepared partial over the target.
-func (u *upload) publish() error {
-	if u.done || !u.prepared {
-		return fsError("commit", u.target, fmt.Errorf("%w: not prepared", os.ErrClosed))
-	}
-	lock := u.space.store.userLock(u.space.user)
-	lock.Lock()
-	err := u.space.root.Rename(u.partial, u.target)
-	lock.Unlock()
-	if err != nil {
-		if u.oldMTime {
-			// An old mtime would get the partial kept for a retry expired.
-			u.space.root.Chtimes(u.partial, time.Time{}, time.Now())
-		}
-		return fsError("commit", u.target, err)
-	}
-	return u.end(false)
+	n, err := u.file.ReadFrom(r)
+	u.size += n
+	u.flushBehind()
+	u.stamp()
+	return n, u.wrap("write", err)
 }
 
 // Close keeps a resumable partial for later and removes a temporary one.
+// The partial's bytes are flushed before its state is written, so a state
+// never describes bytes a crash could lose.
 func (u *upload) Close() error {
 	if u.done {
 		return nil
@@ -134,8 +127,24 @@ func (u *upload) Close() error {
 	u.done = true
 	defer u.space.store.release(u.key)
 	syncErr := u.file.Sync()
+	var stateErr error
+	if syncErr == nil && u.stateSet {
+		rec := uploadRecord{Target: u.target, Created: u.created()}
+		if u.newState != nil {
+			rec.State, rec.StateOf = u.newState, u.stateOf
+		}
+		stateErr = u.space.writeSidecar(u.sidecar, rec)
+	}
 	closeErr := u.file.Close()
-	return u.wrap("close", cmp.Or(syncErr, closeErr))
+	return u.wrap("close", cmp.Or(syncErr, closeErr, stateErr))
+}
+
+// created is when the partial was first made, as its record says.
+func (u *upload) created() time.Time {
+	if rec, err := u.space.readRecord(u.sidecar); err == nil {
+		return rec.Created
+	}
+	return time.Now().UTC()
 }
 
 // Discard removes the partial.

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -15,32 +16,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// xattrsWork reports whether the file system under dir keeps user
-// extended attributes.
-func xattrsWork(t *testing.T, dir string) bool {
-	t.Helper()
-	probe := filepath.Join(dir, "xattr-probe")
-	if err := os.WriteFile(probe, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	defer os.Remove(probe)
-	return unix.Setxattr(probe, "user.probe", []byte("1"), 0) == nil
-}
-
-func TestLocalDigest(t *testing.T) {
-	_, sp, home := localSpace(t)
-	if !xattrsWork(t, home) {
-		t.Skip("no user extended attributes here")
-	}
-	sum := sha256.Sum256([]byte("content"))
-	digest := func(name string) ([]byte, bool) {
+func TestLocalRecord(t *testing.T) {
+	store, sp, home := localSpace(t)
+	record := []byte("the digest record of content")
+	readRecord := func(name string) ([]byte, bool) {
 		t.Helper()
-		f, err := sp.Open(name)
+		f, err := sp.Open(t.Context(), name)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer f.Close()
-		return f.Digest()
+		return f.Record()
 	}
 	tests := []struct {
 		name   string
@@ -61,16 +47,22 @@ func TestLocalDigest(t *testing.T) {
 		{"touched", func(p string) error {
 			return os.Chtimes(p, time.Time{}, time.Now().Add(time.Hour))
 		}, false},
+		{"old sha256 record only", func(p string) error {
+			if err := unix.Removexattr(p, "user.netdisk.record"); err != nil {
+				return err
+			}
+			return unix.Setxattr(p, "user.netdisk.sha256", make([]byte, 48), 0)
+		}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			put(t, sp, "f", "content", sum[:])
+			put(t, store, sp, "f", "content", record)
 			if err := tt.behind(filepath.Join(home, "f")); err != nil {
 				t.Fatal(err)
 			}
-			got, ok := digest("f")
-			if ok != tt.valid || (ok && string(got) != string(sum[:])) {
-				t.Errorf("Digest() = %x, %v; want valid %v", got, ok, tt.valid)
+			got, ok := readRecord("f")
+			if ok != tt.valid || (ok && string(got) != string(record)) {
+				t.Errorf("Record() = %q, %v; want valid %v", got, ok, tt.valid)
 			}
 		})
 	}
@@ -83,8 +75,9 @@ func partialPath(home, target string) string {
 }
 
 func TestLocalUploadLayout(t *testing.T) {
+	ctx := t.Context()
 	_, sp, home := localSpace(t)
-	up, err := sp.OpenUpload("dir/f")
+	up, err := sp.OpenUpload(ctx, "dir/f")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,23 +94,24 @@ func TestLocalUploadLayout(t *testing.T) {
 }
 
 func TestLocalExpireOld(t *testing.T) {
+	ctx := t.Context()
 	store, sp, home := localSpace(t)
 	long := time.Now().Add(-48 * time.Hour)
 	for _, target := range []string{"old", "fresh"} {
-		up, err := sp.OpenUpload(target)
+		up, err := sp.OpenUpload(ctx, target)
 		if err != nil {
 			t.Fatal(err)
 		}
 		io.WriteString(up, target)
 		up.Close()
 	}
-	held, err := sp.OpenUpload("held")
+	held, err := sp.OpenUpload(ctx, "held")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer held.Close()
 	io.WriteString(held, "held")
-	tmp, err := sp.TempUpload("live-temp")
+	tmp, err := sp.TempUpload(ctx, "live-temp")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,11 +129,11 @@ func TestLocalExpireOld(t *testing.T) {
 		}
 	}
 
-	n, err := store.ExpireUploads(time.Now().Add(-time.Hour))
+	n, err := store.ExpireUploads(ctx, time.Now().Add(-time.Hour))
 	if err != nil || n != 2 {
 		t.Errorf("ExpireUploads = %d, %v; want 2 (old and the leftover temp)", n, err)
 	}
-	ups, err := sp.Uploads()
+	ups, err := sp.Uploads(ctx)
 	if err != nil || len(ups) != 2 || ups[0].Target != "fresh" || ups[1].Target != "held" {
 		t.Errorf("Uploads() = %+v, %v; want fresh and held", ups, err)
 	}
@@ -150,7 +144,50 @@ func TestLocalExpireOld(t *testing.T) {
 		t.Errorf("record of the expired partial: %v, want removed", err)
 	}
 	io.WriteString(tmp, "!")
-	if err := tmp.Commit(nil, time.Time{}); err != nil {
+	if err := commit(store, tmp, nil); err != nil {
 		t.Errorf("live temp upload after expiry: %v", err)
+	}
+}
+
+// TestLocalStateTiedToPartial: a partial changed behind the store's back,
+// however soon after the store's last write, loses its state (which would
+// otherwise vouch for bytes that are not there any more).
+func TestLocalStateTiedToPartial(t *testing.T) {
+	_, sp, home := localSpace(t)
+	for i := range 20 { // many tries: a coarse clock would let some through
+		target := fmt.Sprintf("f%d", i)
+		up, err := sp.OpenUpload(t.Context(), target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(up, "0123456789")
+		up.SetState([]byte("state"))
+		if err := up.Close(); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.OpenFile(partialPath(home, target), os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteAt([]byte("X"), 3) // same size, right away
+		f.Close()
+		up, err = sp.OpenUpload(t.Context(), target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if up.State() != nil {
+			t.Errorf("try %d: a partial changed behind the store's back kept its state", i)
+		}
+		up.Close()
+	}
+	// Untouched, it comes back.
+	up, _ := sp.OpenUpload(t.Context(), "g")
+	io.WriteString(up, "abc")
+	up.SetState([]byte("state of abc"))
+	up.Close()
+	up, _ = sp.OpenUpload(t.Context(), "g")
+	defer up.Close()
+	if string(up.State()) != "state of abc" {
+		t.Errorf("untouched partial: State %q", up.State())
 	}
 }

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,6 +13,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -24,12 +26,41 @@ const (
 	tmpDir     = reservedDir + "/tmp"
 	partSuffix = ".part"
 	infoSuffix = ".json"
+	tmpSuffix  = ".tmp"
 )
 
 // uploadRecord is the content of a resumable partial's <id>.json.
 type uploadRecord struct {
 	Target  string    `json:"target"`
 	Created time.Time `json:"created"`
+	State   []byte    `json:"state,omitempty"` // Upload.SetState, base64
+	// StateOf identifies the partial the state was kept with: a partial
+	// changed since (behind the store's back, or by a crash that lost
+	// the newest record) no longer matches, and its state is not
+	// returned.
+	StateOf *fileID `json:"state_of,omitempty"`
+}
+
+// fileID tells one version of a partial from another: its size, the
+// modification time the store stamped it with after its last write (see
+// upload.stamp) and its inode.
+type fileID struct {
+	Size  int64  `json:"size"`
+	MTime int64  `json:"mtime_ns"`
+	Inode uint64 `json:"inode"`
+}
+
+// idOf identifies the file f as it is now.
+func idOf(f *os.File) (*fileID, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	id := &fileID{Size: fi.Size(), MTime: fi.ModTime().UnixNano()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		id.Inode = st.Ino
+	}
+	return id, nil
 }
 
 // uploadID names the resumable partial of target.
@@ -39,8 +70,8 @@ func uploadID(target string) string {
 }
 
 // OpenUpload opens, or starts, the resumable partial of target.
-func (s *localSpace) OpenUpload(target string) (Upload, error) {
-	if err := checkEntry("upload", target); err != nil {
+func (s *localSpace) OpenUpload(ctx context.Context, target string) (Upload, error) {
+	if err := checkEntry(ctx, "upload", target); err != nil {
 		return nil, err
 	}
 	id := uploadID(target)
@@ -48,7 +79,7 @@ func (s *localSpace) OpenUpload(target string) (Upload, error) {
 	if !s.store.hold(key) {
 		return nil, fsError("upload", target, ErrBusy)
 	}
-	u, err := s.openResumable(target, id, key)
+	u, err := s.openResumable(ctx, target, id, key)
 	if err != nil {
 		s.store.release(key)
 		return nil, fsError("upload", target, err)
@@ -56,22 +87,20 @@ func (s *localSpace) OpenUpload(target string) (Upload, error) {
 	return u, nil
 }
 
-func (s *localSpace) openResumable(target, id, key string) (*upload, error) {
+func (s *localSpace) openResumable(ctx context.Context, target, id, key string) (*upload, error) {
 	if err := s.root.MkdirAll(uploadsDir, 0o700); err != nil {
 		return nil, err
 	}
 	partial := path.Join(uploadsDir, id+partSuffix)
 	sidecar := path.Join(uploadsDir, id+infoSuffix)
 	flag := os.O_RDWR | os.O_CREATE
-	if rec, err := s.readRecord(sidecar); err != nil || rec.Target != target {
+	rec, err := s.readRecord(sidecar)
+	if err != nil || rec.Target != target {
 		// Bytes without a record saying they belong to target (a crash
 		// between writing the two, or a clash of names) are not resumed.
 		flag |= os.O_TRUNC
-		data, err := json.Marshal(uploadRecord{Target: target, Created: time.Now().UTC()})
-		if err != nil {
-			return nil, err
-		}
-		if err := s.root.WriteFile(sidecar, data, 0o600); err != nil {
+		rec = uploadRecord{Target: target, Created: time.Now().UTC()}
+		if err := s.writeSidecar(sidecar, rec); err != nil {
 			return nil, err
 		}
 	}
@@ -84,7 +113,32 @@ func (s *localSpace) openResumable(target, id, key string) (*upload, error) {
 		f.Close()
 		return nil, err
 	}
-	return &upload{space: s, target: target, file: f, partial: partial, sidecar: sidecar, key: key, size: size, opened: time.Now()}, nil
+	u := &upload{space: s, ctx: ctx, target: target, file: f, partial: partial, sidecar: sidecar, key: key,
+		size: size, flushed: size, opened: time.Now()}
+	if id, err := idOf(f); err == nil {
+		u.inode = id.Inode
+		u.stamped = time.Unix(0, id.MTime)
+		if rec.State != nil && rec.StateOf != nil && *id == *rec.StateOf {
+			u.state = rec.State
+		}
+	}
+	return u, nil
+}
+
+// writeSidecar replaces the record of a resumable partial: a temporary
+// file renamed over it, so a crash leaves the old record or the new, never
+// a torn one that would lose the partial. It is not flushed: losing the
+// newest record only costs rehashing what the partial holds.
+func (s *localSpace) writeSidecar(sidecar string, rec uploadRecord) error {
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	tmp := sidecar + tmpSuffix
+	if err := s.root.WriteFile(tmp, data, 0o600); err != nil {
+		return err
+	}
+	return s.root.Rename(tmp, sidecar)
 }
 
 // readRecord reads the record of a resumable partial.
@@ -99,8 +153,8 @@ func (s *localSpace) readRecord(sidecar string) (uploadRecord, error) {
 }
 
 // TempUpload creates a fresh temporary partial of target.
-func (s *localSpace) TempUpload(target string) (Upload, error) {
-	if err := checkEntry("upload", target); err != nil {
+func (s *localSpace) TempUpload(ctx context.Context, target string) (Upload, error) {
+	if err := checkEntry(ctx, "upload", target); err != nil {
 		return nil, err
 	}
 	name := strings.ToLower(rand.Text())
@@ -121,11 +175,14 @@ func (s *localSpace) TempUpload(target string) (Upload, error) {
 		s.store.release(key)
 		return nil, fsError("upload", target, err)
 	}
-	return &upload{space: s, target: target, file: f, partial: partial, key: key, opened: time.Now()}, nil
+	return &upload{space: s, ctx: ctx, target: target, file: f, partial: partial, key: key, opened: time.Now()}, nil
 }
 
 // Uploads describes the resumable partials.
-func (s *localSpace) Uploads() ([]UploadInfo, error) {
+func (s *localSpace) Uploads(ctx context.Context) ([]UploadInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	d, err := s.root.OpenRoot(uploadsDir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -159,8 +216,8 @@ func (s *localSpace) Uploads() ([]UploadInfo, error) {
 }
 
 // DiscardUpload removes the resumable partial of target.
-func (s *localSpace) DiscardUpload(target string) error {
-	if err := checkEntry("discard upload", target); err != nil {
+func (s *localSpace) DiscardUpload(ctx context.Context, target string) error {
+	if err := checkEntry(ctx, "discard upload", target); err != nil {
 		return err
 	}
 	id := uploadID(target)

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -11,8 +12,8 @@ import (
 // Usage adds up the sizes of all regular files, partial uploads included.
 // The records of resumable partials are the store's bookkeeping and are not
 // counted, so that usage is what the user stored or is storing.
-func (s *localSpace) Usage() (int64, error) {
-	total, err := usage(s.root, ".")
+func (s *localSpace) Usage(ctx context.Context) (int64, error) {
+	total, err := usage(ctx, s.root, ".")
 	if err != nil {
 		return 0, fsError("usage", ".", err)
 	}
@@ -22,14 +23,17 @@ func (s *localSpace) Usage() (int64, error) {
 // usage walks d, the folder at path dir of a space, by descriptors, one
 // root per level, so a folder swapped for a symlink midway can never lead
 // the walk outside.
-func usage(d *os.Root, dir string) (int64, error) {
+func usage(ctx context.Context, d *os.Root, dir string) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	names, err := readNames(d, false)
 	if err != nil {
 		return 0, err
 	}
 	var total int64
 	for _, name := range names {
-		if dir == uploadsDir && strings.HasSuffix(name, infoSuffix) {
+		if dir == uploadsDir && (strings.HasSuffix(name, infoSuffix) || strings.HasSuffix(name, infoSuffix+tmpSuffix)) {
 			continue
 		}
 		fi, err := d.Lstat(name)
@@ -43,7 +47,7 @@ func usage(d *os.Root, dir string) (int64, error) {
 		case fi.Mode().IsRegular():
 			total += fi.Size()
 		case fi.IsDir():
-			n, err := usageOf(d, dir, name)
+			n, err := usageOf(ctx, d, dir, name)
 			if err != nil {
 				return 0, err
 			}
@@ -54,7 +58,7 @@ func usage(d *os.Root, dir string) (int64, error) {
 }
 
 // usageOf is usage of the folder name in d, which is at path dir.
-func usageOf(d *os.Root, dir, name string) (int64, error) {
+func usageOf(ctx context.Context, d *os.Root, dir, name string) (int64, error) {
 	sub, err := d.OpenRoot(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
@@ -63,5 +67,5 @@ func usageOf(d *os.Root, dir, name string) (int64, error) {
 		return 0, err
 	}
 	defer sub.Close()
-	return usage(sub, path.Join(dir, name))
+	return usage(ctx, sub, path.Join(dir, name))
 }

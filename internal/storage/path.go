@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"fmt"
 	"strings"
 )
@@ -11,8 +12,12 @@ const reservedDir = ".netdisk"
 
 // checkPath refuses, with ErrInvalidPath, anything but a clean
 // '/'-separated relative path: the service layer cleans paths already, so
-// anything else means a bug or an attack and must not reach the disk.
-func checkPath(op, name string) error {
+// anything else means a bug or an attack and must not reach the disk. It
+// also refuses to start once ctx has ended.
+func checkPath(ctx context.Context, op, name string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if name == "." {
 		return nil
 	}
@@ -37,11 +42,11 @@ func checkPath(op, name string) error {
 
 // checkEntry is checkPath for operations that change or replace an entry,
 // which the top folder itself can never be.
-func checkEntry(op, name string) error {
+func checkEntry(ctx context.Context, op, name string) error {
 	if name == "." {
 		return fsError(op, name, fmt.Errorf("%w: the top folder", ErrInvalidPath))
 	}
-	return checkPath(op, name)
+	return checkPath(ctx, op, name)
 }
 
 // checkUser refuses user names that could name anything but one folder

@@ -33,7 +33,7 @@ func TestCheckPath(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := checkPath("op", tt.name)
+			err := checkPath(t.Context(), "op", tt.name)
 			if tt.ok != (err == nil) || (err != nil && !errors.Is(err, ErrInvalidPath)) {
 				t.Errorf("checkPath(%q) = %v, want ok %v", tt.name, err, tt.ok)
 			}

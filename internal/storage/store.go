@@ -1,8 +1,8 @@
 package storage
 
 import (
+	"context"
 	"io"
-	"os"
 	"time"
 )
 
@@ -22,24 +22,55 @@ type UploadInfo struct {
 	Updated time.Time // last write
 }
 
-// Store holds the folders of all users.
+// Commit is one upload to make its target by Store.Commit.
+type Commit struct {
+	Upload Upload
+	// Record is kept with the new version and returned by File.Record
+	// while the file is unchanged (the service keeps the file's digest
+	// there); nil keeps none. At most MaxRecord bytes.
+	Record []byte
+	// MTime becomes the file's modification time unless it is zero.
+	MTime time.Time
+}
+
+// MaxRecord bounds Commit.Record and File.SetRecord: it must fit in one
+// extended attribute of a common file system (ext4 allows about 4 KiB).
+const MaxRecord = 3 << 10
+
+// MaxState bounds Upload.SetState.
+const MaxState = 64 << 10
+
+// Store holds the folders of all users. Every method that may wait for
+// the disk or the network takes a context; a store that cannot stop an
+// operation half-way checks the context before starting it.
 type Store interface {
-	// Space opens one user's folder; with create, the folder is made if
-	// missing. user is a validated user name; names that are empty, "." or
-	// "..", or contain '/', '\\' or NUL are still refused with ErrInvalidPath.
-	Space(user string, create bool) (Space, error)
+	// Space opens the folder of an existing user: fs.ErrNotExist if it was
+	// never created. user is a validated user name; names that are empty,
+	// "." or "..", or contain '/', '\\' or NUL are still refused with
+	// ErrInvalidPath.
+	Space(ctx context.Context, user string) (Space, error)
+	// CreateSpace opens the folder of user, making it first if missing.
+	CreateSpace(ctx context.Context, user string) (Space, error)
 	// ExpireUploads removes unfinished uploads (of every user, resumable and
 	// temporary ones) not written to since before, and reports how many it
 	// removed. Uploads held open are left alone.
-	ExpireUploads(before time.Time) (int, error)
+	ExpireUploads(ctx context.Context, before time.Time) (int, error)
 	// Available reports how many bytes can still be stored, so uploads
 	// that cannot fit are refused before their bytes are read.
-	Available() (int64, error)
-	// CommitAll commits many uploads (made by this store's spaces) as if
-	// by their Commit, but may share the cost of making them durable:
-	// what makes many small uploads slow is one disk flush each. errs[i]
-	// is the outcome of ups[i].
-	CommitAll(ups []Upload, digests [][]byte, mtimes []time.Time) []error
+	Available(ctx context.Context) (int64, error)
+	// Commit makes each upload (opened from this store's spaces) the new
+	// version of its target atomically: whoever had the old version open
+	// keeps reading the old bytes, and a crash leaves the old version or
+	// the new one. It may share the cost of making many uploads durable
+	// (what makes many small uploads slow is one disk flush each).
+	// errs[i] is the outcome of commits[i]; a committed upload is released
+	// and gone. If the target is a folder (ErrIsDir) or its parent folder is
+	// missing (fs.ErrNotExist), nothing changes and the partial stays for a
+	// retry.
+	Commit(ctx context.Context, commits []Commit) (errs []error)
+	// Close releases the store. Spaces, files and uploads opened from it
+	// should be closed first.
+	Close() error
 }
 
 // Space is one user's folder. Its methods may be called from several
@@ -47,46 +78,55 @@ type Store interface {
 type Space interface {
 	// Stat describes name; "." is the top folder. A final symlink is not
 	// followed: it is reported with IsDir and Regular false.
-	Stat(name string) (Info, error)
+	Stat(ctx context.Context, name string) (Info, error)
 	// List describes the entries of folder dir, one level deep, sorted by
 	// name. Symlinks are reported, not followed.
-	List(dir string) ([]Info, error)
+	List(ctx context.Context, dir string) ([]Info, error)
 	// Names returns the entry names of folder dir, sorted; it is cheap
 	// because it reads no file metadata.
-	Names(dir string) ([]string, error)
-	// Mkdir makes folder name. With parents it also makes missing parent
-	// folders and does not fail if name already is a folder, like mkdir -p.
-	Mkdir(name string, parents bool) error
-	// Remove removes a file or an empty folder, or with recursive a folder
-	// and everything in it. The top folder "." is never removed.
-	Remove(name string, recursive bool) error
+	Names(ctx context.Context, dir string) ([]string, error)
+	// Mkdir makes folder name, whose parent must exist.
+	Mkdir(ctx context.Context, name string) error
+	// MkdirAll makes folder name and any missing parents, like mkdir -p;
+	// it is not an error if name is a folder already.
+	MkdirAll(ctx context.Context, name string) error
+	// Remove removes a file or an empty folder.
+	Remove(ctx context.Context, name string) error
+	// RemoveAll removes a file, or a folder and everything in it. name must
+	// exist. The top folder "." is never removed.
+	RemoveAll(ctx context.Context, name string) error
 	// Rename moves from to to. It fails with fs.ErrExist if to exists and
 	// refuses to move a folder into itself; neither may be ".".
-	Rename(from, to string) error
+	Rename(ctx context.Context, from, to string) error
 	// Open opens a regular file for reading; ErrIsDir for a folder,
 	// ErrNotRegular for anything else (a symlink, a device…).
-	Open(name string) (File, error)
+	Open(ctx context.Context, name string) (File, error)
 	// Usage returns the bytes of all regular files in the folder,
 	// unfinished uploads included.
-	Usage() (int64, error)
+	Usage(ctx context.Context) (int64, error)
 	// OpenUpload opens the resumable partial of target, created empty if
-	// there is none. It is held exclusively until Close, Commit or Discard:
+	// there is none. It is held exclusively until Close, Discard or Commit:
 	// meanwhile another OpenUpload of the same target fails with ErrBusy.
-	OpenUpload(target string) (Upload, error)
+	// Writes to it are bound to ctx where the store can honour one.
+	OpenUpload(ctx context.Context, target string) (Upload, error)
 	// TempUpload creates a fresh partial of target that cannot be resumed
-	// (for when the resumable one is busy); Close removes it.
-	TempUpload(target string) (Upload, error)
+	// (for files small enough to send again, or when the resumable one is
+	// busy); Close removes it.
+	TempUpload(ctx context.Context, target string) (Upload, error)
 	// Uploads describes the resumable partials, sorted by target.
-	Uploads() ([]UploadInfo, error)
+	Uploads(ctx context.Context) ([]UploadInfo, error)
 	// DiscardUpload removes the resumable partial of target: ErrBusy if it
 	// is held, fs.ErrNotExist if there is none.
-	DiscardUpload(target string) error
+	DiscardUpload(ctx context.Context, target string) error
 	// Close releases the folder. Uploads and files opened from the Space
 	// should be closed first.
 	Close() error
 }
 
-// File is an open regular file.
+// File is an open regular file. Reads see the version that was opened,
+// whatever replaces it meanwhile. A store may also implement io.WriterTo
+// (writing the rest of the file, up to Info().Size, from the current
+// offset) to send the file without copying it through user space.
 type File interface {
 	io.Reader
 	io.ReaderAt
@@ -94,44 +134,45 @@ type File interface {
 	io.Closer
 	// Info describes the file as it was when opened.
 	Info() Info
-	// Digest returns the SHA-256 recorded when this version was committed,
-	// if the record is still valid (same size and modification time as the
-	// file has now); ok is false otherwise (the file was changed behind the
-	// store's back, committed without a digest, or the file system does not
-	// keep extended attributes).
-	Digest() (sum []byte, ok bool)
-	// OSFile returns the underlying *os.File, or nil for stores that are not
-	// local, so a server can send it with sendfile(2). Its Name is a server
-	// path: never show errors from it to the user unwrapped.
-	OSFile() *os.File
+	// Record returns the record kept with this version (Commit.Record or
+	// SetRecord) if it is still valid: the file has not been changed
+	// behind the store's back since. ok is false otherwise, or if the
+	// store could not keep it.
+	Record() (record []byte, ok bool)
+	// SetRecord keeps record with this version, for a file committed
+	// without one (or whose record was lost). Keeping it is best effort.
+	SetRecord(record []byte) error
 }
 
 // Upload is a partial file being written; it becomes its target only by
-// Commit. An Upload is not safe for use by several goroutines at once.
+// Store.Commit. An Upload is not safe for use by several goroutines at
+// once. A store may also implement io.ReaderFrom, appending from a stream
+// without copying it through user space.
 type Upload interface {
 	// Target is the path the upload will become.
 	Target() string
 	// Size returns the bytes held now.
 	Size() int64
-	// ReadAt reads what is held already, to hash the prefix of a resumed
-	// upload.
+	// ReadAt reads what is held already.
 	io.ReaderAt
-	// Truncate cuts the partial to size, which must not exceed Size.
-	Truncate(size int64) error
 	// Write appends at the end.
 	io.Writer
-	// Commit makes the partial the target atomically. It records digest
-	// (a SHA-256, or nil for none) for File.Digest and sets the modification
-	// time to mtime unless mtime is zero. Whoever had the old version open
-	// keeps reading the old bytes. Afterwards the upload is released and
-	// gone. If the target is a folder (ErrIsDir) or its parent folder is
-	// missing (fs.ErrNotExist) nothing changes and the partial stays for a
-	// retry.
-	Commit(digest []byte, mtime time.Time) error
-
+	// Truncate cuts the partial to size, which must not exceed Size, and
+	// forgets the state (call SetState again for the bytes left).
+	Truncate(size int64) error
+	// State returns what SetState kept with the partial when it was last
+	// closed, or nil if there is none or the partial changed since (by
+	// writes without SetState, behind the store's back, or lost in a
+	// crash).
+	State() []byte
+	// SetState keeps state (at most MaxState bytes) with a resumable
+	// partial when it is closed, once the partial's bytes are durable:
+	// the service keeps the hash of the bytes held, so that a resume need
+	// not read them again.
+	SetState(state []byte)
 	// Close releases the upload: a resumable partial is kept, on disk, for a
-	// later resume; a temporary one is removed. Close after Commit or Discard
-	// does nothing.
+	// later resume; a temporary one is removed. Close after Commit or
+	// Discard does nothing.
 	Close() error
 	// Discard removes the partial and releases it.
 	Discard() error

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -16,6 +17,7 @@ import (
 // whoever commits last wins, but the file is always one writer's whole
 // payload, never a mix.
 func testConcurrentCommits(t *testing.T, store storage.Store) {
+	ctx := t.Context()
 	sp := openSpace(t, store, "alice")
 	const writers = 8
 	const size = 64 << 10
@@ -28,7 +30,7 @@ func testConcurrentCommits(t *testing.T, store storage.Store) {
 	errs := make(chan error, writers)
 	for i := range writers {
 		wg.Go(func() {
-			errs <- uploadWhole(sp, "same.bin", payloads[i])
+			errs <- uploadWhole(ctx, store, sp, "same.bin", payloads[i])
 		})
 	}
 	wg.Wait()
@@ -54,10 +56,10 @@ func testConcurrentCommits(t *testing.T, store storage.Store) {
 
 // uploadWhole uploads payload to target in chunks, through the resumable
 // upload if it is free and a temporary one if not.
-func uploadWhole(sp storage.Space, target string, payload []byte) error {
-	up, err := sp.OpenUpload(target)
+func uploadWhole(ctx context.Context, store storage.Store, sp storage.Space, target string, payload []byte) error {
+	up, err := sp.OpenUpload(ctx, target)
 	if errors.Is(err, storage.ErrBusy) {
-		up, err = sp.TempUpload(target)
+		up, err = sp.TempUpload(ctx, target)
 	}
 	if err != nil {
 		return err
@@ -73,5 +75,5 @@ func uploadWhole(sp storage.Space, target string, payload []byte) error {
 			return fmt.Errorf("writing: %w", err)
 		}
 	}
-	return up.Commit(nil, time.Time{})
+	return commit(ctx, store, up, nil, time.Time{})
 }

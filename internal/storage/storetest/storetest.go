@@ -5,6 +5,7 @@ package storetest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,9 +15,21 @@ import (
 	"netdisk/internal/storage"
 )
 
-// Run runs the whole suite; newStore must return an empty store, and clean
-// it up with t.Cleanup.
-func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
+// Config describes the store under test.
+type Config struct {
+	// New returns an empty store, cleaned up with t.Cleanup.
+	New func(t *testing.T) storage.Store
+	// Reopen closes store and opens it again on the same data, as a
+	// restarted server would.
+	Reopen func(t *testing.T, store storage.Store) storage.Store
+	// NoAtomicFolderRename is set for a store that cannot rename a
+	// folder in one step (a concurrent reader may see it half moved); the
+	// suite then does not check that.
+	NoAtomicFolderRename bool
+}
+
+// Run runs the whole suite.
+func Run(t *testing.T, cfg Config) {
 	tests := []struct {
 		name string
 		run  func(t *testing.T, store storage.Store)
@@ -27,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Remove", testRemove},
 		{"Rename", testRename},
 		{"Open", testOpen},
+		{"WriteTo", testWriteTo},
 		{"HostilePaths", testHostilePaths},
 		{"LongName", testLongName},
 		{"UploadResume", testUploadResume},
@@ -36,35 +50,49 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"UploadDiscard", testDiscard},
 		{"UploadTruncate", testTruncate},
 		{"UploadAfterRelease", testAfterRelease},
-		{"Digest", testDigest},
+		{"UploadState", testUploadState},
+		{"UploadReadFrom", testUploadReadFrom},
+		{"Record", testRecord},
+		{"SetRecord", testSetRecord},
 		{"Usage", testUsage},
 		{"ExpireUploads", testExpireUploads},
 		{"ConcurrentCommits", testConcurrentCommits},
 		{"Available", testAvailable},
-		{"CommitAll", testCommitAll},
+		{"CommitBatch", testCommitBatch},
+		{"Cancelled", testCancelled},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.run(t, newStore(t))
+			tt.run(t, cfg.New(t))
 		})
+	}
+	t.Run("Reopen", func(t *testing.T) { testReopen(t, cfg) })
+	if !cfg.NoAtomicFolderRename {
+		t.Run("AtomicFolderRename", func(t *testing.T) { testAtomicFolderRename(t, cfg.New(t)) })
 	}
 }
 
 // openSpace opens (creating) user's folder for the rest of the test.
 func openSpace(t *testing.T, store storage.Store, user string) storage.Space {
 	t.Helper()
-	sp, err := store.Space(user, true)
+	sp, err := store.CreateSpace(t.Context(), user)
 	if err != nil {
-		t.Fatalf("Space(%q): %v", user, err)
+		t.Fatalf("CreateSpace(%q): %v", user, err)
 	}
 	t.Cleanup(func() { sp.Close() })
 	return sp
 }
 
+// commit commits one upload with its record and modification time.
+func commit(ctx context.Context, store storage.Store, up storage.Upload, record []byte, mtime time.Time) error {
+	return store.Commit(ctx, []storage.Commit{{Upload: up, Record: record, MTime: mtime}})[0]
+}
+
 // put stores content at name through a committed upload.
-func put(t *testing.T, sp storage.Space, name, content string) {
+func put(t *testing.T, store storage.Store, sp storage.Space, name, content string) {
 	t.Helper()
-	up, err := sp.TempUpload(name)
+	ctx := t.Context()
+	up, err := sp.TempUpload(ctx, name)
 	if err != nil {
 		t.Fatalf("TempUpload(%q): %v", name, err)
 	}
@@ -72,7 +100,7 @@ func put(t *testing.T, sp storage.Space, name, content string) {
 	if _, err := io.WriteString(up, content); err != nil {
 		t.Fatalf("writing %q: %v", name, err)
 	}
-	if err := up.Commit(nil, time.Time{}); err != nil {
+	if err := commit(ctx, store, up, nil, time.Time{}); err != nil {
 		t.Fatalf("Commit(%q): %v", name, err)
 	}
 }
@@ -80,7 +108,7 @@ func put(t *testing.T, sp storage.Space, name, content string) {
 // get returns the content of the file name.
 func get(t *testing.T, sp storage.Space, name string) string {
 	t.Helper()
-	f, err := sp.Open(name)
+	f, err := sp.Open(t.Context(), name)
 	if err != nil {
 		t.Fatalf("Open(%q): %v", name, err)
 	}
@@ -96,8 +124,8 @@ func get(t *testing.T, sp storage.Space, name string) string {
 func mkdir(t *testing.T, sp storage.Space, names ...string) {
 	t.Helper()
 	for _, name := range names {
-		if err := sp.Mkdir(name, true); err != nil {
-			t.Fatalf("Mkdir(%q): %v", name, err)
+		if err := sp.MkdirAll(t.Context(), name); err != nil {
+			t.Fatalf("MkdirAll(%q): %v", name, err)
 		}
 	}
 }
@@ -124,7 +152,8 @@ func names(infos []storage.Info) []string {
 
 // testAvailable: a store that holds files has room to report.
 func testAvailable(t *testing.T, store storage.Store) {
-	n, err := store.Available()
+	ctx := t.Context()
+	n, err := store.Available(ctx)
 	if err != nil {
 		t.Fatalf("Available: %v", err)
 	}
@@ -133,16 +162,15 @@ func testAvailable(t *testing.T, store storage.Store) {
 	}
 }
 
-// testCommitAll: a batch commit stores each upload as its own Commit would,
-// and one refused upload does not stop the others.
-func testCommitAll(t *testing.T, store storage.Store) {
+// testCommitBatch: a batch commit stores each upload as a commit of its
+// own would, and one refused upload does not stop the others.
+func testCommitBatch(t *testing.T, store storage.Store) {
+	ctx := t.Context()
 	sp := openSpace(t, store, "alice")
-	if err := sp.Mkdir("dir", false); err != nil {
+	if err := sp.Mkdir(ctx, "dir"); err != nil {
 		t.Fatal(err)
 	}
-	var ups []storage.Upload
-	var digests [][]byte
-	var mtimes []time.Time
+	var commits []storage.Commit
 	when := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
 	for i := range 12 {
 		target := fmt.Sprintf("f%02d", i)
@@ -151,11 +179,12 @@ func testCommitAll(t *testing.T, store storage.Store) {
 		}
 		up := openUpload(t, sp, target)
 		write(t, up, fmt.Sprintf("content %d", i))
-		ups = append(ups, up)
-		digests = append(digests, bytes.Repeat([]byte{byte(i)}, 32))
-		mtimes = append(mtimes, when)
+		commits = append(commits, storage.Commit{Upload: up, Record: bytes.Repeat([]byte{byte(i)}, 40), MTime: when})
 	}
-	errs := store.CommitAll(ups, digests, mtimes)
+	errs := store.Commit(ctx, commits)
+	if len(errs) != len(commits) {
+		t.Fatalf("Commit returned %d errors for %d commits", len(errs), len(commits))
+	}
 	for i, err := range errs {
 		if i == 5 {
 			if !errors.Is(err, storage.ErrIsDir) {
@@ -167,21 +196,28 @@ func testCommitAll(t *testing.T, store storage.Store) {
 			t.Errorf("upload %d: %v", i, err)
 			continue
 		}
-		f, err := sp.Open(fmt.Sprintf("f%02d", i))
+		f, err := sp.Open(ctx, fmt.Sprintf("f%02d", i))
 		if err != nil {
 			t.Fatal(err)
 		}
 		got, _ := io.ReadAll(f)
 		info := f.Info()
+		record, ok := f.Record()
 		f.Close()
 		if string(got) != fmt.Sprintf("content %d", i) || !info.ModTime.Equal(when) {
 			t.Errorf("f%02d = %q, mtime %v", i, got, info.ModTime)
 		}
+		if !ok || !bytes.Equal(record, commits[i].Record) {
+			t.Errorf("f%02d record = %x, %v; want %x", i, record, ok, commits[i].Record)
+		}
 	}
-	if info, err := sp.Stat("dir"); err != nil || !info.IsDir {
+	if info, err := sp.Stat(ctx, "dir"); err != nil || !info.IsDir {
 		t.Errorf("the folder was replaced: %+v %v", info, err)
 	}
-	for _, up := range ups {
-		up.Close()
+	if ups := uploadTargets(t, sp); len(ups) != 1 || ups["dir"] != int64(len("content 5")) {
+		t.Errorf("Uploads() = %v; want only the refused one kept", ups)
+	}
+	if errs := store.Commit(ctx, nil); len(errs) != 0 {
+		t.Errorf("Commit(nil) = %v", errs)
 	}
 }

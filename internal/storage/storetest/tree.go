@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"io"
 	"io/fs"
 	"slices"
@@ -11,35 +12,39 @@ import (
 )
 
 func testSpaces(t *testing.T, store storage.Store) {
-	_, err := store.Space("alice", false)
-	wantErr(t, `Space("alice", false) before creation`, err, fs.ErrNotExist)
+	ctx := t.Context()
+	_, err := store.Space(ctx, "alice")
+	wantErr(t, `Space("alice") before creation`, err, fs.ErrNotExist)
 
 	alice := openSpace(t, store, "alice")
-	again, err := store.Space("alice", false)
-	wantErr(t, `Space("alice", false) after creation`, err, nil)
+	again, err := store.Space(ctx, "alice")
+	wantErr(t, `Space("alice") after creation`, err, nil)
 	if err == nil {
 		again.Close()
 	}
 
 	bob := openSpace(t, store, "bob")
-	put(t, alice, "secret.txt", "alice's")
-	_, err = bob.Stat("secret.txt")
+	put(t, store, alice, "secret.txt", "alice's")
+	_, err = bob.Stat(ctx, "secret.txt")
 	wantErr(t, "another user's file", err, fs.ErrNotExist)
 
 	for _, user := range []string{"", ".", "..", "a/b", "/", `a\b`, "a\x00b", "../alice"} {
-		for _, create := range []bool{false, true} {
-			sp, err := store.Space(user, create)
+		for name, open := range map[string]func(context.Context, string) (storage.Space, error){
+			"Space": store.Space, "CreateSpace": store.CreateSpace,
+		} {
+			sp, err := open(ctx, user)
 			if err == nil {
 				sp.Close()
 			}
-			wantErr(t, "Space("+user+")", err, storage.ErrInvalidPath)
+			wantErr(t, name+"("+user+")", err, storage.ErrInvalidPath)
 		}
 	}
 }
 
 func testMkdir(t *testing.T, store storage.Store) {
+	ctx := t.Context()
 	sp := openSpace(t, store, "alice")
-	put(t, sp, "f", "x")
+	put(t, store, sp, "f", "x")
 	tests := []struct {
 		name    string
 		path    string
@@ -60,38 +65,43 @@ func testMkdir(t *testing.T, store storage.Store) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			wantErr(t, "Mkdir("+tt.path+")", sp.Mkdir(tt.path, tt.parents), tt.want)
+			mkdir := sp.Mkdir
+			if tt.parents {
+				mkdir = sp.MkdirAll
+			}
+			wantErr(t, "Mkdir("+tt.path+")", mkdir(ctx, tt.path), tt.want)
 		})
 	}
 	for _, dir := range []string{"a", "x/y/z"} {
-		if info, err := sp.Stat(dir); err != nil || !info.IsDir {
+		if info, err := sp.Stat(ctx, dir); err != nil || !info.IsDir {
 			t.Errorf("Stat(%q) = %+v, %v; want a folder", dir, info, err)
 		}
 	}
 }
 
 func testStatAndList(t *testing.T, store storage.Store) {
+	ctx := t.Context()
 	sp := openSpace(t, store, "alice")
 	mkdir(t, sp, "docs/old")
 	before := time.Now().Add(-time.Minute)
-	put(t, sp, "docs/b.txt", "bee")
-	put(t, sp, "docs/a.txt", "a")
-	put(t, sp, "top.txt", "top")
+	put(t, store, sp, "docs/b.txt", "bee")
+	put(t, store, sp, "docs/a.txt", "a")
+	put(t, store, sp, "top.txt", "top")
 	// An upload in progress must not show up in listings.
-	up, err := sp.OpenUpload("docs/c.txt")
+	up, err := sp.OpenUpload(ctx, "docs/c.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer up.Close()
 
 	t.Run("top", func(t *testing.T) {
-		info, err := sp.Stat(".")
+		info, err := sp.Stat(ctx, ".")
 		if err != nil || !info.IsDir || info.Regular || info.Name != "." {
 			t.Errorf(`Stat(".") = %+v, %v; want the top folder`, info, err)
 		}
 	})
 	t.Run("file", func(t *testing.T) {
-		info, err := sp.Stat("docs/b.txt")
+		info, err := sp.Stat(ctx, "docs/b.txt")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,27 +110,27 @@ func testStatAndList(t *testing.T, store storage.Store) {
 		}
 	})
 	t.Run("folder", func(t *testing.T) {
-		info, err := sp.Stat("docs/old")
+		info, err := sp.Stat(ctx, "docs/old")
 		if err != nil || !info.IsDir || info.Regular || info.Name != "docs/old" {
 			t.Errorf("Stat = %+v, %v; want a folder", info, err)
 		}
 	})
 	t.Run("errors", func(t *testing.T) {
-		_, err := sp.Stat("missing")
+		_, err := sp.Stat(ctx, "missing")
 		wantErr(t, "Stat(missing)", err, fs.ErrNotExist)
-		_, err = sp.Stat("top.txt/x")
+		_, err = sp.Stat(ctx, "top.txt/x")
 		wantErr(t, "Stat under a file", err, storage.ErrNotDir)
-		_, err = sp.List("missing")
+		_, err = sp.List(ctx, "missing")
 		wantErr(t, "List(missing)", err, fs.ErrNotExist)
-		_, err = sp.List("top.txt")
+		_, err = sp.List(ctx, "top.txt")
 		wantErr(t, "List(file)", err, storage.ErrNotDir)
-		_, err = sp.Names("missing")
+		_, err = sp.Names(ctx, "missing")
 		wantErr(t, "Names(missing)", err, fs.ErrNotExist)
-		_, err = sp.Names("top.txt")
+		_, err = sp.Names(ctx, "top.txt")
 		wantErr(t, "Names(file)", err, storage.ErrNotDir)
 	})
 	t.Run("list", func(t *testing.T) {
-		infos, err := sp.List("docs")
+		infos, err := sp.List(ctx, "docs")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +140,7 @@ func testStatAndList(t *testing.T, store storage.Store) {
 		if infos[1].Size != 3 || !infos[1].Regular || infos[1].IsDir || !infos[2].IsDir {
 			t.Errorf("List(docs) = %+v", infos)
 		}
-		top, err := sp.List(".")
+		top, err := sp.List(ctx, ".")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,7 +154,7 @@ func testStatAndList(t *testing.T, store storage.Store) {
 			".":        {"docs", "top.txt"},
 			"docs/old": nil,
 		} {
-			got, err := sp.Names(dir)
+			got, err := sp.Names(ctx, dir)
 			if err != nil || !slices.Equal(got, want) {
 				t.Errorf("Names(%q) = %q, %v; want %q", dir, got, err, want)
 			}
@@ -153,11 +163,12 @@ func testStatAndList(t *testing.T, store storage.Store) {
 }
 
 func testRemove(t *testing.T, store storage.Store) {
+	ctx := t.Context()
 	sp := openSpace(t, store, "alice")
 	mkdir(t, sp, "empty", "full/sub", "tree/a/b")
-	put(t, sp, "file", "x")
-	put(t, sp, "full/f", "x")
-	put(t, sp, "tree/a/b/f", "x")
+	put(t, store, sp, "file", "x")
+	put(t, store, sp, "full/f", "x")
+	put(t, store, sp, "tree/a/b/f", "x")
 	tests := []struct {
 		name      string
 		path      string
@@ -175,24 +186,29 @@ func testRemove(t *testing.T, store storage.Store) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			wantErr(t, "Remove("+tt.path+")", sp.Remove(tt.path, tt.recursive), tt.want)
+			remove := sp.Remove
+			if tt.recursive {
+				remove = sp.RemoveAll
+			}
+			wantErr(t, "Remove("+tt.path+")", remove(ctx, tt.path), tt.want)
 		})
 	}
 	if got := get(t, sp, "full/f"); got != "x" {
 		t.Errorf("full/f = %q after a refused Remove", got)
 	}
-	got, err := sp.Names(".")
+	got, err := sp.Names(ctx, ".")
 	if want := []string{"full"}; err != nil || !slices.Equal(got, want) {
 		t.Errorf("Names(.) = %q, %v; want %q", got, err, want)
 	}
 }
 
 func testRename(t *testing.T, store storage.Store) {
+	ctx := t.Context()
 	sp := openSpace(t, store, "alice")
 	mkdir(t, sp, "dir/sub", "other")
-	put(t, sp, "a", "A")
-	put(t, sp, "b", "B")
-	put(t, sp, "dir/sub/f", "F")
+	put(t, store, sp, "a", "A")
+	put(t, store, sp, "b", "B")
+	put(t, store, sp, "dir/sub/f", "F")
 	tests := []struct {
 		name     string
 		from, to string
@@ -212,7 +228,7 @@ func testRename(t *testing.T, store storage.Store) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			wantErr(t, "Rename("+tt.from+", "+tt.to+")", sp.Rename(tt.from, tt.to), tt.want)
+			wantErr(t, "Rename("+tt.from+", "+tt.to+")", sp.Rename(ctx, tt.from, tt.to), tt.want)
 		})
 	}
 	for name, want := range map[string]string{"a2": "A", "b": "B", "other/dir/sub/f": "F"} {
@@ -223,11 +239,12 @@ func testRename(t *testing.T, store storage.Store) {
 }
 
 func testOpen(t *testing.T, store storage.Store) {
+	ctx := t.Context()
 	sp := openSpace(t, store, "alice")
 	mkdir(t, sp, "dir")
-	put(t, sp, "dir/f.txt", "0123456789")
+	put(t, store, sp, "dir/f.txt", "0123456789")
 
-	f, err := sp.Open("dir/f.txt")
+	f, err := sp.Open(ctx, "dir/f.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,12 +263,12 @@ func testOpen(t *testing.T, store storage.Store) {
 		t.Errorf("reading after Seek = %q, %v", rest, err)
 	}
 
-	_, err = sp.Open("dir")
+	_, err = sp.Open(ctx, "dir")
 	wantErr(t, "Open(folder)", err, storage.ErrIsDir)
-	_, err = sp.Open(".")
+	_, err = sp.Open(ctx, ".")
 	wantErr(t, "Open(.)", err, storage.ErrIsDir)
-	_, err = sp.Open("dir/missing")
+	_, err = sp.Open(ctx, "dir/missing")
 	wantErr(t, "Open(missing)", err, fs.ErrNotExist)
-	_, err = sp.Open("dir/f.txt/x")
+	_, err = sp.Open(ctx, "dir/f.txt/x")
 	wantErr(t, "Open under a file", err, storage.ErrNotDir)
 }

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"io/fs"
@@ -14,7 +13,7 @@ import (
 // openUpload opens the resumable upload of target.
 func openUpload(t *testing.T, sp storage.Space, target string) storage.Upload {
 	t.Helper()
-	up, err := sp.OpenUpload(target)
+	up, err := sp.OpenUpload(t.Context(), target)
 	if err != nil {
 		t.Fatalf("OpenUpload(%q): %v", target, err)
 	}
@@ -33,7 +32,7 @@ func write(t *testing.T, up storage.Upload, s string) {
 // uploadTargets returns the targets of the resumable uploads and their sizes.
 func uploadTargets(t *testing.T, sp storage.Space) map[string]int64 {
 	t.Helper()
-	ups, err := sp.Uploads()
+	ups, err := sp.Uploads(t.Context())
 	if err != nil {
 		t.Fatalf("Uploads: %v", err)
 	}
@@ -45,6 +44,7 @@ func uploadTargets(t *testing.T, sp storage.Space) map[string]int64 {
 }
 
 func testUploadResume(t *testing.T, store storage.Store) {
+	ctx := t.Context()
 	sp := openSpace(t, store, "alice")
 	mkdir(t, sp, "dir")
 	const whole = "the first half|and the second half"
@@ -58,11 +58,11 @@ func testUploadResume(t *testing.T, store storage.Store) {
 	if err := up.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sp.Stat("dir/f.txt"); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := sp.Stat(ctx, "dir/f.txt"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("target exists before Commit: %v", err)
 	}
 	before := time.Now().Add(-time.Minute)
-	ups, err := sp.Uploads()
+	ups, err := sp.Uploads(ctx)
 	if err != nil || len(ups) != 1 || ups[0].Target != "dir/f.txt" || ups[0].Size != int64(len(half)) || ups[0].Updated.Before(before) {
 		t.Fatalf("Uploads() = %+v, %v", ups, err)
 	}
@@ -80,13 +80,13 @@ func testUploadResume(t *testing.T, store storage.Store) {
 		t.Errorf("Size() = %d after append, want %d", up.Size(), len(whole))
 	}
 	mtime := time.Date(2020, 5, 17, 10, 0, 0, 0, time.UTC)
-	if err := up.Commit(nil, mtime); err != nil {
+	if err := commit(ctx, store, up, nil, mtime); err != nil {
 		t.Fatal(err)
 	}
 	if got := get(t, sp, "dir/f.txt"); got != whole {
 		t.Errorf("committed %q, want %q", got, whole)
 	}
-	if info, err := sp.Stat("dir/f.txt"); err != nil || !info.ModTime.Equal(mtime) {
+	if info, err := sp.Stat(ctx, "dir/f.txt"); err != nil || !info.ModTime.Equal(mtime) {
 		t.Errorf("Stat = %+v, %v; want ModTime %v", info, err, mtime)
 	}
 	if ups := uploadTargets(t, sp); len(ups) != 0 {
@@ -98,7 +98,7 @@ func testUploadResume(t *testing.T, store storage.Store) {
 		t.Errorf("upload after Commit starts at %d bytes", up.Size())
 	}
 	write(t, up, "v2")
-	if err := up.Commit(nil, time.Time{}); err != nil {
+	if err := commit(ctx, store, up, nil, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if got := get(t, sp, "dir/f.txt"); got != "v2" {
@@ -107,14 +107,15 @@ func testUploadResume(t *testing.T, store storage.Store) {
 }
 
 func testOldVersionReadable(t *testing.T, store storage.Store) {
+	ctx := t.Context()
 	sp := openSpace(t, store, "alice")
-	put(t, sp, "f", "old version")
-	old, err := sp.Open("f")
+	put(t, store, sp, "f", "old version")
+	old, err := sp.Open(ctx, "f")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer old.Close()
-	put(t, sp, "f", "the new one")
+	put(t, store, sp, "f", "the new one")
 	if b, err := io.ReadAll(old); err != nil || string(b) != "old version" {
 		t.Errorf("old version reads %q, %v", b, err)
 	}
@@ -124,17 +125,18 @@ func testOldVersionReadable(t *testing.T, store storage.Store) {
 }
 
 func testUploadBusy(t *testing.T, store storage.Store) {
+	ctx := t.Context()
 	sp := openSpace(t, store, "alice")
 	first := openUpload(t, sp, "f")
 	write(t, first, "first")
 
-	_, err := sp.OpenUpload("f")
+	_, err := sp.OpenUpload(ctx, "f")
 	wantErr(t, "second OpenUpload", err, storage.ErrBusy)
-	wantErr(t, "DiscardUpload while held", sp.DiscardUpload("f"), storage.ErrBusy)
+	wantErr(t, "DiscardUpload while held", sp.DiscardUpload(ctx, "f"), storage.ErrBusy)
 	other := openUpload(t, sp, "g") // other targets are not held
 	other.Close()
 
-	tmp, err := sp.TempUpload("f")
+	tmp, err := sp.TempUpload(ctx, "f")
 	if err != nil {
 		t.Fatalf("TempUpload while busy: %v", err)
 	}
@@ -143,7 +145,7 @@ func testUploadBusy(t *testing.T, store storage.Store) {
 		t.Errorf("TempUpload starts at %d bytes", tmp.Size())
 	}
 	write(t, tmp, "temp")
-	if err := tmp.Commit(nil, time.Time{}); err != nil {
+	if err := commit(ctx, store, tmp, nil, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if got := get(t, sp, "f"); got != "temp" {
@@ -163,23 +165,24 @@ func testUploadBusy(t *testing.T, store storage.Store) {
 }
 
 func testCommitRefused(t *testing.T, store storage.Store) {
+	ctx := t.Context()
 	sp := openSpace(t, store, "alice")
 	mkdir(t, sp, "dir/inner")
 
 	up := openUpload(t, sp, "dir")
 	write(t, up, "data")
-	wantErr(t, "Commit onto a folder", up.Commit(nil, time.Time{}), storage.ErrIsDir)
-	if info, err := sp.Stat("dir"); err != nil || !info.IsDir {
+	wantErr(t, "Commit onto a folder", commit(ctx, store, up, nil, time.Time{}), storage.ErrIsDir)
+	if info, err := sp.Stat(ctx, "dir"); err != nil || !info.IsDir {
 		t.Errorf("folder after refused Commit: %+v, %v", info, err)
 	}
 	if ups := uploadTargets(t, sp); ups["dir"] != 4 {
 		t.Errorf("Uploads() = %v; want the partial kept", ups)
 	}
 	// The upload is still usable: the folder goes, the retry succeeds.
-	if err := sp.Remove("dir", true); err != nil {
+	if err := sp.RemoveAll(ctx, "dir"); err != nil {
 		t.Fatal(err)
 	}
-	if err := up.Commit(nil, time.Time{}); err != nil {
+	if err := commit(ctx, store, up, nil, time.Time{}); err != nil {
 		t.Fatalf("retried Commit: %v", err)
 	}
 	if got := get(t, sp, "dir"); got != "data" {
@@ -189,14 +192,14 @@ func testCommitRefused(t *testing.T, store storage.Store) {
 	up = openUpload(t, sp, "missing/f")
 	write(t, up, "data")
 	mtime := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
-	wantErr(t, "Commit with a missing parent", up.Commit(nil, mtime), fs.ErrNotExist)
+	wantErr(t, "Commit with a missing parent", commit(ctx, store, up, nil, mtime), fs.ErrNotExist)
 	if up.Size() != 4 {
 		t.Errorf("Size() = %d after refused Commit", up.Size())
 	}
 	if err := up.Close(); err != nil {
 		t.Fatal(err)
 	}
-	ups, err := sp.Uploads()
+	ups, err := sp.Uploads(ctx)
 	if err != nil || len(ups) != 1 || ups[0].Target != "missing/f" || ups[0].Size != 4 {
 		t.Errorf("Uploads() = %+v, %v; want missing/f kept", ups, err)
 	} else if ups[0].Updated.Before(time.Now().Add(-time.Hour)) {
@@ -204,15 +207,16 @@ func testCommitRefused(t *testing.T, store storage.Store) {
 	}
 
 	mkdir(t, sp, "folder")
-	tmp2, err := sp.TempUpload("folder")
+	tmp2, err := sp.TempUpload(ctx, "folder")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tmp2.Close()
-	wantErr(t, "temp Commit onto a folder", tmp2.Commit(nil, time.Time{}), storage.ErrIsDir)
+	wantErr(t, "temp Commit onto a folder", commit(ctx, store, tmp2, nil, time.Time{}), storage.ErrIsDir)
 }
 
 func testDiscard(t *testing.T, store storage.Store) {
+	ctx := t.Context()
 	sp := openSpace(t, store, "alice")
 	up := openUpload(t, sp, "a")
 	write(t, up, "aaa")
@@ -231,18 +235,19 @@ func testDiscard(t *testing.T, store storage.Store) {
 	up = openUpload(t, sp, "b")
 	write(t, up, "bbb")
 	up.Close()
-	wantErr(t, "DiscardUpload", sp.DiscardUpload("b"), nil)
-	wantErr(t, "DiscardUpload again", sp.DiscardUpload("b"), fs.ErrNotExist)
-	wantErr(t, "DiscardUpload of nothing", sp.DiscardUpload("never"), fs.ErrNotExist)
+	wantErr(t, "DiscardUpload", sp.DiscardUpload(ctx, "b"), nil)
+	wantErr(t, "DiscardUpload again", sp.DiscardUpload(ctx, "b"), fs.ErrNotExist)
+	wantErr(t, "DiscardUpload of nothing", sp.DiscardUpload(ctx, "never"), fs.ErrNotExist)
 	if ups := uploadTargets(t, sp); len(ups) != 1 {
 		t.Errorf("Uploads() = %v; want only a", ups)
 	}
-	if _, err := sp.Stat("b"); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := sp.Stat(ctx, "b"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("discarded upload became a file: %v", err)
 	}
 }
 
 func testTruncate(t *testing.T, store storage.Store) {
+	ctx := t.Context()
 	sp := openSpace(t, store, "alice")
 	up := openUpload(t, sp, "f")
 	write(t, up, "0123456789")
@@ -266,7 +271,7 @@ func testTruncate(t *testing.T, store storage.Store) {
 	if up.Size() != 6 {
 		t.Errorf("resumed Size() = %d, want 6", up.Size())
 	}
-	if err := up.Commit(nil, time.Time{}); err != nil {
+	if err := commit(ctx, store, up, nil, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if got := get(t, sp, "f"); got != "0123xy" {
@@ -277,16 +282,17 @@ func testTruncate(t *testing.T, store storage.Store) {
 // testAfterRelease checks that a released upload refuses further use and
 // that releasing twice is harmless, so callers can always defer Close.
 func testAfterRelease(t *testing.T, store storage.Store) {
+	ctx := t.Context()
 	sp := openSpace(t, store, "alice")
 	up := openUpload(t, sp, "f")
 	write(t, up, "x")
-	if err := up.Commit(nil, time.Time{}); err != nil {
+	if err := commit(ctx, store, up, nil, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := up.Write([]byte("more")); err == nil {
 		t.Errorf("Write after Commit succeeded")
 	}
-	if err := up.Commit(nil, time.Time{}); err == nil {
+	if err := commit(ctx, store, up, nil, time.Time{}); err == nil {
 		t.Errorf("second Commit succeeded")
 	}
 	for name, release := range map[string]func() error{"Close": up.Close, "Discard": up.Discard} {
@@ -300,42 +306,7 @@ func testAfterRelease(t *testing.T, store storage.Store) {
 	if err := sp.Close(); err != nil {
 		t.Errorf("Space.Close: %v", err)
 	}
-	if _, err := sp.Stat("f"); err == nil {
+	if _, err := sp.Stat(ctx, "f"); err == nil {
 		t.Errorf("Stat after Space.Close succeeded")
-	}
-}
-
-func testDigest(t *testing.T, store storage.Store) {
-	sp := openSpace(t, store, "alice")
-	sum := bytes.Repeat([]byte{0xab}, 32)
-	up := openUpload(t, sp, "f")
-	write(t, up, "content")
-	if err := up.Commit(sum[:5], time.Time{}); err == nil {
-		t.Errorf("Commit with a 5-byte digest succeeded")
-	}
-	if err := up.Commit(sum, time.Time{}); err != nil {
-		t.Fatal(err)
-	}
-	f, err := sp.Open("f")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, ok := f.Digest()
-	f.Close()
-	if !ok {
-		t.Skip("this store keeps no digests here (no extended attributes?)")
-	}
-	if !bytes.Equal(got, sum) {
-		t.Errorf("Digest() = %x, want %x", got, sum)
-	}
-
-	put(t, sp, "f", "replaced without a digest")
-	f, err = sp.Open("f")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if got, ok := f.Digest(); ok {
-		t.Errorf("Digest() = %x after a commit without one", got)
 	}
 }

@@ -9,17 +9,18 @@ import (
 )
 
 func testUsage(t *testing.T, store storage.Store) {
+	ctx := t.Context()
 	sp := openSpace(t, store, "alice")
 	usage := func(want int64) {
 		t.Helper()
-		if got, err := sp.Usage(); err != nil || got != want {
+		if got, err := sp.Usage(ctx); err != nil || got != want {
 			t.Errorf("Usage() = %d, %v; want %d", got, err, want)
 		}
 	}
 	usage(0)
 	mkdir(t, sp, "a/b")
-	put(t, sp, "top", strings.Repeat("x", 100))
-	put(t, sp, "a/b/deep", strings.Repeat("x", 50))
+	put(t, store, sp, "top", strings.Repeat("x", 100))
+	put(t, store, sp, "a/b/deep", strings.Repeat("x", 50))
 	usage(150)
 
 	held := openUpload(t, sp, "up")
@@ -29,7 +30,7 @@ func testUsage(t *testing.T, store storage.Store) {
 		t.Fatal(err)
 	}
 	usage(180) // a kept partial still takes room
-	tmp, err := sp.TempUpload("tmp")
+	tmp, err := sp.TempUpload(ctx, "tmp")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,20 +40,21 @@ func testUsage(t *testing.T, store storage.Store) {
 		t.Fatal(err)
 	}
 	usage(180)
-	if err := sp.DiscardUpload("up"); err != nil {
+	if err := sp.DiscardUpload(ctx, "up"); err != nil {
 		t.Fatal(err)
 	}
 	usage(150)
 
 	// Another user's files are not counted.
 	bob := openSpace(t, store, "bob")
-	put(t, bob, "b", "bbbb")
+	put(t, store, bob, "b", "bbbb")
 	usage(150)
 }
 
 // testExpireUploads checks expiry by a cutoff in the future, which every
 // partial predates: only the store's own test can make one old.
 func testExpireUploads(t *testing.T, store storage.Store) {
+	ctx := t.Context()
 	alice := openSpace(t, store, "alice")
 	bob := openSpace(t, store, "bob")
 	for _, sp := range []storage.Space{alice, bob} {
@@ -63,14 +65,14 @@ func testExpireUploads(t *testing.T, store storage.Store) {
 	held := openUpload(t, alice, "held")
 	write(t, held, "busy")
 
-	if n, err := store.ExpireUploads(time.Now().Add(-time.Hour)); n != 0 || err != nil {
+	if n, err := store.ExpireUploads(ctx, time.Now().Add(-time.Hour)); n != 0 || err != nil {
 		t.Errorf("ExpireUploads(an hour ago) = %d, %v; want 0", n, err)
 	}
 	if ups := uploadTargets(t, alice); len(ups) != 2 {
 		t.Errorf("alice's uploads = %v, want closed and held", ups)
 	}
 
-	if n, err := store.ExpireUploads(time.Now().Add(time.Hour)); n != 2 || err != nil {
+	if n, err := store.ExpireUploads(ctx, time.Now().Add(time.Hour)); n != 2 || err != nil {
 		t.Errorf("ExpireUploads(in an hour) = %d, %v; want 2 (held one kept)", n, err)
 	}
 	if ups := uploadTargets(t, alice); len(ups) != 1 || ups["held"] != 4 {
@@ -80,7 +82,7 @@ func testExpireUploads(t *testing.T, store storage.Store) {
 		t.Errorf("bob's uploads = %v, want none", ups)
 	}
 	write(t, held, "!")
-	if err := held.Commit(nil, time.Time{}); err != nil {
+	if err := commit(ctx, store, held, nil, time.Time{}); err != nil {
 		t.Fatalf("Commit of the held upload: %v", err)
 	}
 	if got := get(t, alice, "held"); got != "busy!" {

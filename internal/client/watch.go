@@ -1,0 +1,79 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"time"
+)
+
+// DefaultTimeout is how long a request may wait on a silent server: no
+// byte from it while the client waits for a reply, or no byte taken by
+// it while the client sends. Past it the connection is given up, so a
+// server that accepts and then hangs cannot hang a command forever. A
+// slow transfer is not cut: the clock restarts with every byte.
+const DefaultTimeout = 60 * time.Second
+
+// ErrTimeout wraps the error of a connection given up because the server
+// stayed silent for the timeout (see DefaultTimeout).
+var ErrTimeout = errors.New("the server stopped answering")
+
+// watchedConn gives every read and write on the connection the client's
+// timeout, but only while a request is waiting for its reply: an idle
+// connection may stay quiet forever. The deadline is set at the start of
+// each Read and Write, so it only passes when one call blocks for the
+// whole timeout, not when the caller itself pauses between reads.
+type watchedConn struct {
+	net.Conn
+	c       *Client
+	timeout time.Duration
+	on      bool // set once the handshake is done (Dial's deadline rules until then); guarded by c.mu
+}
+
+func (w *watchedConn) Read(p []byte) (int, error) {
+	w.c.mu.Lock()
+	if w.on {
+		if len(w.c.pending) > 0 || w.c.bodyOpen {
+			w.Conn.SetReadDeadline(time.Now().Add(w.timeout))
+		} else {
+			w.Conn.SetReadDeadline(time.Time{})
+		}
+	}
+	w.c.mu.Unlock()
+	return w.Conn.Read(p)
+}
+
+func (w *watchedConn) Write(p []byte) (int, error) {
+	w.c.mu.Lock()
+	if w.on {
+		w.Conn.SetWriteDeadline(time.Now().Add(w.timeout))
+	}
+	w.c.mu.Unlock()
+	return w.Conn.Write(p)
+}
+
+// start hands the deadlines over from Dial to the timeout.
+func (w *watchedConn) start() {
+	w.c.mu.Lock()
+	w.on = true
+	w.Conn.SetDeadline(time.Time{})
+	w.c.mu.Unlock()
+}
+
+// armed makes a read already blocked on an idle connection honour the
+// timeout now that a request waits; called with c.mu held, after the
+// request was registered.
+func (w *watchedConn) armed() {
+	if w.on {
+		w.Conn.SetReadDeadline(time.Now().Add(w.timeout))
+	}
+}
+
+// timeoutError says a silent server was given up on.
+func timeoutError(addr string, timeout time.Duration, err error) error {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("%w: %w: %s sent nothing for %v (is it overloaded? --timeout sets how long to wait)", ErrConnLost, ErrTimeout, addr, timeout)
+	}
+	return nil
+}
