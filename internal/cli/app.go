@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/term"
 
@@ -36,6 +37,7 @@ type app struct {
 	// global flags
 	server      string
 	plaintext   bool
+	timeout     time.Duration
 	clientKey   string
 	quiet       bool
 	passwdStdin bool
@@ -63,7 +65,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 // mainWithEnv is Main with the environment given, so tests can run many
 // clients side by side, each with its own config folder.
 func mainWithEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, timeout: client.DefaultTimeout}
 	defer a.disconnect()
 	defer func() {
 		if a.stopProfile != nil {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"netdisk/internal/client"
 	"netdisk/internal/proto"
@@ -15,6 +16,10 @@ import (
 
 // DefaultServer is where the client connects when nothing says otherwise.
 const DefaultServer = "127.0.0.1:7070"
+
+// dialTimeout bounds connecting and the server's greeting (shorter with a
+// shorter --timeout).
+const dialTimeout = 15 * time.Second
 
 // serverAddr picks the server: --server, else $NETDISK_SERVER, else the
 // last server used, else DefaultServer. A missing port means 7070.
@@ -78,10 +83,12 @@ func (a *app) dialAddr(ctx context.Context, addr string) (*client.Client, error)
 		return nil, err
 	}
 	return client.Dial(ctx, addr, client.Options{
-		Plaintext:  a.plaintext,
-		Pins:       st.pins(),
-		ConfirmNew: a.confirmServer,
-		ClientKey:  key,
+		Plaintext:   a.plaintext,
+		Pins:        st.pins(),
+		ConfirmNew:  a.confirmServer,
+		ClientKey:   key,
+		DialTimeout: min(a.timeout, dialTimeout),
+		Timeout:     a.timeout,
 	})
 }
 

@@ -33,6 +33,7 @@ Then:                netdisk ls, put, get, mkdir, rm, mv, df … or netdisk shel
 	pf.BoolVar(&a.plaintext, "plaintext", a.plaintext, "connect without TLS (the server must run with --plaintext too)")
 	pf.StringVar(&a.clientKey, "client-key", a.clientKey, "client key file for servers that require one (default $NETDISK_CLIENT_KEY_FILE)")
 	pf.BoolVarP(&a.quiet, "quiet", "q", a.quiet, "no progress output")
+	pf.DurationVar(&a.timeout, "timeout", a.timeout, "give up on a server that sends nothing for this long while a request waits (connecting included)")
 	pf.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of this command to the file (for developers)")
 	pf.MarkHidden("cpuprofile")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {

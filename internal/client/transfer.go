@@ -241,6 +241,9 @@ func (p *PendingGet) Receive(ctx context.Context, dst *os.File, opts GetOptions)
 	got, err := hashcopy.Copy(ctx, localWriter{dst}, f.body, n, h, progressFrom(data.Offset, opts.Progress))
 	switch {
 	case err == io.EOF || (err != nil && f.body.Remaining() > 0 && !isLocalError(err)):
+		if terr := timeoutError(p.c.addr, p.c.timeout, err); terr != nil {
+			err = terr
+		}
 		return res, fmt.Errorf("%w: download of %s stopped at byte %d of %d: %w", ErrConnLost, dst.Name(), data.Offset+got, data.Size, err)
 	case err != nil:
 		return res, fmt.Errorf("writing %s: %w", dst.Name(), err)

@@ -126,6 +126,8 @@ func (d *Download) WriteTo(w io.Writer) (int64, error) {
 	switch {
 	case d.hash == nil && direct && canSend:
 		sent, err = wt.WriteTo(w)
+	case d.hash == nil:
+		sent, err = hashcopy.Copy(d.ctx, w, d.file, n, nil, nil)
 	default:
 		sent, err = hashcopy.Copy(d.ctx, w, d.file, n, d.hash, nil)
 	}

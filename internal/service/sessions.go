@@ -12,10 +12,11 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"time"
+
+	"netdisk/internal/atomicfile"
 )
 
 // Session is a logged-in user. The token is the bearer secret a client
@@ -60,6 +61,15 @@ func openSessionTable(path string, ttl time.Duration, logger *slog.Logger) (*ses
 		byKey:  make(map[string]*Session),
 		dirty:  make(chan struct{}, 1),
 		done:   make(chan struct{}),
+	}
+	// Sessions are a convenience, so a leftover that cannot be removed is
+	// only worth a warning.
+	removed, err := atomicfile.RemoveTemps(path)
+	for _, name := range removed {
+		logger.Warn("removed temporary file left by an interrupted save", "file", name)
+	}
+	if err != nil {
+		logger.Warn("cleaning up after an interrupted save of sessions", "err", err)
 	}
 	data, err := os.ReadFile(path)
 	switch {
@@ -210,7 +220,7 @@ func (t *sessionTable) save() error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(t.path, data, 0o600)
+	return atomicfile.Write(t.path, data, 0o600)
 }
 
 // close stops the flusher and writes the table a last time.
@@ -218,40 +228,4 @@ func (t *sessionTable) close(ctx context.Context) error {
 	close(t.done)
 	t.wg.Wait()
 	return t.save()
-}
-
-// writeFileAtomic replaces path with data so that a crash leaves either the
-// old or the new content: temporary file, fsync, rename, fsync the folder.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after a successful rename
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -15,6 +15,14 @@ import (
 
 func newTestService(t *testing.T) *Service {
 	t.Helper()
+	s, _ := newCountingService(t)
+	return s
+}
+
+// newCountingService is newTestService whose store counts what it is
+// asked.
+func newCountingService(t *testing.T) (*Service, *countingStore) {
+	t.Helper()
 	dir := t.TempDir()
 	reg, err := users.Open(filepath.Join(dir, "users.xlsx"), nil)
 	if err != nil {
@@ -24,11 +32,12 @@ func newTestService(t *testing.T) *Service {
 	if err != nil {
 		t.Fatal(err)
 	}
+	counting := &countingStore{Store: store}
 	s, err := New(Config{
 		DataDir: dir,
 		Users:   reg,
 		Hasher:  users.NewHasher(users.Params{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32, SaltLen: 16}, 2),
-		Store:   store,
+		Store:   counting,
 		Logger:  slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
@@ -39,7 +48,7 @@ func newTestService(t *testing.T) *Service {
 		reg.Close()
 		store.Close()
 	})
-	return s
+	return s, counting
 }
 
 // TestUploadCloseReleasesEverything: an upload that ends, committed or
