@@ -21,6 +21,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"netdisk/internal/atomicfile"
 )
 
 // File names inside the certificate folder.
@@ -107,12 +109,8 @@ func Generate(dir string) error {
 }
 
 func writePEM(path, kind string, der []byte, mode os.FileMode) error {
-	tmp := path + ".new"
 	data := pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der})
-	if err := os.WriteFile(tmp, data, mode); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.Write(path, data, mode); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"netdisk/internal/atomicfile"
 	"netdisk/internal/client"
 )
 
@@ -70,8 +71,8 @@ func (s *state) read() (sessionsFile, error) {
 	return f, nil
 }
 
-// update rewrites sessions.json through fn, atomically and with mode 0600:
-// it holds bearer tokens.
+// update rewrites sessions.json through fn, atomically, durably and with
+// mode 0600: it holds bearer tokens.
 func (s *state) update(fn func(*sessionsFile)) error {
 	f, err := s.read()
 	if err != nil {
@@ -85,23 +86,7 @@ func (s *state) update(fn func(*sessionsFile)) error {
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(s.dir, "sessions.json.tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), s.path("sessions.json"))
+	return atomicfile.Write(s.path("sessions.json"), append(data, '\n'), 0o600)
 }
 
 // session returns the saved, unexpired session for server.

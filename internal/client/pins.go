@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"netdisk/internal/atomicfile"
 	"netdisk/internal/certs"
 )
 
@@ -43,21 +44,31 @@ func (k *KnownServers) Lookup(addr string) (string, bool, error) {
 }
 
 // Add pins fingerprint for addr.
+//
+// It rewrites the whole file through atomicfile rather than appending: an
+// append cut short by a crash leaves half a line, which read rejects, so
+// every later connection would fail until the user edited the file; and an
+// append after a hand edit that dropped the final newline would glue the
+// new pin onto the last line. The file is small, so a rewrite costs little.
+// Lines already there, comments included, are kept as they are.
 func (k *KnownServers) Add(addr, fingerprint string) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if err := os.MkdirAll(filepath.Dir(k.path), 0o700); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(k.path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
-	if err != nil {
 		return fmt.Errorf("pinning the server's certificate: %w", err)
 	}
-	defer f.Close()
-	if _, err := fmt.Fprintf(f, "%s %s\n", normalizeAddr(addr), fingerprint); err != nil {
+	data, err := os.ReadFile(k.path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("pinning the server's certificate: %w", err)
 	}
-	return f.Sync()
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		data = append(data, '\n')
+	}
+	data = fmt.Appendf(data, "%s %s\n", normalizeAddr(addr), fingerprint)
+	if err := atomicfile.Write(k.path, data, 0o600); err != nil {
+		return fmt.Errorf("pinning the server's certificate: %w", err)
+	}
+	return nil
 }
 
 func (k *KnownServers) read() (map[string]string, error) {
@@ -170,6 +181,10 @@ func explainTLSError(addr string, err error) error {
 	var rh tls.RecordHeaderError
 	if errors.As(err, &rh) {
 		return fmt.Errorf("%s does not speak TLS; if it runs with --plaintext, connect with --plaintext too", addr)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("%w: %s accepted the connection but did not finish the TLS handshake in time (is it a netdisk server? is it overloaded?)", ErrTimeout, addr)
 	}
 	return fmt.Errorf("TLS handshake with %s failed: %w", addr, err)
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"netdisk/internal/atomicfile"
 )
 
 // benchUsers builds n users directly, sharing one real hash, since hashing
@@ -34,7 +36,7 @@ func BenchmarkRewrite(b *testing.B) {
 	users := benchUsers(b, 100_000)
 	path := filepath.Join(b.TempDir(), "users.xlsx")
 	for b.Loop() {
-		err := replaceFile(path, func(w io.Writer) error { return writeWorkbook(w, users) }, nil)
+		err := atomicfile.WriteFunc(path, 0o600, func(w io.Writer) error { return writeWorkbook(w, users) })
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -45,7 +47,7 @@ func BenchmarkRewrite(b *testing.B) {
 func BenchmarkOpen(b *testing.B) {
 	users := benchUsers(b, 100_000)
 	path := filepath.Join(b.TempDir(), "users.xlsx")
-	if err := replaceFile(path, func(w io.Writer) error { return writeWorkbook(w, users) }, nil); err != nil {
+	if err := atomicfile.WriteFunc(path, 0o600, func(w io.Writer) error { return writeWorkbook(w, users) }); err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {

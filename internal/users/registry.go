@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"netdisk/internal/atomicfile"
 )
 
 // Errors returned by the Registry.
@@ -47,6 +49,8 @@ type Registry struct {
 
 // testHooks let tests slow down or break a rewrite.
 type testHooks struct {
+	// beforeRename runs once the new workbook is written, before the
+	// temporary file is renamed over the old one.
 	beforeRename func() error
 }
 
@@ -65,7 +69,7 @@ func open(path string, logger *slog.Logger, hooks testHooks) (*Registry, error) 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	removed, err := removeTempFiles(path)
+	removed, err := atomicfile.RemoveTemps(path)
 	for _, name := range removed {
 		logger.Warn("removed temporary file left by an interrupted rewrite", "file", name)
 	}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"netdisk/internal/atomicfile"
 )
 
 // change is one queued Add or Update, with the channel its caller waits on.
@@ -89,7 +91,19 @@ func (r *Registry) commit(batch []*change) {
 	}
 
 	next := merge(r.sorted, changed)
-	err := replaceFile(r.path, func(w io.Writer) error { return writeWorkbook(w, next) }, r.hooks.beforeRename)
+	err := atomicfile.WriteFunc(r.path, 0o600, func(w io.Writer) error { // 0600: the file holds password hashes
+		if err := writeWorkbook(w, next); err != nil {
+			return err
+		}
+		// The test hook runs here, inside the write, rather than through an
+		// option of atomicfile: a failure or delay at this point still
+		// happens before the rename, which is all the tests need, and
+		// atomicfile's API stays free of test-only knobs.
+		if r.hooks.beforeRename != nil {
+			return r.hooks.beforeRename()
+		}
+		return nil
+	})
 	if err != nil {
 		err = fmt.Errorf("saving user registry %s: %w", r.path, err)
 		r.logger.Error("user registry rewrite failed; changes refused", "changes", len(applied), "err", err)
