@@ -474,3 +474,21 @@ func TestErrorsAreTheServices(t *testing.T) {
 		})
 	}
 }
+
+// TestLoginGivesUpWithItsContext: a login whose connection went away (its
+// context ended) while it waited for an argon2 slot stops without
+// checking the password, and is not counted as a failed attempt.
+func TestLoginGivesUpWithItsContext(t *testing.T) {
+	s := newTestService(t)
+	loggedIn(t, s, "yan")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 10 { // more than the failures a user is allowed
+		if _, err := s.Login(ctx, "yan", "yan's password", "10.0.0.9"); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Login with an ended context: %v", err)
+		}
+	}
+	if _, err := s.Login(context.Background(), "yan", "yan's password", "10.0.0.9"); err != nil {
+		t.Errorf("login after abandoned attempts: %v (they must not count as failures)", err)
+	}
+}
