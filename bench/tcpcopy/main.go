@@ -1,15 +1,31 @@
 // Command tcpcopy is the baseline of the transfer benchmark: the bare Go
 // TCP copy of one file between two processes on loopback, as fast as Go
-// moves bytes (sendfile on the sending side, splice on the receiving
-// side), with nothing else: no protocol, no hashing, no TLS. The receiver
-// fsyncs like a netdisk upload does, so the two are compared on the same
-// durability.
+// moves bytes, with no protocol and no TLS. It copies in two ways, each
+// the limit for its kind of transfer:
 //
-//	tcpcopy recv -listen 127.0.0.1:0 -out FILE   prints the address, takes one connection
-//	tcpcopy send -addr ADDR -in FILE
-//	tcpcopy serve-file -listen 127.0.0.1:0 -in FILE   (download direction: the listener sends)
-//	tcpcopy fetch -addr ADDR -out FILE
+//   - plain (the default): sendfile on the sending side, splice on the
+//     receiving side, nothing else; the limit for moving bytes at all.
+//   - -verify: the same file, but every byte is hashed with BLAKE3-256
+//     (netdisk/internal/digest, the digest netdisk uses) on both sides and
+//     the whole-file digests compared, as netdisk does end to end; the
+//     limit for a verified transfer. See verify.go for how.
+//
+// Either way the receiver starts writeback every 8 MiB while it streams
+// and fsyncs at the end, as a netdisk upload does, so every contender is
+// compared on the same durability; the sender's time includes that fsync.
+//
+//	tcpcopy recv [-verify] [-listen 127.0.0.1:0] -out FILE   prints the address, takes one connection
+//	tcpcopy send [-verify] -addr ADDR -in FILE
+//	tcpcopy serve-file [-verify] [-listen 127.0.0.1:0] -in FILE   (download direction: the listener sends)
+//	tcpcopy fetch [-verify] -addr ADDR -out FILE
+//	tcpcopy hash -in FILE       print the file's BLAKE3-256 and how fast it was hashed
 //	tcpcopy warm -size BYTES    touch and free that much memory
+//
+// -variant auto|rw|zc chooses how a verified copy moves its bytes; the two
+// ends share only the wire format, so each may choose its own. auto, the
+// default, takes the variant measured faster for the CPUs the process may
+// run on (see verify.go). -timeout (default 10m) bounds the whole copy,
+// waiting for the connection included.
 //
 // warm exists because the benchmark VM hands freed memory back to its host,
 // and the first write into fresh memory can cost seconds per GiB: touching
@@ -20,41 +36,70 @@ package main
 import (
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"time"
 )
 
+const usage = `usage:
+  tcpcopy recv [-verify] [-variant auto|rw|zc] [-listen ADDR] -out FILE
+  tcpcopy send [-verify] [-variant auto|rw|zc] -addr ADDR -in FILE
+  tcpcopy serve-file [-verify] [-variant auto|rw|zc] [-listen ADDR] -in FILE
+  tcpcopy fetch [-verify] [-variant auto|rw|zc] -addr ADDR -out FILE
+  tcpcopy hash -in FILE
+  tcpcopy warm -size BYTES
+every copy mode also takes -timeout DURATION (default 10m)`
+
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: tcpcopy recv|send|serve-file|fetch [flags]")
+		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(os.Stderr, usage)
+		fs.PrintDefaults()
+	}
 	listen := fs.String("listen", "127.0.0.1:0", "address to listen on")
 	addr := fs.String("addr", "", "address to connect to")
 	in := fs.String("in", "", "file to send")
 	out := fs.String("out", "", "file to write")
 	size := fs.Int64("size", 1<<30, "bytes of memory to touch (warm)")
+	verify := fs.Bool("verify", false, "hash every byte with BLAKE3-256 on both sides and compare the digests")
+	variantName := fs.String("variant", defaultVariant, "how a verified copy moves bytes: rw (read, hash, write), zc (sendfile/splice, hash read back from the page cache) or auto (rw on one CPU, zc on more)")
+	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long")
 	fs.Parse(os.Args[2:])
+
+	send, receive := sendPlain, receivePlain
+	if *verify {
+		v, ok := chooseVariant(*variantName)
+		if !ok {
+			fmt.Fprintf(os.Stderr, "tcpcopy: unknown variant %q (auto, rw or zc)\n", *variantName)
+			os.Exit(2)
+		}
+		send = func(c net.Conn, in string) error { return sendVerified(c, in, v) }
+		receive = func(c net.Conn, out string) error { return receiveVerified(c, out, v) }
+	}
+	deadline := time.Now().Add(*timeout)
 	var err error
 	switch os.Args[1] {
 	case "recv":
-		err = accept(*listen, func(c net.Conn) error { return receive(c, *out) })
+		err = accept(*listen, deadline, func(c net.Conn) error { return receive(c, *out) })
 	case "serve-file":
-		err = accept(*listen, func(c net.Conn) error { return send(c, *in) })
+		err = accept(*listen, deadline, func(c net.Conn) error { return send(c, *in) })
 	case "send":
-		err = dial(*addr, func(c net.Conn) error { return send(c, *in) })
+		err = dial(*addr, deadline, func(c net.Conn) error { return send(c, *in) })
+	case "fetch":
+		err = dial(*addr, deadline, func(c net.Conn) error { return receive(c, *out) })
+	case "hash":
+		err = hashFile(*in)
 	case "warm":
 		buf := make([]byte, *size)
 		for i := 0; i < len(buf); i += 4096 {
 			buf[i] = 1
 		}
-	case "fetch":
-		err = dial(*addr, func(c net.Conn) error { return receive(c, *out) })
 	default:
-		err = fmt.Errorf("unknown mode %q", os.Args[1])
+		err = fmt.Errorf("unknown mode %q\n%s", os.Args[1], usage)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tcpcopy:", err)
@@ -62,60 +107,34 @@ func main() {
 	}
 }
 
-func accept(listen string, fn func(net.Conn) error) error {
+func accept(listen string, deadline time.Time, fn func(net.Conn) error) error {
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return err
 	}
+	defer ln.Close()
 	fmt.Println(ln.Addr())
 	os.Stdout.Sync()
+	ln.(*net.TCPListener).SetDeadline(deadline)
 	c, err := ln.Accept()
 	if err != nil {
 		return err
 	}
 	defer c.Close()
+	c.SetDeadline(deadline)
 	return fn(c)
 }
 
-func dial(addr string, fn func(net.Conn) error) error {
-	c, err := net.Dial("tcp", addr)
+func dial(addr string, deadline time.Time, fn func(net.Conn) error) error {
+	d := net.Dialer{Deadline: deadline}
+	c, err := d.Dial("tcp", addr)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
+	c.SetDeadline(deadline)
 	start := time.Now()
 	err = fn(c)
 	fmt.Fprintf(os.Stderr, "tcpcopy: %v\n", time.Since(start))
 	return err
-}
-
-func send(c net.Conn, in string) error {
-	f, err := os.Open(in)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	_, err = io.Copy(c, f) // sendfile(2)
-	if err != nil {
-		return err
-	}
-	// Wait for the receiver to finish (it closes after fsync).
-	c.(*net.TCPConn).CloseWrite()
-	_, err = io.Copy(io.Discard, c)
-	return err
-}
-
-func receive(c net.Conn, out string) error {
-	f, err := os.Create(out)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if _, err := io.Copy(f, c); err != nil { // splice(2)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	return f.Close()
 }
