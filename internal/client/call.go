@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"netdisk/internal/hashcopy"
 	"netdisk/internal/proto"
 )
 
@@ -36,6 +37,18 @@ type body struct {
 }
 
 func (b *body) Read(p []byte) (int, error) { return b.c.r.Read(p) }
+
+// spliceBody is a body on a plaintext connection, which can also move its
+// bytes into a file with splice(2) (see hashcopy.SpliceSource).
+type spliceBody struct{ *body }
+
+var _ hashcopy.SpliceSource = spliceBody{}
+
+// SpliceTo moves up to n body bytes into dst, under the timeout.
+func (b spliceBody) SpliceTo(dst hashcopy.FileSink, n int64) (int64, error) {
+	b.c.watched.Conn.SetReadDeadline(time.Now().Add(b.c.timeout))
+	return b.c.r.BodyTo(dst, n)
+}
 
 // Remaining is how many body bytes are still unread.
 func (b *body) Remaining() int64 { return b.c.r.Pending() }

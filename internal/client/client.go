@@ -43,11 +43,12 @@ type Options struct {
 // Client is a connection to a netdisk server. Its methods are safe for
 // concurrent use.
 type Client struct {
-	addr    string
-	conn    net.Conn
-	watched *watchedConn
-	timeout time.Duration
-	hello   proto.Hello
+	addr      string
+	plaintext bool // no TLS: files can go to and from the socket by the kernel
+	conn      net.Conn
+	watched   *watchedConn
+	timeout   time.Duration
+	hello     proto.Hello
 
 	wmu sync.Mutex
 	w   *proto.Writer
@@ -94,10 +95,11 @@ func Dial(ctx context.Context, addr string, opts Options) (*Client, error) {
 
 func handshake(ctx context.Context, nc net.Conn, addr string, opts Options) (*Client, error) {
 	c := &Client{
-		addr:    addr,
-		timeout: opts.Timeout,
-		pending: make(map[uint64]*call),
-		done:    make(chan struct{}),
+		addr:      addr,
+		plaintext: opts.Plaintext,
+		timeout:   opts.Timeout,
+		pending:   make(map[uint64]*call),
+		done:      make(chan struct{}),
 	}
 	c.watched = &watchedConn{Conn: nc, c: c, timeout: opts.Timeout}
 	var stream net.Conn = c.watched

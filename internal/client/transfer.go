@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 	"time"
 
 	"netdisk/internal/digest"
 	"netdisk/internal/hashcopy"
 	"netdisk/internal/proto"
+	"netdisk/internal/writeback"
 )
 
 // ResumeThreshold is the size from which an upload first asks the server
@@ -99,7 +101,11 @@ func (c *Client) StartPut(ctx context.Context, src *os.File, remote string, opts
 	req := proto.Put{Path: remote, Size: size, Offset: offset, MTime: info.ModTime().UTC()}
 	p.cl, err = c.start(ctx, req, size-offset+proto.DigestLen, func(w *proto.Writer) error {
 		body := io.NewSectionReader(src, offset, size-offset)
-		n, err := hashcopy.Copy(ctx, w, body, size-offset, h, progressFrom(offset, opts.Progress))
+		var dst io.Writer = writerOnly{w}
+		if c.plaintext {
+			dst = w // a proto.Writer can send the file with sendfile(2)
+		}
+		n, err := hashcopy.Copy(ctx, dst, body, size-offset, h, progressFrom(offset, opts.Progress))
 		if err == io.EOF {
 			return fmt.Errorf("%s shrank while being sent (%d of %d bytes)", src.Name(), offset+n, size)
 		}
@@ -238,7 +244,11 @@ func (p *PendingGet) Receive(ctx context.Context, dst *os.File, opts GetOptions)
 		return res, err
 	}
 	n := data.Size - data.Offset
-	got, err := hashcopy.Copy(ctx, localWriter{dst}, f.body, n, h, progressFrom(data.Offset, opts.Progress))
+	var src io.Reader = f.body
+	if p.c.plaintext {
+		src = spliceBody{f.body} // the socket can be spliced into the file
+	}
+	got, err := hashcopy.Copy(ctx, &localWriter{f: dst, at: data.Offset, wb: writeback.New(dst, data.Offset)}, src, n, h, progressFrom(data.Offset, opts.Progress))
 	switch {
 	case err == io.EOF || (err != nil && f.body.Remaining() > 0 && !isLocalError(err)):
 		if terr := timeoutError(p.c.addr, p.c.timeout, err); terr != nil {
@@ -260,17 +270,69 @@ func (p *PendingGet) Receive(ctx context.Context, dst *os.File, opts GetOptions)
 	return res, nil
 }
 
-// localWriter writes the local file of a download, marking its errors so
-// they are told apart from the connection's.
-type localWriter struct{ f *os.File }
+// localWriter writes the local file of a download from byte at, starting
+// writeback as it goes, and marks its errors so they are told apart from
+// the connection's. It is a hashcopy.FileSink: the socket can be spliced
+// into it.
+type localWriter struct {
+	f  *os.File
+	at int64
+	wb *writeback.Tracker
+}
 
-func (w localWriter) Write(p []byte) (int, error) {
+var _ hashcopy.FileSink = (*localWriter)(nil)
+
+func (w *localWriter) Write(p []byte) (int, error) {
 	n, err := w.f.Write(p)
-	if err != nil {
+	return n, w.wrote(int64(n), err)
+}
+
+// ReadFrom appends what r holds (a socket: spliced into the file). Errors
+// of the socket come back as they are; those of the file are marked local.
+func (w *localWriter) ReadFrom(r io.Reader) (int64, error) {
+	lr, ok := r.(*io.LimitedReader)
+	want := int64(-1)
+	if ok {
+		want = lr.N
+	}
+	n, err := w.f.ReadFrom(r)
+	w.at += n
+	w.wb.Advance(w.at)
+	if err != nil && ok && lr.N > 0 && n < want && isFileError(err) {
 		err = &localError{err}
 	}
 	return n, err
 }
+
+func (w *localWriter) ReadAt(p []byte, off int64) (int, error) { return w.f.ReadAt(p, off) }
+
+func (w *localWriter) Size() int64 { return w.at }
+
+func (w *localWriter) wrote(n int64, err error) error {
+	w.at += n
+	w.wb.Advance(w.at)
+	if err != nil {
+		err = &localError{err}
+	}
+	return err
+}
+
+// isFileError tells a failed write to the local file (disk full, say) from
+// a failed read of the socket, in what (*os.File).ReadFrom returns: one
+// splice(2) does both, and its error, whichever side failed, says "write"
+// and the file's name; only the cause tells.
+func isFileError(err error) bool {
+	for _, cause := range []error{syscall.ENOSPC, syscall.EDQUOT, syscall.EFBIG, syscall.EIO, syscall.EROFS} {
+		if errors.Is(err, cause) {
+			return true
+		}
+	}
+	return false
+}
+
+// writerOnly hides methods other than Write (SendFile over TLS would only
+// add a copy).
+type writerOnly struct{ io.Writer }
 
 // localError is an error of the local side of a transfer.
 type localError struct{ err error }

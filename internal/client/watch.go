@@ -3,7 +3,9 @@ package client
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"syscall"
 	"time"
 )
 
@@ -76,4 +78,27 @@ func timeoutError(addr string, timeout time.Duration, err error) error {
 		return fmt.Errorf("%w: %w: %s sent nothing for %v (is it overloaded? --timeout sets how long to wait)", ErrConnLost, ErrTimeout, addr, timeout)
 	}
 	return nil
+}
+
+// ReadFrom passes a file on to the TCP connection, which sends it with
+// sendfile(2) (see proto.Writer.SendFile), under the timeout.
+func (w *watchedConn) ReadFrom(r io.Reader) (int64, error) {
+	w.c.mu.Lock()
+	if w.on {
+		w.Conn.SetWriteDeadline(time.Now().Add(w.timeout))
+	}
+	w.c.mu.Unlock()
+	if rf, ok := w.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(writerOnly{w}, r)
+}
+
+// SyscallConn exposes the TCP connection, so that a file can read it
+// with splice(2) (see body.SpliceTo, which sets the deadline itself).
+func (w *watchedConn) SyscallConn() (syscall.RawConn, error) {
+	if sc, ok := w.Conn.(syscall.Conn); ok {
+		return sc.SyscallConn()
+	}
+	return nil, errors.New("not a system connection")
 }

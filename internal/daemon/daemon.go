@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"netdisk/internal/certs"
+	"netdisk/internal/datalock"
 	"netdisk/internal/server"
 	"netdisk/internal/service"
 	"netdisk/internal/storage"
@@ -71,6 +72,7 @@ type Daemon struct {
 	httpSrv  *http.Server
 	serveErr chan error
 	logger   *slog.Logger
+	lock     *datalock.Lock // held for the daemon's life: one server per data folder
 }
 
 // Start opens the data folder (creating it on first use) and starts
@@ -101,6 +103,11 @@ func Start(cfg Config) (*Daemon, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the data folder: %w", err)
 	}
+	lock, err := datalock.Acquire(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	d.lock = lock
 	var tlsConfig *tls.Config
 	if !cfg.Plaintext {
 		cert, created, err := certs.LoadOrCreate(filepath.Join(cfg.DataDir, "tls"))
@@ -111,7 +118,6 @@ func Start(cfg Config) (*Daemon, error) {
 		d.NewCert = created
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13}
 	}
-	var err error
 	d.Users, err = users.Open(filepath.Join(cfg.DataDir, "users.xlsx"), cfg.Logger)
 	if err != nil {
 		return nil, err
@@ -212,5 +218,6 @@ func (d *Daemon) closeAll() error {
 	if d.store != nil {
 		errs = append(errs, d.store.Close())
 	}
+	errs = append(errs, d.lock.Release())
 	return errors.Join(errs...)
 }

@@ -36,7 +36,9 @@ var (
 )
 
 // Copy copies up to n bytes from src to dst and writes the same bytes, in
-// the same order, into h (nil hashes nothing). After each write it calls
+// the same order, into h (nil hashes nothing). Between a file and a socket
+// it moves them without copying them through user space where it pays
+// (see SpliceSource, FileSink, FileSender). After each write it calls
 // progress, if not nil, with the bytes copied so far. It returns the number
 // of bytes copied and io.EOF if src ended before n bytes (as io.CopyN
 // does), or the first error of src, dst or ctx, which it checks between
@@ -44,6 +46,11 @@ var (
 func Copy(ctx context.Context, dst io.Writer, src io.Reader, n int64, h hash.Hash, progress func(int64)) (int64, error) {
 	if n <= smallCopy {
 		return copySmall(ctx, dst, src, n, h, progress)
+	}
+	if zeroCopy() {
+		if zc := zeroCopyPath(dst, src); zc != nil {
+			return zc(ctx, n, h, progress)
+		}
 	}
 	bufs := bufSets.Get().(*[bufCount][]byte)
 	defer bufSets.Put(bufs)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"sync"
 )
@@ -195,6 +196,46 @@ func (r *Reader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// BodyTo moves up to n bytes of the current body into w: those already
+// buffered through w.Write, the rest straight from the stream through
+// w's ReadFrom when w has one, so that a file (w) reads a socket (the
+// stream) with splice(2), without copying the bytes through user space.
+// It returns how many bytes it moved, and io.EOF at the body's end.
+func (r *Reader) BodyTo(w io.Writer, n int64) (int64, error) {
+	if r.pending <= 0 {
+		return 0, io.EOF
+	}
+	n = min(n, r.pending)
+	var done int64
+	if k := min(int64(r.br.Buffered()), n); k > 0 {
+		b, _ := r.br.Peek(int(k))
+		m, err := w.Write(b)
+		r.br.Discard(m)
+		r.pending -= int64(m)
+		done += int64(m)
+		if err != nil {
+			return done, err
+		}
+	}
+	if done == n {
+		return done, nil
+	}
+	lr := &io.LimitedReader{R: r.raw, N: n - done}
+	var m int64
+	var err error
+	if rf, ok := w.(io.ReaderFrom); ok {
+		m, err = rf.ReadFrom(lr)
+	} else {
+		m, err = io.Copy(w, lr)
+	}
+	r.pending -= m
+	done += m
+	if err == nil && lr.N > 0 {
+		err = io.ErrUnexpectedEOF // the stream ended inside the body
+	}
+	return done, err
+}
+
 // Discard skips the rest of the current body.
 func (r *Reader) Discard() error {
 	_, err := io.Copy(io.Discard, r)
@@ -265,7 +306,7 @@ func AppendFrameHeader(dst []byte, id uint64, msg Message, bodyLen int64) ([]byt
 }
 
 // WriteMsg buffers one frame header; a body of bodyLen bytes must follow
-// (Write or WriteBodyFrom) before the next frame. Call Flush to send.
+// (Write or SendFile) before the next frame. Call Flush to send.
 func (w *Writer) WriteMsg(id uint64, msg Message, bodyLen int64) error {
 	var err error
 	w.buf, err = AppendFrameHeader(w.buf[:0], id, msg, bodyLen)
@@ -282,22 +323,20 @@ func (w *Writer) Write(p []byte) (int, error) { return w.bw.Write(p) }
 // Flush sends everything buffered.
 func (w *Writer) Flush() error { return w.bw.Flush() }
 
-// WriteBodyFrom sends exactly n body bytes from r. Buffered frames are
-// flushed first and the copy goes straight to the underlying stream, so an
-// *os.File source and a *net.TCPConn destination meet in sendfile(2).
-func (w *Writer) WriteBodyFrom(r io.Reader, n int64) (int64, error) {
-	if n < 64<<10 {
-		m, err := io.CopyN(w.bw, r, n)
-		return m, noEOF(err)
-	}
+// SendFile sends n body bytes from f, starting at its current offset.
+// Buffered frames are flushed first and the file goes straight to the
+// underlying stream, so that a *net.TCPConn (or a stream that passes
+// ReadFrom on to one) sends it with sendfile(2), without copying it
+// through user space. Other streams (TLS) get it through a buffer.
+func (w *Writer) SendFile(f *os.File, n int64) (int64, error) {
 	if err := w.bw.Flush(); err != nil {
 		return 0, err
 	}
-	lr := &io.LimitedReader{R: r, N: n}
+	lr := &io.LimitedReader{R: f, N: n}
 	var m int64
 	var err error
 	if rf, ok := w.raw.(io.ReaderFrom); ok {
-		m, err = rf.ReadFrom(lr) // sendfile(2) for a *net.TCPConn and an *os.File
+		m, err = rf.ReadFrom(lr)
 	} else {
 		bp := copyBufs.Get().(*[]byte)
 		m, err = io.CopyBuffer(w.raw, lr, *bp)
@@ -309,6 +348,6 @@ func (w *Writer) WriteBodyFrom(r io.Reader, n int64) (int64, error) {
 	return m, err
 }
 
-// copyBufs serve WriteBodyFrom when the stream cannot take the file
-// directly (TLS): larger than io.Copy's 32 KiB, so fewer reads and writes.
+// copyBufs serve SendFile when the stream cannot take the file directly
+// (TLS): larger than io.Copy's 32 KiB, so fewer reads and writes.
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}

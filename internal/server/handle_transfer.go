@@ -138,7 +138,12 @@ func (c *conn) handlePut(h *proto.Header) (proto.Message, error) {
 // short by a deadline in the past, and the connection closes (the rest of
 // the body cannot be skipped).
 func (c *conn) receive(u *service.Upload, offset, n int64) error {
-	body := &bodyReader{c: c, n: n}
+	var body io.Reader = &bodyReader{c: c, n: n}
+	if c.srv.cfg.TLS == nil {
+		// Plaintext: the bytes can go from the socket to the file without
+		// passing through user space.
+		body = &spliceBody{bodyReader{c: c, n: n}}
+	}
 	stop := context.AfterFunc(u.Context(), func() { c.nc.SetReadDeadline(time.Now()) })
 	got, err := u.Stream(offset, body)
 	if !stop() && err == nil {
@@ -191,6 +196,33 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 		err = io.ErrUnexpectedEOF
 	}
 	return n, err
+}
+
+// spliceBody is a bodyReader on a plaintext connection, which can also
+// move its bytes into a file with splice(2) (see service.SpliceSource).
+type spliceBody struct{ bodyReader }
+
+var _ service.SpliceSource = (*spliceBody)(nil)
+
+// SpliceTo moves up to n body bytes into dst. Like Read, it lets the
+// client take FrameTimeout for every minProgress bytes: a splice that
+// times out having moved that much goes on.
+func (b *spliceBody) SpliceTo(dst service.FileSink, n int64) (int64, error) {
+	n = min(n, b.n)
+	if n <= 0 {
+		return 0, io.EOF
+	}
+	var done int64
+	for done < n {
+		b.c.stream.SetReadDeadline(time.Now().Add(b.c.srv.cfg.FrameTimeout))
+		m, err := b.c.r.BodyTo(dst, n-done)
+		done += m
+		b.n -= m
+		if err != nil && !(isTimeout(err) && m >= minProgress) {
+			return done, err
+		}
+	}
+	return done, nil
 }
 
 func (c *conn) handleGet(h *proto.Header) (proto.Message, error) {

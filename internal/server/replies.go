@@ -9,7 +9,7 @@ import (
 // maxLater bounds the replies one connection keeps waiting (uploads being
 // committed): past it, the connection stops reading requests until the
 // oldest is answered, so a pipelining client cannot pile up work.
-const maxLater = 32
+const maxLater = 64
 
 // replyQueue keeps the replies a connection owes, computed on goroutines
 // of their own, in request order: each waits for the one before it to be

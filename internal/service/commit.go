@@ -12,18 +12,31 @@ import (
 // maxBatch bounds how many uploads one storage commit takes.
 const maxBatch = 64
 
+// Lingering. Within a burst of uploads (one began less than burstGap after
+// the last batch was done) the committer waits for more before committing:
+// until no upload has come for lingerGap, or lingerMax has passed, or the
+// batch is full. Without it, uploads that arrive about as fast as one can
+// be flushed would each be flushed alone (measured: 918 batches of one for
+// 1,000 pipelined 4 KiB files); with it, a pipelining client's files share
+// their flushes. An upload that comes alone, after a pause, is committed
+// at once.
+const (
+	burstGap  = 5 * time.Millisecond
+	lingerGap = 500 * time.Microsecond
+	lingerMax = 2 * time.Millisecond
+)
+
 // committer makes verified uploads durable in batches (group commit). What
-// makes many small uploads slow is one disk flush each; here an upload
-// that arrives while a batch is being flushed waits for the next batch,
-// and all the uploads waiting then share its flushes. A lone upload is
-// committed at once: batches form only when uploads queue up, from one
-// pipelining connection or from many clients, so no upload ever waits
-// for others that may not come.
+// makes many small uploads slow is one disk flush each; here the uploads
+// that arrive while a batch is being flushed, or while the committer
+// lingers in a burst, share the next batch's flushes, whether they come
+// from one pipelining connection or from many clients.
 type committer struct {
-	store  storage.Store
-	logger *slog.Logger
-	queued chan commitRequest
-	done   chan struct{}
+	store    storage.Store
+	logger   *slog.Logger
+	lastDone time.Time // when the last batch was committed; only run uses it
+	queued   chan commitRequest
+	done     chan struct{}
 
 	mu     sync.RWMutex // held to queue; taken whole to stop
 	closed bool
@@ -71,17 +84,13 @@ func (c *committer) run() {
 	}
 }
 
-// batch commits first and whatever else is queued already.
+// batch commits first with whatever else is queued already, and, within a
+// burst, with what comes while it lingers.
 func (c *committer) batch(first commitRequest) {
 	reqs := []commitRequest{first}
-	for len(reqs) < maxBatch {
-		select {
-		case req := <-c.queued:
-			reqs = append(reqs, req)
-			continue
-		default:
-		}
-		break
+	reqs = c.drain(reqs)
+	if len(reqs) < maxBatch && time.Since(c.lastDone) < burstGap {
+		reqs = c.linger(reqs)
 	}
 	commits := make([]storage.Commit, len(reqs))
 	for i, r := range reqs {
@@ -91,10 +100,47 @@ func (c *committer) batch(first commitRequest) {
 	// even if nobody waits for the answer any more.
 	start := time.Now()
 	errs := c.store.Commit(context.Background(), commits)
-	c.logger.Debug("committed uploads", "count", len(commits), "took", time.Since(start))
+	c.lastDone = time.Now()
+	c.logger.Debug("committed uploads", "count", len(commits), "took", c.lastDone.Sub(start))
 	for i, r := range reqs {
 		r.result <- errs[i]
 	}
+}
+
+// drain adds what is queued already, up to maxBatch.
+func (c *committer) drain(reqs []commitRequest) []commitRequest {
+	for len(reqs) < maxBatch {
+		select {
+		case req := <-c.queued:
+			reqs = append(reqs, req)
+		default:
+			return reqs
+		}
+	}
+	return reqs
+}
+
+// linger adds uploads as they come, until none comes for lingerGap, or
+// lingerMax has passed, or the batch is full.
+func (c *committer) linger(reqs []commitRequest) []commitRequest {
+	deadline := time.NewTimer(lingerMax)
+	defer deadline.Stop()
+	gap := time.NewTimer(lingerGap)
+	defer gap.Stop()
+	for len(reqs) < maxBatch {
+		select {
+		case req := <-c.queued:
+			reqs = append(reqs, req)
+			gap.Reset(lingerGap)
+		case <-gap.C:
+			return reqs
+		case <-deadline.C:
+			return reqs
+		case <-c.done:
+			return reqs
+		}
+	}
+	return reqs
 }
 
 // stop makes run return once the queue is empty; commits arriving later

@@ -288,17 +288,55 @@ func (u *Upload) stream(offset int64, r io.Reader) (int64, error) {
 	return n, mapErr(err)
 }
 
+// SpliceSource and FileSink are how a front door's reader and an upload's
+// partial move bytes without copying them through user space (see
+// hashcopy): a reader given to Stream that is a SpliceSource (a plaintext
+// socket) is spliced into the partial.
+type (
+	SpliceSource = hashcopy.SpliceSource
+	FileSink     = hashcopy.FileSink
+)
+
 // progressWriter writes to the partial and records the progress, so that
-// a live upload does not look stalled to a newer attempt.
+// a live upload does not look stalled to a newer attempt. It is a
+// hashcopy.FileSink: a front door's socket can be spliced into the
+// partial, whose bytes are then hashed as they are read back.
 type progressWriter struct{ u *Upload }
+
+var _ hashcopy.FileSink = progressWriter{}
 
 func (w progressWriter) Write(p []byte) (int, error) {
 	n, err := w.u.up.Write(p)
+	w.touch()
+	return n, err
+}
+
+// ReadFrom appends what r holds: from a socket without copying through
+// user space, if the store can.
+func (w progressWriter) ReadFrom(r io.Reader) (int64, error) {
+	var n int64
+	var err error
+	if rf, ok := w.u.up.(io.ReaderFrom); ok {
+		n, err = rf.ReadFrom(r)
+	} else {
+		n, err = io.Copy(writerOnly{w}, r)
+	}
+	w.touch()
+	return n, err
+}
+
+func (w progressWriter) ReadAt(p []byte, off int64) (int, error) { return w.u.up.ReadAt(p, off) }
+
+func (w progressWriter) Size() int64 { return w.u.up.Size() }
+
+func (w progressWriter) touch() {
 	if w.u.holder != nil {
 		w.u.holder.progress.Store(time.Now().UnixNano())
 	}
-	return n, err
 }
+
+// writerOnly hides ReadFrom, so that io.Copy does not call it back.
+type writerOnly struct{ io.Writer }
 
 // Commit checks the whole file's BLAKE3-256 against sum (the sender's) and,
 // if it matches, makes the upload the new version of the target, durably,

@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"time"
+
+	"netdisk/internal/writeback"
 )
 
 // upload is an Upload of a Local store: a partial file inside the user's
@@ -24,14 +26,11 @@ type upload struct {
 	size    int64
 	done    bool // released by Commit, Close or Discard
 
-	state    []byte  // the State found at open
-	newState []byte  // what SetState asked to keep
-	stateOf  *fileID // the partial as it was at SetState
+	state    []byte // the State found at open
+	newState []byte // what SetState asked to keep
 	stateSet bool
-	stamped  time.Time // the modification time set after the last write (see stamp)
-	flushed  int64     // bytes handed to writeback (see flushBehind)
+	flushed  *writeback.Tracker // starts writeback as the partial grows
 
-	inode    uint64    // of the partial, to tie the state to it
 	prepared bool      // prepare succeeded: publish may rename
 	oldMTime bool      // prepare set a given modification time
 	opened   time.Time // when the partial was opened (see Commit)
@@ -49,11 +48,10 @@ func (u *upload) State() []byte  { return u.state }
 // SetState keeps state in the record of a resumable partial when it is
 // closed, for the partial as it is now.
 func (u *upload) SetState(state []byte) {
-	if len(state) > MaxState || u.stamped.IsZero() {
-		state = nil // cannot be kept (or tied to the bytes): the next resume rehashes
+	if len(state) > MaxState {
+		state = nil // too large to keep: the next resume rehashes
 	}
 	u.newState, u.stateSet = state, true
-	u.stateOf = &fileID{Size: u.size, MTime: u.stamped.UnixNano(), Inode: u.inode}
 }
 
 func (u *upload) ReadAt(p []byte, off int64) (int, error) {
@@ -76,8 +74,7 @@ func (u *upload) Truncate(size int64) error {
 		return u.wrap("truncate", err)
 	}
 	u.size = size
-	u.flushed = min(u.flushed, size)
-	u.stamp()
+	u.flushed.Advance(size)
 	// Any state kept may describe bytes that are gone now.
 	u.state, u.newState, u.stateSet = nil, nil, true
 	return nil
@@ -92,8 +89,7 @@ func (u *upload) Write(p []byte) (int, error) {
 	}
 	n, err := u.file.Write(p)
 	u.size += int64(n)
-	u.flushBehind()
-	u.stamp()
+	u.flushed.Advance(u.size)
 	return n, u.wrap("write", err)
 }
 
@@ -109,8 +105,7 @@ func (u *upload) ReadFrom(r io.Reader) (int64, error) {
 	}
 	n, err := u.file.ReadFrom(r)
 	u.size += n
-	u.flushBehind()
-	u.stamp()
+	u.flushed.Advance(u.size)
 	return n, u.wrap("write", err)
 }
 
@@ -131,7 +126,9 @@ func (u *upload) Close() error {
 	if syncErr == nil && u.stateSet {
 		rec := uploadRecord{Target: u.target, Created: u.created()}
 		if u.newState != nil {
-			rec.State, rec.StateOf = u.newState, u.stateOf
+			if id, err := u.stamp(); err == nil {
+				rec.State, rec.StateOf = u.newState, id
+			}
 		}
 		stateErr = u.space.writeSidecar(u.sidecar, rec)
 	}

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"netdisk/internal/writeback"
 )
 
 // Where partials live inside a user's folder. A resumable partial of target
@@ -42,8 +44,8 @@ type uploadRecord struct {
 }
 
 // fileID tells one version of a partial from another: its size, the
-// modification time the store stamped it with after its last write (see
-// upload.stamp) and its inode.
+// modification time the store stamped it with when it kept its state
+// (see upload.stamp) and its inode.
 type fileID struct {
 	Size  int64  `json:"size"`
 	MTime int64  `json:"mtime_ns"`
@@ -114,13 +116,9 @@ func (s *localSpace) openResumable(ctx context.Context, target, id, key string) 
 		return nil, err
 	}
 	u := &upload{space: s, ctx: ctx, target: target, file: f, partial: partial, sidecar: sidecar, key: key,
-		size: size, flushed: size, opened: time.Now()}
-	if id, err := idOf(f); err == nil {
-		u.inode = id.Inode
-		u.stamped = time.Unix(0, id.MTime)
-		if rec.State != nil && rec.StateOf != nil && *id == *rec.StateOf {
-			u.state = rec.State
-		}
+		size: size, flushed: writeback.New(f, size), opened: time.Now()}
+	if id, err := idOf(f); err == nil && rec.State != nil && rec.StateOf != nil && *id == *rec.StateOf {
+		u.state = rec.State
 	}
 	return u, nil
 }
@@ -175,7 +173,8 @@ func (s *localSpace) TempUpload(ctx context.Context, target string) (Upload, err
 		s.store.release(key)
 		return nil, fsError("upload", target, err)
 	}
-	return &upload{space: s, ctx: ctx, target: target, file: f, partial: partial, key: key, opened: time.Now()}, nil
+	return &upload{space: s, ctx: ctx, target: target, file: f, partial: partial, key: key,
+		flushed: writeback.New(f, 0), opened: time.Now()}, nil
 }
 
 // Uploads describes the resumable partials.
