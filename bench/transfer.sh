@@ -195,12 +195,13 @@ record() { T[$1]="${T[$1]:-} $2"; }
 # Deleting a 1 GiB file costs seconds on a disk mounted with 'discard', so
 # every run's old output is removed (and synced) before its timer starts.
 clear_outputs() {
+  local m s # (bash functions share their callers' variables otherwise)
   rm -f "$WORK/bare.out" "$WORK"/got-*.bin
   rm -rf "$WORK/sftp-remote/big.bin" "$WORK/sftp-remote/small"
   for m in "${MODES[@]}"; do
     for s in "plain_$m" "tls_$m"; do client $s rm -r big.bin small >/dev/null 2>&1 || true; done
   done
-  sync; sleep 1 # let the file system finish discarding what was deleted
+  sync; sleep ${SETTLE:-1} # let the file system finish discarding what was deleted
 }
 # measure key server-pid command...: one timed run in the current mode,
 # after whatever setup the caller did since clear_outputs. With a server
@@ -326,6 +327,9 @@ mib() { [ -n "${RSS[$1]:-}" ] && echo $(( (RSS[$1] + 1023) / 1024 )) || echo -; 
 
 echo
 echo "# $(( $(date +%s) - STARTED )) s in all; load at the end $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ -n "${SHOW_RUNS:-}" ]; then # every run's seconds, in the order they ran
+  for k in "${!T[@]}"; do echo "# runs $k:${T[$k]}"; done | sort
+fi
 for m in "${MODES[@]}"; do
   echo
   echo "## ${SIZE_MB} MiB file over loopback, ${MODE_NAME[$m]}"

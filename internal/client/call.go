@@ -46,7 +46,11 @@ var _ hashcopy.SpliceSource = spliceBody{}
 
 // SpliceTo moves up to n body bytes into dst, under the timeout.
 func (b spliceBody) SpliceTo(dst hashcopy.FileSink, n int64) (int64, error) {
-	b.c.watched.Conn.SetReadDeadline(time.Now().Add(b.c.timeout))
+	b.c.mu.Lock()
+	now := time.Now()
+	b.c.watched.Conn.SetReadDeadline(now.Add(b.c.timeout))
+	b.c.watched.readSet = now
+	b.c.mu.Unlock()
 	return b.c.r.BodyTo(dst, n)
 }
 

@@ -29,16 +29,28 @@ type watchedConn struct {
 	net.Conn
 	c       *Client
 	timeout time.Duration
-	on      bool // set once the handshake is done (Dial's deadline rules until then); guarded by c.mu
+	// Guarded by c.mu:
+	on       bool      // set once the handshake is done (Dial's deadline rules until then)
+	readSet  time.Time // when the read deadline was last pushed back; zero: none set
+	writeSet time.Time
 }
+
+// Deadlines are pushed back at most every timeout/8 rather than on every
+// call (a large download over TLS makes tens of thousands of small reads),
+// so a silent server is given up on after between 7/8 of the timeout and
+// the whole of it.
 
 func (w *watchedConn) Read(p []byte) (int, error) {
 	w.c.mu.Lock()
 	if w.on {
 		if len(w.c.pending) > 0 || w.c.bodyOpen {
-			w.Conn.SetReadDeadline(time.Now().Add(w.timeout))
-		} else {
+			if now := time.Now(); now.Sub(w.readSet) > w.timeout/8 {
+				w.Conn.SetReadDeadline(now.Add(w.timeout))
+				w.readSet = now
+			}
+		} else if !w.readSet.IsZero() {
 			w.Conn.SetReadDeadline(time.Time{})
+			w.readSet = time.Time{}
 		}
 	}
 	w.c.mu.Unlock()
@@ -47,11 +59,18 @@ func (w *watchedConn) Read(p []byte) (int, error) {
 
 func (w *watchedConn) Write(p []byte) (int, error) {
 	w.c.mu.Lock()
-	if w.on {
-		w.Conn.SetWriteDeadline(time.Now().Add(w.timeout))
-	}
+	w.pushWrite()
 	w.c.mu.Unlock()
 	return w.Conn.Write(p)
+}
+
+// pushWrite pushes the write deadline back if it is getting stale; called
+// with c.mu held.
+func (w *watchedConn) pushWrite() {
+	if now := time.Now(); w.on && now.Sub(w.writeSet) > w.timeout/8 {
+		w.Conn.SetWriteDeadline(now.Add(w.timeout))
+		w.writeSet = now
+	}
 }
 
 // start hands the deadlines over from Dial to the timeout.
@@ -67,7 +86,9 @@ func (w *watchedConn) start() {
 // request was registered.
 func (w *watchedConn) armed() {
 	if w.on {
-		w.Conn.SetReadDeadline(time.Now().Add(w.timeout))
+		now := time.Now()
+		w.Conn.SetReadDeadline(now.Add(w.timeout))
+		w.readSet = now
 	}
 }
 
@@ -84,9 +105,7 @@ func timeoutError(addr string, timeout time.Duration, err error) error {
 // sendfile(2) (see proto.Writer.SendFile), under the timeout.
 func (w *watchedConn) ReadFrom(r io.Reader) (int64, error) {
 	w.c.mu.Lock()
-	if w.on {
-		w.Conn.SetWriteDeadline(time.Now().Add(w.timeout))
-	}
+	w.pushWrite()
 	w.c.mu.Unlock()
 	if rf, ok := w.Conn.(io.ReaderFrom); ok {
 		return rf.ReadFrom(r)

@@ -47,46 +47,10 @@ func Copy(ctx context.Context, dst io.Writer, src io.Reader, n int64, h hash.Has
 	if n <= smallCopy {
 		return copySmall(ctx, dst, src, n, h, progress)
 	}
-	if zeroCopy() {
-		if zc := zeroCopyPath(dst, src); zc != nil {
-			return zc(ctx, n, h, progress)
-		}
+	if zc := zeroCopyPath(dst, src); zc != nil {
+		return zc(ctx, n, h, progress)
 	}
-	bufs := bufSets.Get().(*[bufCount][]byte)
-	defer bufSets.Put(bufs)
-	var hs *hasher
-	if h != nil {
-		hs = startHasher(h, bufs)
-		defer hs.stop()
-	}
-	var done int64
-	for i := 0; done < n; i++ {
-		if err := ctx.Err(); err != nil {
-			return done, err
-		}
-		b := bufs[i%bufCount]
-		if hs != nil {
-			b = hs.take()
-		}
-		m, err := io.ReadFull(src, b[:min(int64(len(b)), n-done)])
-		if m > 0 {
-			if _, werr := dst.Write(b[:m]); werr != nil {
-				hs.giveBack(b)
-				return done, werr
-			}
-			hs.submit(b[:m])
-			done += int64(m)
-			if progress != nil {
-				progress(done)
-			}
-		} else {
-			hs.giveBack(b)
-		}
-		if err != nil {
-			return done, eof(err)
-		}
-	}
-	return done, nil
+	return copyPipelined(ctx, dst, src, n, h, progress)
 }
 
 // copySmall is Copy in line, with one buffer.
@@ -124,57 +88,110 @@ func eof(err error) error {
 	return err
 }
 
-// hasher hashes submitted buffers in order on its own goroutine and hands
-// them back for reuse. Buffers are only read while shared, so the
-// caller's write and the hash may overlap.
-type hasher struct {
-	h    hash.Hash
-	free chan []byte
-	full chan []byte
-	done chan struct{}
-}
-
-func startHasher(h hash.Hash, bufs *[bufCount][]byte) *hasher {
-	hs := &hasher{
-		h:    h,
-		free: make(chan []byte, bufCount),
-		full: make(chan []byte, bufCount),
-		done: make(chan struct{}),
+// copyPipelined is Copy through buffers in three stages, each on its own
+// goroutine: the caller reads into a buffer; a writer writes it out; a
+// hasher hashes it and hands it back. Reading (from a TLS connection, say:
+// decryption), writing (into the page cache, or encrypting) and hashing
+// then overlap on as many cores as there are, and each byte is copied once
+// into user space. Only what was written is hashed and counted.
+func copyPipelined(ctx context.Context, dst io.Writer, src io.Reader, n int64, h hash.Hash, progress func(int64)) (int64, error) {
+	bufs := bufSets.Get().(*[bufCount][]byte)
+	defer bufSets.Put(bufs)
+	p := &pipeline{
+		dst:      dst,
+		h:        h,
+		progress: progress,
+		free:     make(chan []byte, bufCount),
+		toWrite:  make(chan []byte, bufCount),
+		toHash:   make(chan []byte, bufCount),
+		failed:   make(chan struct{}),
+		done:     make(chan struct{}),
 	}
 	for _, b := range bufs {
-		hs.free <- b
+		p.free <- b
 	}
-	go hs.run()
-	return hs
+	go p.write()
+	go p.hash()
+	var read int64
+	var err error
+	for read < n {
+		if err = ctx.Err(); err != nil {
+			break
+		}
+		var b []byte
+		select {
+		case b = <-p.free:
+		case <-p.failed:
+		}
+		if b == nil {
+			break // the writer failed; its error is returned
+		}
+		var m int
+		m, err = io.ReadFull(src, b[:min(int64(len(b)), n-read)])
+		if m > 0 {
+			p.toWrite <- b[:m]
+			read += int64(m)
+		} else {
+			p.free <- b
+		}
+		if err != nil {
+			err = eof(err)
+			break
+		}
+	}
+	close(p.toWrite)
+	<-p.done // written and hashed
+	if p.werr != nil {
+		err = p.werr
+	}
+	return p.written, err
 }
 
-func (hs *hasher) run() {
-	defer close(hs.done)
-	for b := range hs.full {
-		hs.h.Write(b)
-		hs.free <- b[:cap(b)]
+// pipeline carries buffers from the reading caller to the writer, then to
+// the hasher, then back.
+type pipeline struct {
+	dst      io.Writer
+	h        hash.Hash
+	progress func(int64)
+	free     chan []byte
+	toWrite  chan []byte
+	toHash   chan []byte
+	failed   chan struct{} // closed when the writer fails
+	done     chan struct{} // closed when everything is written and hashed
+	written  int64         // by the writer; read after done
+	werr     error         // the writer's; read after done
+}
+
+// write writes each buffer out and passes it on; after a failure it only
+// hands buffers back.
+func (p *pipeline) write() {
+	defer close(p.toHash)
+	for b := range p.toWrite {
+		if p.werr != nil {
+			p.free <- b[:cap(b)]
+			continue
+		}
+		if _, err := p.dst.Write(b); err != nil {
+			p.werr = err
+			close(p.failed)
+			p.free <- b[:cap(b)]
+			continue
+		}
+		p.written += int64(len(b))
+		if p.progress != nil {
+			p.progress(p.written)
+		}
+		p.toHash <- b
 	}
 }
 
-// take returns a free buffer, waiting while all are being hashed.
-func (hs *hasher) take() []byte { return <-hs.free }
-
-// submit queues b to be hashed; nil-safe like giveBack.
-func (hs *hasher) submit(b []byte) {
-	if hs != nil {
-		hs.full <- b
+// hash hashes each written buffer and hands it back.
+func (p *pipeline) hash() {
+	defer close(p.done)
+	for b := range p.toHash {
+		if p.h != nil {
+			p.h.Write(b)
+		}
+		p.free <- b[:cap(b)]
 	}
-}
-
-// giveBack returns a buffer that will not be hashed.
-func (hs *hasher) giveBack(b []byte) {
-	if hs != nil {
-		hs.free <- b[:cap(b)]
-	}
-}
-
-// stop waits until everything submitted is hashed.
-func (hs *hasher) stop() {
-	close(hs.full)
-	<-hs.done
 }

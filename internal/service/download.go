@@ -141,7 +141,7 @@ func (d *Download) WriteTo(w io.Writer) (int64, error) {
 		d.sum = d.hash.Sum(nil)
 		// Computed from the first byte to the last: keep it, so the next
 		// download of this version is sent without hashing.
-		if record, err := encodeRecord(d.hash); err == nil {
+		if record, err := encodeRecord(d.sum, d.hash.Marks()); err == nil {
 			d.file.SetRecord(record)
 		}
 		d.hash = nil

@@ -23,14 +23,14 @@ type fileRecord struct {
 	marks digest.Marks
 }
 
-func encodeRecord(h *digest.Hasher) ([]byte, error) {
-	marks, err := h.Marks().MarshalBinary()
+func encodeRecord(sum []byte, m digest.Marks) ([]byte, error) {
+	marks, err := m.MarshalBinary()
 	if err != nil {
 		return nil, err
 	}
 	b := make([]byte, 0, 1+digest.Size+len(marks))
 	b = append(b, recordVersion)
-	b = h.Sum(b)
+	b = append(b, sum...)
 	return append(b, marks...), nil
 }
 

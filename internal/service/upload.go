@@ -370,7 +370,7 @@ func (u *Upload) Queue(sum []byte, mtime time.Time) *Pending {
 		return &Pending{err: fmt.Errorf("%w: %s arrived with BLAKE3 %x but the sender computed %x; nothing was changed, upload again",
 			ErrChecksumMismatch, u.target, got, sum)}
 	}
-	record, err := encodeRecord(u.hash)
+	record, err := encodeRecord(got, u.hash.Marks())
 	if err != nil {
 		return &Pending{err: err}
 	}
