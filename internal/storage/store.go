@@ -51,6 +51,11 @@ type Store interface {
 	Space(ctx context.Context, user string) (Space, error)
 	// CreateSpace opens the folder of user, making it first if missing.
 	CreateSpace(ctx context.Context, user string) (Space, error)
+	// RetireSpace moves the folder of user aside, where no user can reach
+	// it, and returns where it went (for the administrator). The name can
+	// then be given to a new account, which starts empty. fs.ErrNotExist
+	// if user has no folder.
+	RetireSpace(ctx context.Context, user string) (string, error)
 	// ExpireUploads removes unfinished uploads (of every user, resumable and
 	// temporary ones) not written to since before, and reports how many it
 	// removed. Uploads held open are left alone.

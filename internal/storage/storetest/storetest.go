@@ -35,6 +35,7 @@ func Run(t *testing.T, cfg Config) {
 		run  func(t *testing.T, store storage.Store)
 	}{
 		{"Spaces", testSpaces},
+		{"RetireSpace", testRetireSpace},
 		{"Mkdir", testMkdir},
 		{"StatAndList", testStatAndList},
 		{"Remove", testRemove},

@@ -2,9 +2,11 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"io"
 	"io/fs"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -271,4 +273,38 @@ func testOpen(t *testing.T, store storage.Store) {
 	wantErr(t, "Open(missing)", err, fs.ErrNotExist)
 	_, err = sp.Open(ctx, "dir/f.txt/x")
 	wantErr(t, "Open under a file", err, storage.ErrNotDir)
+}
+
+// testRetireSpace: a retired folder is out of reach, its files kept, and
+// the name starts afresh.
+func testRetireSpace(t *testing.T, store storage.Store) {
+	ctx := t.Context()
+	alice := openSpace(t, store, "alice")
+	put(t, store, alice, "old.txt", "old account's file")
+	alice.Close()
+	where, err := store.RetireSpace(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if where == "" || strings.Contains(where, "..") {
+		t.Errorf("RetireSpace = %q", where)
+	}
+	if _, err := store.Space(ctx, "alice"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Space(alice) after RetireSpace: %v, want fs.ErrNotExist", err)
+	}
+	fresh := openSpace(t, store, "alice")
+	if names, err := fresh.Names(ctx, "."); err != nil || len(names) != 0 {
+		t.Errorf("the new alice's folder holds %q, %v; want nothing", names, err)
+	}
+	if _, err := store.RetireSpace(ctx, "nobody"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("RetireSpace(nobody) = %v, want fs.ErrNotExist", err)
+	}
+	if _, err := store.RetireSpace(ctx, "../x"); !errors.Is(err, storage.ErrInvalidPath) {
+		t.Errorf("RetireSpace(../x) = %v, want ErrInvalidPath", err)
+	}
+	// A second retirement of the same name does not clash with the first.
+	fresh.Close()
+	if second, err := store.RetireSpace(ctx, "alice"); err != nil || second == where {
+		t.Errorf("second RetireSpace = %q, %v (first %q)", second, err, where)
+	}
 }
