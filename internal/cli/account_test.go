@@ -125,7 +125,9 @@ func TestSessionSurvivesRestart(t *testing.T) {
 // client and checks that the workbook, read without excelize, holds every
 // one of them and no clear-text password.
 func TestConcurrentRegistrations(t *testing.T) {
-	srv := startServer(t)
+	// All 200 come from one address here, past the default cap on
+	// connections not logged in per address (TestPreLoginCapPerAddress).
+	srv := startServer(t, func(c *daemon.Config) { c.MaxPreLoginPerAddr = 256 })
 	const n = 200
 	var wg sync.WaitGroup
 	errs := make(chan string, n)

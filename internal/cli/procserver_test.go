@@ -51,6 +51,7 @@ type procServer struct {
 	dataDir string
 	args    []string
 	logPath string
+	pid     atomic.Int64 // of the running server, for rss (read while kill may run)
 }
 
 // startProcServer starts `netdisk serve ARGS` on 127.0.0.1:0 with dataDir
@@ -85,6 +86,7 @@ func (p *procServer) start(listen string) {
 	if err := cmd.Start(); err != nil {
 		p.t.Fatal(err)
 	}
+	p.pid.Store(int64(cmd.Process.Pid))
 	logf.Close()
 	p.cmd = cmd
 	lines := make(chan string)
@@ -133,7 +135,7 @@ func (p *procServer) restart() {
 
 // rss returns the server's resident memory in bytes.
 func (p *procServer) rss() int64 {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(p.cmd.Process.Pid) + "/status")
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(int(p.pid.Load())) + "/status")
 	if err != nil {
 		return 0
 	}

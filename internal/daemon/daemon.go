@@ -37,16 +37,18 @@ type Config struct {
 	Welcome   string
 	Logger    *slog.Logger
 
-	MaxConns         int
-	HandshakeTimeout time.Duration
-	LoginTimeout     time.Duration
-	IdleTimeout      time.Duration
-	FrameTimeout     time.Duration
-	SessionTTL       time.Duration
-	UploadMaxAge     time.Duration
-	Argon2           users.Params // zero: users.DefaultParams
-	MaxHashing       int          // argon2 runs at once; zero: one per CPU
-	Limits           service.LimitConfig
+	MaxConns           int
+	MaxPreLoginPerAddr int // connections of one address not yet logged in
+	MaxConnsPerUser    int // connections of one logged-in user
+	HandshakeTimeout   time.Duration
+	LoginTimeout       time.Duration
+	IdleTimeout        time.Duration
+	FrameTimeout       time.Duration
+	SessionTTL         time.Duration
+	UploadMaxAge       time.Duration
+	Argon2             users.Params // zero: users.DefaultParams
+	MaxHashing         int          // argon2 runs at once; zero: one per CPU
+	Limits             service.LimitConfig
 }
 
 // Defaults for Config.
@@ -139,18 +141,25 @@ func Start(cfg Config) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
+	derived, nofile := connLimit()
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = derived
+	}
+	cfg.Logger.Info("limits", "max_conns", cfg.MaxConns, "open_files", nofile)
 	d.Server = server.New(server.Config{
-		Service:          d.Service,
-		TLS:              tlsConfig,
-		Name:             cfg.Name,
-		Welcome:          cfg.Welcome,
-		Logger:           cfg.Logger,
-		ClientKey:        cfg.ClientKey,
-		MaxConns:         cfg.MaxConns,
-		HandshakeTimeout: cfg.HandshakeTimeout,
-		LoginTimeout:     cfg.LoginTimeout,
-		IdleTimeout:      cfg.IdleTimeout,
-		FrameTimeout:     cfg.FrameTimeout,
+		Service:            d.Service,
+		TLS:                tlsConfig,
+		Name:               cfg.Name,
+		Welcome:            cfg.Welcome,
+		Logger:             cfg.Logger,
+		ClientKey:          cfg.ClientKey,
+		MaxConns:           cfg.MaxConns,
+		MaxPreLoginPerAddr: cfg.MaxPreLoginPerAddr,
+		MaxConnsPerUser:    cfg.MaxConnsPerUser,
+		HandshakeTimeout:   cfg.HandshakeTimeout,
+		LoginTimeout:       cfg.LoginTimeout,
+		IdleTimeout:        cfg.IdleTimeout,
+		FrameTimeout:       cfg.FrameTimeout,
 	})
 	d.ln, err = net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -163,27 +172,12 @@ func Start(cfg Config) (*Daemon, error) {
 			return nil, fmt.Errorf("listening on %s (web; --http off disables it): %w", cfg.HTTP, err)
 		}
 		d.HTTPAddr = hl.Addr()
-		d.httpSrv = &http.Server{Handler: placeholderWeb(), ReadHeaderTimeout: 10 * time.Second}
-		go d.httpSrv.Serve(hl)
+		d.httpSrv = newWebServer(placeholderWeb())
+		go d.httpSrv.Serve(newLimitListener(hl, webMaxConns))
 	}
 	go func() { d.serveErr <- d.Server.Serve(d.ln) }()
 	ok = true
 	return d, nil
-}
-
-// placeholderWeb answers on the web port until the browser UI exists, so
-// the port is claimed and says what it is.
-func placeholderWeb() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprintln(w, "netdisk: the browser interface is not available in this version; use the netdisk command-line client.")
-	})
-	return mux
 }
 
 // Done returns a channel that yields Serve's error if the protocol server

@@ -35,7 +35,10 @@ type conn struct {
 	w   *proto.Writer
 
 	challenge []byte
-	keyOK     bool // client key proven (or none required)
+	keyOK     bool      // client key proven (or none required)
+	loginBy   time.Time // the connection must log in before this
+	preLogin  bool      // counted in Server.preLogin
+	counted   string    // the user it is counted for in Server.users
 	sess      *service.Session
 	reserved  reservations
 	replies   replyQueue
@@ -78,6 +81,8 @@ func (c *conn) close() {
 	c.replies.wait()
 	c.cancel()
 	c.reserved.closeAll()
+	c.leavePreLogin()
+	c.leaveUser()
 	c.nc.Close()
 }
 
@@ -190,15 +195,22 @@ func (c *conn) sendRaw(e *proto.Error) {
 // passes, the protocol breaks, or the server shuts down.
 func (c *conn) loop() {
 	cfg := c.srv.cfg
+	// Before login the deadlines run from the hello and are never pushed
+	// back by requests: a client sending anything at all (unknown types,
+	// failed logins) would otherwise hold its connection forever.
+	keyBy := time.Now().Add(cfg.HandshakeTimeout)
+	c.loginBy = time.Now().Add(cfg.LoginTimeout)
 	for {
-		wait := cfg.LoginTimeout
+		var deadline time.Time
 		switch {
 		case !c.keyOK:
-			wait = cfg.HandshakeTimeout // the client key comes first, at once
-		case c.sess != nil:
-			wait = cfg.IdleTimeout
+			deadline = keyBy // the client key comes first, at once
+		case c.sess == nil:
+			deadline = c.loginBy
+		default:
+			deadline = time.Now().Add(cfg.IdleTimeout)
 		}
-		if !c.goIdle(wait) {
+		if !c.goIdle(deadline) {
 			c.replies.wait() // their replies go before the notice
 			c.send(0, proto.Errorf(proto.CodeShuttingDown, "the server is shutting down"))
 			return
@@ -232,14 +244,14 @@ func (c *conn) loop() {
 // goIdle marks the connection idle and arms the deadline for the next
 // request, under the same lock wakeIfIdle takes, so a shutdown's wake-up
 // cannot be overwritten. It returns false when the server is shutting down.
-func (c *conn) goIdle(wait time.Duration) bool {
+func (c *conn) goIdle(deadline time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.busy = false
 	if c.srv.closing.Load() {
 		return false
 	}
-	c.stream.SetReadDeadline(time.Now().Add(wait))
+	c.stream.SetReadDeadline(deadline)
 	return true
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"time"
 
 	"netdisk/internal/proto"
 	"netdisk/internal/service"
@@ -63,7 +64,11 @@ func (c *conn) handleLogin(h *proto.Header) (proto.Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.bind(sess), nil
+	reply, err := c.bind(sess)
+	if err != nil {
+		c.srv.svc.Logout(c.ctx, sess) // nobody will ever have its token
+	}
+	return reply, err
 }
 
 func (c *conn) handleAuthToken(h *proto.Header) (proto.Message, error) {
@@ -78,14 +83,20 @@ func (c *conn) handleAuthToken(h *proto.Header) (proto.Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.bind(sess), nil
+	return c.bind(sess)
 }
 
-// bind makes sess the connection's session.
-func (c *conn) bind(sess *service.Session) proto.Message {
+// bind makes sess the connection's session, unless its user holds too many
+// connections already.
+func (c *conn) bind(sess *service.Session) (proto.Message, error) {
+	if !c.enterUser(sess.User) {
+		c.logger.Warn("login refused: too many connections for the user", "user", sess.User, "max", c.srv.cfg.MaxConnsPerUser)
+		return nil, proto.Errorf(proto.CodeBusy, "%s has %d connections to this server already; close some and try again", sess.User, c.srv.cfg.MaxConnsPerUser)
+	}
+	c.leavePreLogin()
 	c.sess = sess
 	c.logger = c.logger.With("user", sess.User)
-	return proto.Session{User: sess.User, Token: sess.Token, Expires: sess.Expires}
+	return proto.Session{User: sess.User, Token: sess.Token, Expires: sess.Expires}, nil
 }
 
 func (c *conn) handleLogout(h *proto.Header) (proto.Message, error) {
@@ -94,6 +105,8 @@ func (c *conn) handleLogout(h *proto.Header) (proto.Message, error) {
 	}
 	c.reserved.closeAll()
 	c.sess = nil
+	c.leaveUser()
+	c.loginBy = time.Now().Add(c.srv.cfg.LoginTimeout)
 	return proto.OK{}, nil
 }
 

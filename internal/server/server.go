@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"netdisk/internal/proto"
 	"netdisk/internal/service"
 )
 
@@ -34,12 +35,14 @@ type Config struct {
 	// before any other request.
 	ClientKey []byte
 
-	MaxConns         int           // connections served at once
-	HandshakeTimeout time.Duration // connect → preamble, TLS handshake and hello done
-	LoginTimeout     time.Duration // hello → logged in
-	IdleTimeout      time.Duration // logged in, between requests
-	FrameTimeout     time.Duration // first byte of a frame header → whole header; also per body chunk
-	WriteTimeout     time.Duration // per write to the client
+	MaxConns           int           // connections served at once
+	MaxPreLoginPerAddr int           // connections of one address not yet logged in; default DefaultMaxPreLoginPerAddr
+	MaxConnsPerUser    int           // connections of one logged-in user; default DefaultMaxConnsPerUser
+	HandshakeTimeout   time.Duration // connect → preamble, TLS handshake and hello done
+	LoginTimeout       time.Duration // hello → logged in
+	IdleTimeout        time.Duration // logged in, between requests
+	FrameTimeout       time.Duration // first byte of a frame header → whole header; also per body chunk
+	WriteTimeout       time.Duration // per write to the client
 }
 
 // Defaults for Config.
@@ -69,6 +72,8 @@ type Server struct {
 	closing   atomic.Bool
 	active    atomic.Int64 // connections being served
 	rejecting atomic.Int64 // over-limit connections being told so
+	preLogin  counters     // connections not logged in, per address
+	users     counters     // logged-in connections, per user
 	wg        sync.WaitGroup
 	idleDone  chan struct{} // closed when the last connection ends during shutdown
 }
@@ -86,6 +91,12 @@ func New(cfg Config) *Server {
 	}
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = DefaultMaxConns
+	}
+	if cfg.MaxPreLoginPerAddr <= 0 {
+		cfg.MaxPreLoginPerAddr = DefaultMaxPreLoginPerAddr
+	}
+	if cfg.MaxConnsPerUser <= 0 {
+		cfg.MaxConnsPerUser = DefaultMaxConnsPerUser
 	}
 	setDefault(&cfg.HandshakeTimeout, DefaultHandshakeTimeout)
 	setDefault(&cfg.LoginTimeout, DefaultLoginTimeout)
@@ -142,11 +153,20 @@ func (s *Server) Serve(ln net.Listener) error {
 		}
 		if s.active.Add(1) > int64(s.cfg.MaxConns) {
 			s.active.Add(-1)
-			s.reject(nc)
+			s.logger.Warn("connection refused: too many connections", "remote", nc.RemoteAddr().String(), "max", s.cfg.MaxConns)
+			s.reject(nc, busyError())
 			continue
 		}
 		c := newConn(s, nc)
+		if !s.preLogin.add(c.remote, s.cfg.MaxPreLoginPerAddr) {
+			s.active.Add(-1)
+			s.logger.Warn("connection refused: too many not logged in from one address", "remote", c.remote, "max", s.cfg.MaxPreLoginPerAddr)
+			s.reject(nc, addrBusyError())
+			continue
+		}
+		c.preLogin = true
 		if !s.addConn(c) {
+			c.leavePreLogin()
 			s.active.Add(-1)
 			nc.Close()
 			continue
@@ -171,21 +191,21 @@ func temporaryAcceptError(err error) bool {
 	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ECONNABORTED)
 }
 
-// reject tells an over-limit client that the server is busy, within a small
-// budget of goroutines; past that budget it just closes the connection.
-func (s *Server) reject(nc net.Conn) {
+// reject tells an over-limit client why it cannot be served, within a
+// small budget of goroutines; past that budget it just closes the
+// connection.
+func (s *Server) reject(nc net.Conn, why *proto.Error) {
 	if s.rejecting.Add(1) > 64 {
 		s.rejecting.Add(-1)
 		nc.Close()
 		return
 	}
-	s.logger.Warn("connection refused: too many connections", "remote", nc.RemoteAddr().String(), "max", s.cfg.MaxConns)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		defer s.rejecting.Add(-1)
 		c := newConn(s, nc)
-		c.refuse(busyError())
+		c.refuse(why)
 	}()
 }
 

@@ -1,0 +1,84 @@
+package daemon
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Limits of the web port. A browser keeps a few connections per site open
+// between requests; past webMaxConns more connections wait to be accepted
+// until one closes, so idle ones cannot take the descriptors the protocol
+// port needs.
+const (
+	webMaxConns          = 256
+	webReadHeaderTimeout = 10 * time.Second
+	webReadTimeout       = 60 * time.Second
+	webWriteTimeout      = 60 * time.Second
+	webIdleTimeout       = 60 * time.Second
+	webMaxHeaderBytes    = 64 << 10
+)
+
+// newWebServer returns the HTTP server of the web port, with deadlines for
+// every phase of a request and for idle keep-alive connections.
+func newWebServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: webReadHeaderTimeout,
+		ReadTimeout:       webReadTimeout,
+		WriteTimeout:      webWriteTimeout,
+		IdleTimeout:       webIdleTimeout,
+		MaxHeaderBytes:    webMaxHeaderBytes,
+	}
+}
+
+// limitListener accepts at most max connections at once; Accept waits for
+// one to close beyond that.
+type limitListener struct {
+	net.Listener
+	slots chan struct{}
+}
+
+func newLimitListener(ln net.Listener, max int) net.Listener {
+	return &limitListener{Listener: ln, slots: make(chan struct{}, max)}
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	l.slots <- struct{}{}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &limitedConn{Conn: c, release: func() { <-l.slots }}, nil
+}
+
+// limitedConn gives its slot back when closed (once, whatever closes it).
+type limitedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}
+
+// placeholderWeb answers on the web port until the browser UI exists, so
+// the port is claimed and says what it is.
+func placeholderWeb() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "netdisk: the browser interface is not available in this version; use the netdisk command-line client.")
+	})
+	return mux
+}
