@@ -131,11 +131,11 @@ func message(err error) string {
 	if errors.As(err, &pe) {
 		switch pe.Code {
 		case proto.CodeSessionExpired, proto.CodeNotLoggedIn:
-			return pe.Message + " (run: netdisk login USER)"
+			return safeText(pe.Message) + " (run: netdisk login USER)"
 		}
-		return pe.Message
+		return safeText(pe.Message)
 	}
-	return err.Error()
+	return safeText(err.Error())
 }
 
 // isTerminal reports whether r is an interactive terminal.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"netdisk/internal/proto"
 )
@@ -25,16 +26,64 @@ func humanSize(n int64) string {
 	return fmt.Sprintf("%.1f %s", v, units[i])
 }
 
-// safeName shows a name as is, unless it holds characters a terminal would
-// act on (control characters, from names made outside netdisk): then it is
-// quoted with escapes.
+// Text from a server (names, messages, the welcome line) is printed only
+// through safeText or safeName: a server must not be able to move the
+// cursor, retitle the window or rewrite what the user reads with terminal
+// escape sequences, nor make one name look like another.
+
+// safeText is server text as it may be printed: every character a
+// terminal would act on (C0 and C1 control characters, newlines
+// included, so one message cannot pose as several lines), every
+// bidirectional text control, line and paragraph separator and byte of
+// invalid UTF-8 is replaced by a visible escape such as \x1b or \u202e.
+func safeText(s string) string {
+	if isSafeText(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r < utf8.RuneSelf && unsafeRune(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case unsafeRune(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// safeName shows a name as is, unless it holds what safeText would
+// escape: then it is quoted, with Go's escapes, so that it reads as one
+// unusual name.
 func safeName(s string) string {
+	if isSafeText(s) {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+func isSafeText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
 	for _, r := range s {
-		if unicode.IsControl(r) || r == '\u202e' || r == '\u202d' {
-			return strconv.Quote(s)
+		if unsafeRune(r) {
+			return false
 		}
 	}
-	return s
+	return true
+}
+
+// unsafeRune reports the characters a terminal acts on or that reorder
+// or break the text around them.
+func unsafeRune(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029'
 }
 
 func kindMark(e proto.Entry) string {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -15,10 +14,6 @@ import (
 	"netdisk/internal/client"
 	"netdisk/internal/proto"
 )
-
-// partSuffix marks a download in progress beside its destination; the
-// destination itself is replaced only by a complete, verified file.
-const partSuffix = ".ndpart"
 
 // existing is what to do with a local file that is already there.
 type existing int
@@ -37,7 +32,7 @@ func (a *app) getCommand() *cobra.Command {
 		Short: "Download a file (or a folder with -r) with a progress bar; resume with --resume",
 		Long: `Download REMOTE to LOCAL (default: the same name in the current folder;
 into LOCAL if it is a folder). The file arrives in LOCAL.ndpart and replaces
-LOCAL only once whole and verified by SHA-256.
+LOCAL only once whole and verified (BLAKE3-256).
 
 If LOCAL (or an interrupted LOCAL.ndpart) already exists, the shell and a
 terminal ask whether to resume, start again or cancel; otherwise pass
@@ -72,13 +67,18 @@ leaves the local file untouched.`,
 				}
 				return a.getTree(ctx, remote, local, mode, opts.parallel)
 			}
-			if mode == askUser && localExists(local) {
-				if mode, err = a.askExisting(local, 1); err != nil {
+			t, err := openTarget(local)
+			if err != nil {
+				return err
+			}
+			defer t.root.Close()
+			if mode == askUser && t.exists() {
+				if mode, err = a.askExisting(t, 1); err != nil {
 					return err
 				}
 			}
 			m := a.newMeter()
-			res, err := getOne(ctx, c, remote, local, mode, m)
+			res, err := getOne(ctx, c, remote, t, mode, m, -1)
 			m.wait()
 			return a.reportGet(local, res, err)
 		},
@@ -101,17 +101,12 @@ func (a *app) downloadTarget(remote string, rest []string) string {
 	return rest[0]
 }
 
-func localExists(local string) bool {
-	_, err1 := os.Lstat(local)
-	_, err2 := os.Lstat(local + partSuffix)
-	return err1 == nil || err2 == nil
-}
-
 // askExisting decides what to do with n existing local files: ask on a
 // terminal, refuse otherwise.
-func (a *app) askExisting(local string, n int) (existing, error) {
+func (a *app) askExisting(t localTarget, n int) (existing, error) {
+	local := safeName(t.display)
 	what := local + " already exists"
-	if _, err := os.Lstat(local + partSuffix); err == nil {
+	if _, err := t.root.Lstat(t.part()); err == nil {
 		what = local + " was partly downloaded before"
 	}
 	if n > 1 {
@@ -138,61 +133,19 @@ func (a *app) askExisting(local string, n int) (existing, error) {
 
 var errCancelled = errors.New("cancelled; nothing was changed")
 
-// openPart prepares LOCAL.ndpart for a download and returns it with the
-// number of bytes to resume from. Resuming a complete-looking LOCAL moves
-// it to LOCAL.ndpart first, so LOCAL is only ever a whole file.
-func openPart(local string, mode existing) (*os.File, int64, error) {
-	part := local + partSuffix
-	switch mode {
-	case resumeIt:
-		if _, err := os.Lstat(part); errors.Is(err, fs.ErrNotExist) {
-			if info, err := os.Lstat(local); err == nil && info.Mode().IsRegular() {
-				if err := os.Rename(local, part); err != nil {
-					return nil, 0, err
-				}
-			}
-		}
-	case overwrite, askUser:
-		if err := os.Remove(part); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, 0, err
-		}
-	}
-	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, 0, err
-	}
-	info, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, 0, err
-	}
-	return f, info.Size(), nil
-}
-
-// finishPart makes a verified download the local file.
-func finishPart(f *os.File, local string, res client.GetResult) error {
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if !res.MTime.IsZero() {
-		os.Chtimes(f.Name(), res.MTime, res.MTime)
-	}
-	return os.Rename(f.Name(), local)
-}
-
-// getOne downloads one file to local.
-func getOne(ctx context.Context, c *client.Client, remote, local string, mode existing, m meter) (client.GetResult, error) {
-	f, offset, err := openPart(local, mode)
+// getOne downloads one file to t. listedSize, if not negative, is the
+// file's size as a listing gave it: the server may not announce another.
+func getOne(ctx context.Context, c *client.Client, remote string, t localTarget, mode existing, m meter, listedSize int64) (client.GetResult, error) {
+	f, offset, err := openPart(t, mode)
 	if err != nil {
 		return client.GetResult{}, err
 	}
 	var tr tracker = quietTracker{}
 	res, err := c.Get(ctx, remote, f, offset, client.GetOptions{
-		Started:  func(size, from int64) { tr = m.track(remote, size, from) },
-		Progress: func(n int64) { tr.update(n) },
+		Started:   func(size, from int64) { tr = m.track(remote, size, from) },
+		Progress:  func(n int64) { tr.update(n) },
+		Size:      listedSize,
+		SizeKnown: listedSize >= 0,
 	})
 	tr.finish(err == nil)
 	if err != nil {
@@ -202,18 +155,16 @@ func getOne(ctx context.Context, c *client.Client, remote, local string, mode ex
 		}
 		f.Close()
 		if res.Size == 0 && offset == 0 {
-			if info, serr := os.Stat(f.Name()); serr == nil && info.Size() == 0 {
-				os.Remove(f.Name())
-			}
+			dropEmptyPart(t)
 		}
 		return res, err
 	}
-	return res, finishPart(f, local, res)
+	return res, finishPart(f, t, res)
 }
 
 func (a *app) reportGet(local string, res client.GetResult, err error) error {
 	if res.Restarted != "" {
-		fmt.Fprintf(a.stderr, "netdisk: %s: starting again from zero: %s\n", safeName(local), res.Restarted)
+		fmt.Fprintf(a.stderr, "netdisk: %s: starting again from zero: %s\n", safeName(local), safeText(res.Restarted))
 	}
 	if err != nil {
 		return resumeAdvice(err, "the download of "+safeName(local)+" was interrupted: run the same command with --resume to continue")
@@ -226,73 +177,4 @@ func (a *app) reportGet(local string, res client.GetResult, err error) error {
 		fmt.Fprintf(a.stdout, "saved %s (%s%s, blake3 %x)\n", safeName(local), humanSize(res.Size), resumed, res.Digest[:8])
 	}
 	return nil
-}
-
-// getTree downloads a remote folder into local.
-func (a *app) getTree(ctx context.Context, remoteRoot, localRoot string, mode existing, parallel int) error {
-	c, err := a.loggedIn(ctx)
-	if err != nil {
-		return err
-	}
-	var jobs []transferJob
-	var walk func(remote, local string) error
-	walk = func(remote, local string) error {
-		if err := os.MkdirAll(local, 0o755); err != nil {
-			return err
-		}
-		entries, err := c.List(ctx, remote)
-		if err != nil {
-			return err
-		}
-		for _, e := range entries {
-			if strings.ContainsAny(e.Name, `/\`) || e.Name == "." || e.Name == ".." {
-				return fmt.Errorf("the server sent an unsafe name %q", e.Name)
-			}
-			r, l := joinRemote(remote, e.Name), filepath.Join(local, e.Name)
-			switch e.Kind {
-			case proto.KindDir:
-				if err := walk(r, l); err != nil {
-					return err
-				}
-			case proto.KindFile:
-				jobs = append(jobs, transferJob{local: l, remote: r, size: e.Size})
-			}
-		}
-		return nil
-	}
-	if err := walk(remoteRoot, localRoot); err != nil {
-		return err
-	}
-	if mode == askUser {
-		var exist []string
-		for _, j := range jobs {
-			if localExists(j.local) {
-				exist = append(exist, j.local)
-			}
-		}
-		if len(exist) > 0 {
-			if mode, err = a.askExisting(exist[0], len(exist)); err != nil {
-				return err
-			}
-		}
-	}
-	m := a.newMeter()
-	total := newTotals(len(jobs))
-	err = a.runTransfers(ctx, jobs, parallel, func(ctx context.Context, w *worker, queue <-chan transferJob) {
-		for job := range queue {
-			tm := m
-			if job.size < client.ResumeThreshold {
-				tm = quietMeter{}
-			}
-			c, err := w.conn(ctx)
-			if err != nil {
-				total.done(job, 0, err)
-				continue
-			}
-			res, err := getOne(ctx, c, job.remote, job.local, mode, tm)
-			total.done(job, res.Size, err)
-		}
-	})
-	m.wait()
-	return total.report(a, "downloaded", err)
 }

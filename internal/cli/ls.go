@@ -63,21 +63,42 @@ func (a *app) printEntries(entries []proto.Entry, long, human bool) {
 }
 
 // listRecursive prints each folder's entries under a "path:" heading, like
-// ls -R, folders in name order.
-func (a *app) listRecursive(ctx context.Context, c *client.Client, dir string, long, human bool) error {
-	entries, err := c.List(ctx, dir)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(a.stdout, "%s:\n", safeName(dir))
-	a.printEntries(entries, long, human)
-	for _, e := range entries {
-		if e.Kind == proto.KindDir {
+// ls -R, folders in name order. It goes no deeper, and through no more
+// folders, than get -r would (treeLimits), so a server answering every
+// listing with one more folder cannot keep it going.
+func (a *app) listRecursive(ctx context.Context, c *client.Client, top string, long, human bool) error {
+	folders := 0
+	var walk func(dir string, depth int) error
+	walk = func(dir string, depth int) error {
+		entries, err := c.List(ctx, dir)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "%s:\n", safeName(dir))
+		a.printEntries(entries, long, human)
+		var subs []string // kept while going deeper; the listing is not
+		for _, e := range entries {
+			if e.Kind != proto.KindDir {
+				continue
+			}
+			if err := client.CheckName(e.Name); err != nil {
+				return fmt.Errorf("in %s: %w", client.FolderLabel(dir), err)
+			}
+			subs = append(subs, joinRemote(dir, e.Name))
+		}
+		for _, sub := range subs {
+			if folders++; folders > treeLimits.folders {
+				return fmt.Errorf("the server's folder %s holds more than %d folders; stopping", safeName(top), treeLimits.folders)
+			}
+			if depth+1 > treeLimits.depth {
+				return fmt.Errorf("the server's folder %s is more than %d folders deep; stopping", safeName(top), treeLimits.depth)
+			}
 			fmt.Fprintln(a.stdout)
-			if err := a.listRecursive(ctx, c, joinRemote(dir, e.Name), long, human); err != nil {
+			if err := walk(sub, depth+1); err != nil {
 				return err
 			}
 		}
+		return nil
 	}
-	return nil
+	return walk(top, 0)
 }

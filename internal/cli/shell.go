@@ -86,7 +86,7 @@ func (a *app) runShell(ctx context.Context) error {
 		sh.prompter = &scriptPrompter{a: a}
 	}
 
-	fmt.Fprintln(a.stdout, c.Hello().Welcome)
+	fmt.Fprintln(a.stdout, safeText(c.Hello().Welcome))
 	if err := a.shellLogin(ctx); err != nil {
 		if errors.Is(err, errQuit) {
 			return nil

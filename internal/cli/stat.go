@@ -21,7 +21,7 @@ func (a *app) statCommand() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "    Path: %s\n", safeName(e.Name))
-			fmt.Fprintf(a.stdout, "    Kind: %s\n", e.Kind)
+			fmt.Fprintf(a.stdout, "    Kind: %s\n", safeText(e.Kind))
 			if e.Kind != "dir" {
 				fmt.Fprintf(a.stdout, "    Size: %d bytes (%s)\n", e.Size, humanSize(e.Size))
 			}

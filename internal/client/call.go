@@ -44,14 +44,23 @@ type spliceBody struct{ *body }
 
 var _ hashcopy.SpliceSource = spliceBody{}
 
-// SpliceTo moves up to n body bytes into dst, under the timeout.
+// SpliceTo moves up to n body bytes into dst, under the timeout: the
+// transfer is given up only when a whole timeout passes without a byte.
 func (b spliceBody) SpliceTo(dst hashcopy.FileSink, n int64) (int64, error) {
-	b.c.mu.Lock()
-	now := time.Now()
-	b.c.watched.Conn.SetReadDeadline(now.Add(b.c.timeout))
-	b.c.watched.readSet = now
-	b.c.mu.Unlock()
-	return b.c.r.BodyTo(dst, n)
+	var done int64
+	for {
+		b.c.mu.Lock()
+		now := time.Now()
+		b.c.watched.Conn.SetReadDeadline(now.Add(b.c.timeout))
+		b.c.watched.readSet = now
+		b.c.mu.Unlock()
+		m, err := b.c.r.BodyTo(dst, n-done)
+		done += m
+		if m > 0 && isTimeout(err) {
+			continue // slow, not silent
+		}
+		return done, err
+	}
 }
 
 // Remaining is how many body bytes are still unread.
@@ -191,7 +200,11 @@ func (c *Client) start(ctx context.Context, msg proto.Message, bodyLen int64, wr
 		return nil, err
 	}
 	c.pending[cl.id] = cl
-	c.watched.armed()
+	if writeBody != nil {
+		c.watched.sendingBody(true)
+	} else {
+		c.watched.armed()
+	}
 	c.mu.Unlock()
 
 	c.wmu.Lock()
@@ -205,6 +218,11 @@ func (c *Client) start(ctx context.Context, msg proto.Message, bodyLen int64, wr
 	}
 	if !stop() && err != nil {
 		err = ctx.Err()
+	}
+	if writeBody != nil {
+		c.mu.Lock()
+		c.watched.sendingBody(false)
+		c.mu.Unlock()
 	}
 	c.wmu.Unlock()
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -156,6 +157,11 @@ type GetOptions struct {
 	// Started, if set, is called once the server has answered, with the
 	// file's size and the offset the download continues from.
 	Started func(size, offset int64)
+	// Size, when SizeKnown, is the file's size as a listing announced it:
+	// a reply announcing another size is refused before any byte of it is
+	// written (the file changed since, or the server is lying).
+	Size      int64
+	SizeKnown bool
 }
 
 // GetResult describes a finished (or failed) download.
@@ -217,17 +223,29 @@ func (p *PendingGet) Receive(ctx context.Context, dst *os.File, opts GetOptions)
 	if err != nil {
 		return GetResult{}, err
 	}
-	if f.body == nil {
-		return GetResult{}, fmt.Errorf("the server sent no file data (%s)", f.h.Type)
+	if f.body == nil || f.h.Type != "get_data" {
+		if f.body != nil {
+			f.body.Close()
+		}
+		return GetResult{}, fmt.Errorf("the server %s sent no file data for %s (a %q frame)", p.c.addr, strconv.Quote(p.remote), f.h.Type)
 	}
+	// Closing the body before reading all of it (a refused reply) makes
+	// the client give the connection up: it is then mid-body.
 	defer f.body.Close()
 	var data proto.GetData
 	if err := f.h.Decode(&data); err != nil {
 		return GetResult{}, err
 	}
-	if data.Offset < 0 || data.Offset > data.Size || f.h.BodyLen != data.Size-data.Offset+proto.DigestLen ||
+	// The body is exactly the bytes from the offset to the announced size,
+	// then the digest: the server cannot make the client write more.
+	if data.Size < 0 || data.Offset < 0 || data.Offset > data.Size || f.h.BodyLen != data.Size-data.Offset+proto.DigestLen ||
 		(data.Offset != 0 && data.Offset != p.offset) {
-		return GetResult{}, fmt.Errorf("malformed get_data reply (size %d, offset %d, body_len %d)", data.Size, data.Offset, f.h.BodyLen)
+		return GetResult{}, fmt.Errorf("malformed get_data reply from %s for %s (size %d, offset %d, body_len %d); nothing was written",
+			p.c.addr, strconv.Quote(p.remote), data.Size, data.Offset, f.h.BodyLen)
+	}
+	if opts.SizeKnown && data.Size != opts.Size {
+		return GetResult{}, fmt.Errorf("the server %s announced %d bytes for %s, which its listing gave as %d bytes; nothing was written (if the file changed since, run the download again)",
+			p.c.addr, data.Size, strconv.Quote(p.remote), opts.Size)
 	}
 	res := GetResult{Size: data.Size, Offset: data.Offset, Restarted: data.Restarted, MTime: data.MTime}
 	h := p.h
