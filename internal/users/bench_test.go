@@ -25,6 +25,7 @@ func benchUsers(b *testing.B, n int) []User {
 			PasswordChanged: when,
 			QuotaBytes:      int64(i) << 20,
 			Disabled:        i%10 == 0,
+			AccountID:       newAccountID(),
 		}
 	}
 	return users
@@ -36,7 +37,7 @@ func BenchmarkRewrite(b *testing.B) {
 	users := benchUsers(b, 100_000)
 	path := filepath.Join(b.TempDir(), "users.xlsx")
 	for b.Loop() {
-		err := atomicfile.WriteFunc(path, 0o600, func(w io.Writer) error { return writeWorkbook(w, users) })
+		err := atomicfile.WriteFunc(path, 0o600, func(w io.Writer) error { return writeWorkbook(w, users, newMark()) })
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -47,7 +48,7 @@ func BenchmarkRewrite(b *testing.B) {
 func BenchmarkOpen(b *testing.B) {
 	users := benchUsers(b, 100_000)
 	path := filepath.Join(b.TempDir(), "users.xlsx")
-	if err := atomicfile.WriteFunc(path, 0o600, func(w io.Writer) error { return writeWorkbook(w, users) }); err != nil {
+	if err := atomicfile.WriteFunc(path, 0o600, func(w io.Writer) error { return writeWorkbook(w, users, newMark()) }); err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {

@@ -4,16 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"netdisk/internal/atomicfile"
 )
 
 // Errors returned by the Registry.
@@ -24,9 +20,10 @@ var (
 )
 
 // Registry is the set of user accounts, kept in memory and persisted to a
-// workbook. Reads (Get, List, Len) see the committed state: what the
-// workbook on disk holds. Changes (Add, Update) go through one writer
-// goroutine that group-commits them. A Registry is safe for concurrent use.
+// workbook. Reads (Get, List, Len) see the committed state. Changes (Add,
+// Update) go through one writer goroutine that group-commits them. The
+// same goroutine watches the workbook for edits saved by someone else
+// (see refresh). A Registry is safe for concurrent use.
 type Registry struct {
 	path   string
 	logger *slog.Logger
@@ -44,81 +41,40 @@ type Registry struct {
 	wake    chan struct{} // capacity 1: "the queue may be non-empty"
 	done    chan struct{} // closed when the writer goroutine exits
 
+	// Owned by the writer goroutine (and by open before it starts it).
+	disk        fileID   // the workbook as the registry last wrote or read it
+	hist        *history // recent versions, to read an edited copy against its own
+	stale       bool     // the workbook on disk is not the state: rewrite it at the next chance
+	unread      []byte   // an edited workbook that could not be read, kept aside before it is overwritten
+	lastErr     string   // of the last rewrite, so a failure repeated every tick is logged once
+	lastLookErr string   // of the last look, likewise
+
+	onEdit   atomic.Pointer[func([]Edit)]
 	rewrites atomic.Int64 // successful workbook rewrites, for tests
 }
 
-// testHooks let tests slow down or break a rewrite.
+// testHooks let tests slow down or break a rewrite, and watch more often.
 type testHooks struct {
-	// beforeRename runs once the new workbook is written, before the
-	// temporary file is renamed over the old one.
+	// beforeRename runs once the new workbook is written, before it is
+	// swapped in for the old one (install).
 	beforeRename func() error
-}
-
-// Open loads the registry from the workbook at path (for example
-// /data/users.xlsx), or starts empty if there is none yet; the first change
-// creates it. It removes temporary files left next to it by a rewrite that
-// crashed. A workbook that cannot be read is an error wrapping ErrMalformed
-// and naming the file, row and column. The folder must exist.
-//
-// The Registry must be closed with Close to stop its writer goroutine.
-func Open(path string, logger *slog.Logger) (*Registry, error) {
-	return open(path, logger, testHooks{})
-}
-
-func open(path string, logger *slog.Logger, hooks testHooks) (*Registry, error) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	removed, err := atomicfile.RemoveTemps(path)
-	for _, name := range removed {
-		logger.Warn("removed temporary file left by an interrupted rewrite", "file", name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("opening user registry: %w", err)
-	}
-	var loaded []User
-	switch info, err := os.Stat(path); {
-	case errors.Is(err, fs.ErrNotExist):
-		logger.Info("no user registry yet; it will be created by the first change", "file", path)
-	case err != nil:
-		return nil, fmt.Errorf("opening user registry: %w", err)
-	case !info.Mode().IsRegular():
-		return nil, fmt.Errorf("opening user registry: %s is not a regular file", path)
-	default:
-		if loaded, err = readWorkbook(path); err != nil {
-			return nil, fmt.Errorf("opening user registry: %w", err)
-		}
-	}
-
-	r := &Registry{
-		path:   path,
-		logger: logger,
-		hooks:  hooks,
-		byName: make(map[string]User, len(loaded)),
-		wake:   make(chan struct{}, 1),
-		done:   make(chan struct{}),
-	}
-	for _, u := range loaded {
-		r.byName[u.Name] = u
-	}
-	// An administrator may have sorted the sheet by another column.
-	r.sorted = loaded
-	slices.SortFunc(r.sorted, compareNames)
-	go r.run()
-	return r, nil
+	watchEvery   time.Duration // default WatchInterval
+	noExchange   bool          // install as on a file system without RENAME_EXCHANGE
 }
 
 // compareNames orders users by name.
 func compareNames(a, b User) int { return strings.Compare(a.Name, b.Name) }
 
 // Add commits a new user. The name is normalized, the hash must be a valid
-// argon2id encoding, and zero times become now. Add returns nil only once a
-// workbook containing u is durably on disk, and ErrExists if the name is
-// taken by a committed user or by one committed before it.
+// argon2id encoding, zero times become now, and the user gets a fresh
+// account id (any AccountID set in u is replaced). Add returns nil only
+// once a workbook containing u is durably on disk, and ErrExists if the
+// name is taken by a committed user or by one committed before it.
 //
 // ctx only matters until the change is queued: from then on Add waits for
 // the outcome, so that a nil or non-nil result always means what it says.
 func (r *Registry) Add(ctx context.Context, u User) error {
+	u.AccountID = newAccountID()
 	u, err := normalizeUser(u, time.Now())
 	if err != nil {
 		return err
@@ -135,10 +91,11 @@ func (r *Registry) Add(ctx context.Context, u User) error {
 
 // Update changes the user called name through fn and commits the result,
 // under the same durability rule as Add. fn runs on the registry's writer
-// goroutine with the latest state of the user: it must be quick, must not
-// call the Registry, and must not change Name. An error from fn aborts this
-// change only and is returned as is. Update returns ErrNotFound if there is
-// no such user.
+// goroutine with the latest state of the user (an edit of the workbook
+// saved meanwhile included): it must be quick, must not call the Registry,
+// and must change neither Name nor AccountID. An error from fn aborts this
+// change only and is returned as is. Update returns ErrNotFound if there
+// is no such user.
 func (r *Registry) Update(ctx context.Context, name string, fn func(*User) error) error {
 	norm, err := NormalizeName(name)
 	if err != nil {
@@ -176,8 +133,22 @@ func (r *Registry) Len() int {
 	return len(r.byName)
 }
 
+// Refresh looks at the workbook for an edit saved by someone else now,
+// as the registry does by itself every WatchInterval and before every
+// rewrite. It returns once an edit found is applied, OnExternalEdit's
+// function has run and the workbook is rewritten; the error is what made
+// the edited workbook unreadable as a whole, or what stopped the rewrite.
+// ctx only matters until the look is queued.
+func (r *Registry) Refresh(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return r.submit(&change{check: true})
+}
+
 // Close waits for the writer goroutine to commit the changes already
-// queued, then stops it. Later changes and later calls to Close return
+// queued (and to write the workbook if an earlier rewrite failed), then
+// stops it and the watching. Later changes and later calls to Close return
 // ErrClosed; reads keep working on the final state.
 func (r *Registry) Close() error {
 	r.queueMu.Lock()

@@ -190,6 +190,7 @@ func TestUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Update: %v", err)
 	}
+	before, _ := r.Get("bob")
 	want := User{
 		Name:            "bob",
 		PasswordHash:    newHash,
@@ -197,6 +198,7 @@ func TestUpdate(t *testing.T) {
 		PasswordChanged: time.Date(2026, 11, 22, 14, 4, 5, 0, time.UTC),
 		QuotaBytes:      5 << 30,
 		Disabled:        true,
+		AccountID:       before.AccountID, // Update keeps it
 	}
 	if got, _ := r.Get("bob"); got != want {
 		t.Fatalf("after Update, Get = %+v; want %+v", got, want)
@@ -212,6 +214,7 @@ func TestUpdate(t *testing.T) {
 		{"invalid name", "../etc", func(*User) error { return nil }, ErrNotFound},
 		{"fn fails", "bob", func(u *User) error { u.QuotaBytes = 1; return os.ErrPermission }, os.ErrPermission},
 		{"fn renames", "bob", func(u *User) error { u.Name = "robert"; return nil }, ErrInvalidUser},
+		{"fn changes the account id", "bob", func(u *User) error { u.AccountID = newAccountID(); return nil }, ErrInvalidUser},
 		{"negative quota", "bob", func(u *User) error { u.QuotaBytes = -1; return nil }, ErrInvalidUser},
 		{"clear-text password as hash", "bob", func(u *User) error { u.PasswordHash = "hunter22"; return nil }, ErrInvalidUser},
 		{"year 10000", "bob", func(u *User) error { u.PasswordChanged = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC); return nil }, ErrInvalidUser},

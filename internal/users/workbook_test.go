@@ -126,6 +126,11 @@ func TestOpenToleratesSpreadsheetEdits(t *testing.T) {
 		t.Fatalf("List = %+v; want %+v", got, want)
 	}
 	for i := range want {
+		// The rows have no account id: Open gives each a fresh one.
+		if id, err := parseAccountID(got[i].AccountID); err != nil || id == "" {
+			t.Errorf("user %d has account id %q (%v)", i, got[i].AccountID, err)
+		}
+		want[i].AccountID = got[i].AccountID
 		if got[i] != want[i] {
 			t.Errorf("user %d = %+v; want %+v", i, got[i], want[i])
 		}

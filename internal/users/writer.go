@@ -1,20 +1,20 @@
 package users
 
 import (
+	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
-
-	"netdisk/internal/atomicfile"
 )
 
-// change is one queued Add or Update, with the channel its caller waits on.
+// change is one queued Add, Update or Refresh, with the channel its caller
+// waits on.
 type change struct {
-	add    *User  // the user to add, or nil for an update
+	add    *User  // the user to add, or nil
 	name   string // the user to update
 	update func(*User) error
+	check  bool       // Refresh: only look at the workbook
 	result chan error // capacity 1, so the writer never blocks on it
 }
 
@@ -42,32 +42,111 @@ func (r *Registry) signal() {
 }
 
 // run is the writer goroutine. Each round takes every queued change, so the
-// changes that arrive while one rewrite runs share the next one.
+// changes that arrive while one rewrite runs share the next one. Between
+// changes it looks at the workbook every WatchInterval, so that an edit
+// saved by an administrator applies without waiting for a change.
 func (r *Registry) run() {
 	defer close(r.done)
+	every := r.hooks.watchEvery
+	if every <= 0 {
+		every = WatchInterval
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
 	for {
 		r.queueMu.Lock()
 		batch, closed := r.queue, r.closed
 		r.queue = nil
 		r.queueMu.Unlock()
-		if len(batch) > 0 {
+		switch {
+		case len(batch) > 0:
 			r.commit(batch)
 			continue
-		}
-		if closed {
+		case closed:
+			if r.stale {
+				r.commit(nil) // a last try at putting the state on disk
+			}
 			return
 		}
-		<-r.wake
+		select {
+		case <-r.wake:
+		case <-tick.C:
+			r.commit(nil)
+		}
 	}
 }
 
-// commit applies a batch to a copy of the committed state, writes one
-// workbook for all the changes that applied, and only if that succeeded
-// makes the new state visible. Every change then learns its own outcome.
+// commit first applies any edit of the workbook saved by someone else
+// (refresh), then batch on top of the result, and writes one workbook
+// holding both; only if that succeeded does it make batch's changes
+// visible. Every change then learns its own outcome. With no change to
+// write, it rewrites the workbook only if it is stale.
 func (r *Registry) commit(batch []*change) {
 	start := time.Now()
-	// The writer is the only goroutine that changes byName and sorted, so
-	// it may read them without stateMu. changed overlays them.
+	lookErr := r.refresh()
+	changed, outcomes := r.prepare(batch, start)
+	wrote := len(changed) > 0 || r.stale
+	var err error
+	if wrote {
+		err = r.save(changed)
+	}
+	r.logWrite(wrote, len(changed), err, start)
+	for i, c := range batch {
+		switch {
+		case c.check:
+			c.result <- errors.Join(lookErr, err)
+		case outcomes[i] != nil:
+			c.result <- outcomes[i]
+		default:
+			c.result <- err
+		}
+	}
+}
+
+// maxMerges bounds how often one save writes the workbook again because
+// an edit was saved while it was being written. An edit left over is
+// applied all the same, and written at the next tick.
+const maxMerges = 3
+
+// save writes the state with changed applied and, once that is on disk,
+// makes changed visible. If the file it replaced holds an edit saved
+// meanwhile, it merges the edit and writes again, so that the workbook
+// ends holding both.
+func (r *Registry) save(changed map[string]User) error {
+	next := nextSorted(r.sorted, changed, nil)
+	mark, replaced, err := r.write(next)
+	if err != nil {
+		if replaced != nil {
+			r.merge(replaced)
+		}
+		return fmt.Errorf("saving user registry %s: %w", r.path, err)
+	}
+	r.publish(changed, nil, next)
+	r.hist.addVersion(mark, r.hist.gen)
+	for i := 0; replaced != nil; i++ {
+		r.merge(replaced)
+		if i == maxMerges {
+			break
+		}
+		if mark, replaced, err = r.write(r.sorted); err != nil {
+			// changed is on disk; the edit is in the state, and the
+			// workbook stays stale until the next tick writes it.
+			r.logger.Error("user registry rewrite after an edit failed; it will be tried again", "err", err)
+			if replaced != nil {
+				r.merge(replaced)
+			}
+			return nil
+		}
+		r.hist.addVersion(mark, r.hist.gen)
+	}
+	return nil
+}
+
+// prepare works out what batch changes, given the committed state: the
+// new records by name, and the error of each change refused.
+func (r *Registry) prepare(batch []*change, now time.Time) (map[string]User, []error) {
+	// The writer is the only goroutine that changes byName, so it may
+	// read it without stateMu. changed overlays it.
 	changed := make(map[string]User)
 	lookup := func(name string) (User, bool) {
 		if u, ok := changed[name]; ok {
@@ -76,50 +155,65 @@ func (r *Registry) commit(batch []*change) {
 		u, ok := r.byName[name]
 		return u, ok
 	}
-	var applied []*change
-	for _, c := range batch {
-		u, err := c.apply(lookup, start)
+	outcomes := make([]error, len(batch))
+	for i, c := range batch {
+		if c.check {
+			continue
+		}
+		u, err := c.apply(lookup, now)
 		if err != nil {
-			c.result <- err // nothing to wait for: it will not be written
+			outcomes[i] = err
 			continue
 		}
 		changed[u.Name] = u
-		applied = append(applied, c)
 	}
-	if len(applied) == 0 {
+	return changed, outcomes
+}
+
+// logWrite logs the outcome of a commit. A rewrite that fails on every
+// tick (a full disk) is logged once until it succeeds.
+func (r *Registry) logWrite(wrote bool, changes int, err error, start time.Time) {
+	switch {
+	case !wrote:
+	case err != nil && changes > 0:
+		r.logger.Error("user registry rewrite failed; changes refused", "changes", changes, "err", err)
+		r.lastErr = err.Error()
+	case err != nil && err.Error() != r.lastErr:
+		r.logger.Error("user registry rewrite failed; it will be tried again", "err", err)
+		r.lastErr = err.Error()
+	case err != nil:
+	default:
+		if r.lastErr != "" {
+			r.logger.Info("user registry saved again after failing", "file", r.path)
+			r.lastErr = ""
+		}
+		r.logger.Debug("user registry saved", "changes", changes, "users", len(r.sorted), "took", time.Since(start))
+	}
+}
+
+// publish makes changed and removed visible as the next generation of the
+// state, next being the sorted result, and notes in history what they
+// replaced.
+func (r *Registry) publish(changed map[string]User, removed []string, next []User) {
+	if len(changed) == 0 && len(removed) == 0 {
 		return
 	}
-
-	next := merge(r.sorted, changed)
-	err := atomicfile.WriteFunc(r.path, 0o600, func(w io.Writer) error { // 0600: the file holds password hashes
-		if err := writeWorkbook(w, next); err != nil {
-			return err
-		}
-		// The test hook runs here, inside the write, rather than through an
-		// option of atomicfile: a failure or delay at this point still
-		// happens before the rename, which is all the tests need, and
-		// atomicfile's API stays free of test-only knobs.
-		if r.hooks.beforeRename != nil {
-			return r.hooks.beforeRename()
-		}
-		return nil
-	})
-	if err != nil {
-		err = fmt.Errorf("saving user registry %s: %w", r.path, err)
-		r.logger.Error("user registry rewrite failed; changes refused", "changes", len(applied), "err", err)
-	} else {
-		r.rewrites.Add(1)
-		r.stateMu.Lock()
-		for name, u := range changed {
-			r.byName[name] = u
-		}
-		r.sorted = next
-		r.stateMu.Unlock()
-		r.logger.Debug("user registry saved", "changes", len(applied), "users", len(next), "took", time.Since(start))
+	r.hist.gen++
+	for name := range changed {
+		r.hist.record(r.hist.gen, name, r.byName[name])
 	}
-	for _, c := range applied {
-		c.result <- err
+	for _, name := range removed {
+		r.hist.record(r.hist.gen, name, r.byName[name])
 	}
+	r.stateMu.Lock()
+	for name, u := range changed {
+		r.byName[name] = u
+	}
+	for _, name := range removed {
+		delete(r.byName, name)
+	}
+	r.sorted = next
+	r.stateMu.Unlock()
 }
 
 // apply works out the user record c produces, given the state so far.
@@ -141,12 +235,16 @@ func (c *change) apply(lookup func(string) (User, bool), now time.Time) (User, e
 	if u.Name != old.Name {
 		return User{}, fmt.Errorf("%w: Update must not change the name (%q to %q)", ErrInvalidUser, old.Name, u.Name)
 	}
+	if u.AccountID != old.AccountID {
+		return User{}, fmt.Errorf("%w: Update must not change the account id of %q", ErrInvalidUser, old.Name)
+	}
 	return normalizeUser(u, now)
 }
 
-// merge returns sorted with the users in changed replacing or joining it,
-// in name order. sorted itself is left alone: readers may hold it.
-func merge(sorted []User, changed map[string]User) []User {
+// nextSorted returns sorted with the users in changed replacing or joining
+// it and those in removed left out, in name order. sorted itself is left
+// alone: readers may hold it.
+func nextSorted(sorted []User, changed map[string]User, removed []string) []User {
 	next := make([]User, len(sorted), len(sorted)+len(changed))
 	copy(next, sorted)
 	added := false
@@ -160,6 +258,13 @@ func merge(sorted []User, changed map[string]User) []User {
 			next = append(next, u)
 			added = true
 		}
+	}
+	if len(removed) > 0 {
+		gone := make(map[string]bool, len(removed))
+		for _, name := range removed {
+			gone[name] = true
+		}
+		next = slices.DeleteFunc(next, func(u User) bool { return gone[u.Name] })
 	}
 	if added {
 		slices.SortFunc(next, compareNames)
