@@ -9,7 +9,7 @@ import (
 func (a *app) dfCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "df",
-		Short: "Show the space you use and your quota",
+		Short: "Show the space and the files and folders you use, and your limits",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.loggedIn(cmd.Context())
@@ -22,10 +22,15 @@ func (a *app) dfCommand() *cobra.Command {
 			}
 			if u.Quota <= 0 {
 				fmt.Fprintf(a.stdout, "Used %s (%d bytes); no quota.\n", humanSize(u.Used), u.Used)
-				return nil
+			} else {
+				// Every file and folder costs 4 KiB of the quota.
+				charged := u.Used + 4096*u.Entries
+				fmt.Fprintf(a.stdout, "Used %s of %s (%.1f%%, counting 4 KiB for each file and folder); %s free.\n",
+					humanSize(charged), humanSize(u.Quota), 100*float64(charged)/float64(u.Quota), humanSize(max(u.Quota-charged, 0)))
 			}
-			fmt.Fprintf(a.stdout, "Used %s of %s (%.1f%%); %s free.\n", humanSize(u.Used), humanSize(u.Quota),
-				100*float64(u.Used)/float64(u.Quota), humanSize(max(u.Quota-u.Used, 0)))
+			if u.MaxEntries > 0 {
+				fmt.Fprintf(a.stdout, "%d of %d files and folders.\n", u.Entries, u.MaxEntries)
+			}
 			return nil
 		},
 	}

@@ -13,6 +13,7 @@ import (
 
 	"netdisk/internal/daemon"
 	"netdisk/internal/server"
+	"netdisk/internal/service"
 )
 
 func (a *app) serveCommand() *cobra.Command {
@@ -69,6 +70,7 @@ Environment: NETDISK_DATA, NETDISK_LISTEN, NETDISK_HTTP set the defaults of
 	f.IntVar(&cfg.MaxConns, "max-conns", 0, "most connections served at once (default: the open-files limit less room for the server's own files)")
 	f.IntVar(&cfg.MaxPreLoginPerAddr, "max-prelogin-per-addr", server.DefaultMaxPreLoginPerAddr, "most connections one address may hold before logging in")
 	f.IntVar(&cfg.MaxConnsPerUser, "max-conns-per-user", server.DefaultMaxConnsPerUser, "most connections one user may hold")
+	f.Int64Var(&cfg.MaxEntries, "max-entries", service.DefaultMaxEntries, "most files and folders one user may have (-1: no limit)")
 	f.DurationVar(&cfg.IdleTimeout, "idle-timeout", server.DefaultIdleTimeout, "drop logged-in connections idle this long")
 	f.DurationVar(&cfg.HandshakeTimeout, "handshake-timeout", server.DefaultHandshakeTimeout, "drop connections that have not greeted (TLS, preamble) within this")
 	f.DurationVar(&cfg.SessionTTL, "session-ttl", 7*24*time.Hour, "how long a login lasts")

@@ -38,8 +38,9 @@ type Config struct {
 	Logger    *slog.Logger
 
 	MaxConns           int
-	MaxPreLoginPerAddr int // connections of one address not yet logged in
-	MaxConnsPerUser    int // connections of one logged-in user
+	MaxPreLoginPerAddr int   // connections of one address not yet logged in
+	MaxConnsPerUser    int   // connections of one logged-in user
+	MaxEntries         int64 // files and folders per user (0: service.DefaultMaxEntries; -1: no limit)
 	HandshakeTimeout   time.Duration
 	LoginTimeout       time.Duration
 	IdleTimeout        time.Duration
@@ -137,6 +138,7 @@ func Start(cfg Config) (*Daemon, error) {
 		SessionTTL:   cfg.SessionTTL,
 		UploadMaxAge: cfg.UploadMaxAge,
 		Limits:       cfg.Limits,
+		MaxEntries:   cfg.MaxEntries,
 	})
 	if err != nil {
 		return nil, err

@@ -75,11 +75,15 @@ type Move struct {
 // Layout: {"type":"df","id":N} → usage
 type UsageRequest struct{}
 
-// Usage: bytes used (partial uploads included) and the quota (0: none).
-// Layout: {"type":"usage","id":N,"used":…,"quota":…}
+// Usage: bytes used (partial uploads included) and the quota (0: none),
+// which every file and folder is charged 4 KiB against; the files and
+// folders held and how many are allowed.
+// Layout: {"type":"usage","id":N,"used":…,"quota":…,"entries":…,"max_entries":…}
 type Usage struct {
-	Used  int64 `json:"used"`
-	Quota int64 `json:"quota"`
+	Used       int64 `json:"used"`
+	Quota      int64 `json:"quota"`
+	Entries    int64 `json:"entries"`
+	MaxEntries int64 `json:"max_entries"`
 }
 
 func (ListRequest) MsgType() string  { return "ls" }

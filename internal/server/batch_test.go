@@ -76,14 +76,14 @@ func TestBatchAnsweredBeforeShutdownNotice(t *testing.T) {
 	c.w.WriteMsg(3, proto.Put{Path: "a", Size: int64(len(a))}, int64(len(a))+proto.DigestLen)
 	c.w.Write(a[:3])
 	c.w.Flush()
-	time.Sleep(100 * time.Millisecond)
+	eventually(t, "the upload to begin", partialOf(d.DataDir, "sam", 0)) // small: held whole before it is written
 	done := make(chan error, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		done <- d.Server.Shutdown(ctx)
 	}()
-	time.Sleep(100 * time.Millisecond)
+	eventually(t, "the shutdown to begin", func() bool { return refusing(d.Addr.String()) })
 	c.w.Write(a[3:])
 	c.w.Write(sumA[:])
 	putFrame(c, 4, "b", []byte("bbb"), false)

@@ -218,6 +218,7 @@ func (c *conn) loop() {
 		if err := c.r.Wait(); err != nil {
 			c.logEnd(err, "waiting for a request")
 			if c.srv.closing.Load() {
+				c.replies.wait() // their replies go before the notice
 				c.send(0, proto.Errorf(proto.CodeShuttingDown, "the server is shutting down"))
 			}
 			return

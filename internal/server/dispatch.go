@@ -26,6 +26,14 @@ type fatal struct{ err error }
 func (f fatal) Error() string { return f.err.Error() }
 func (f fatal) Unwrap() error { return f.err }
 
+// hangUp marks an error after which the connection closes without an
+// error frame: one in the middle of a reply's body, where a frame would be
+// taken for body bytes (the client sees a short body instead).
+type hangUp struct{ err error }
+
+func (h hangUp) Error() string { return h.err.Error() }
+func (h hangUp) Unwrap() error { return h.err }
+
 // handlers is the fixed command set. There is deliberately no way to run
 // anything else on the server.
 var handlers map[string]handler
@@ -101,10 +109,16 @@ func (c *conn) dispatch(h *proto.Header) error {
 		// committed and answered first.
 		c.replies.wait()
 		c.logger.Debug("request failed", "type", h.Type, "id", h.ID, "user", c.user(), "err", err, "took", time.Since(start))
+		var hu hangUp
+		var f fatal
+		if errors.As(err, &hu) || errors.As(err, &f) && isNetError(f.err) {
+			// Nothing to tell: mid-body, or the client is gone (or too
+			// slow: its deadline passed). Not an internal error either.
+			return err
+		}
 		if serr := c.sendError(h.ID, err); serr != nil {
 			return serr
 		}
-		var f fatal
 		if errors.As(err, &f) {
 			return f
 		}

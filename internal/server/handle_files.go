@@ -16,30 +16,48 @@ func entry(info service.Info) proto.Entry {
 	return proto.Entry{Name: info.Name, Kind: kind, Size: info.Size, MTime: info.ModTime.UTC()}
 }
 
-// handleList streams a listing in frames of at most MaxListBatch entries,
-// so no folder is too large for the header limit.
+// handleList streams a listing as the service reads it, in frames of at
+// most MaxListBatch entries, so that neither the header limit nor the
+// server's memory grows with the folder. Each frame is sent once the next
+// page is known to exist, so the last one can say more=false (an empty
+// folder gets one empty frame).
 func (c *conn) handleList(h *proto.Header) (proto.Message, error) {
 	var req proto.ListRequest
 	if err := decode(h, &req); err != nil {
 		return nil, err
 	}
-	infos, err := c.srv.svc.List(c.ctx, c.sess, req.Path)
+	var pending proto.List
+	flush := func(more bool) error {
+		pending.More = more
+		if err := c.send(h.ID, pending); err != nil {
+			return fatal{err}
+		}
+		pending.Entries = pending.Entries[:0]
+		return nil
+	}
+	err := c.srv.svc.List(c.ctx, c.sess, req.Path, func(page []service.Info) error {
+		for _, info := range page {
+			if len(pending.Entries) == proto.MaxListBatch {
+				if err := flush(true); err != nil {
+					return err
+				}
+			}
+			pending.Entries = append(pending.Entries, entry(info))
+		}
+		return nil
+	})
 	if err != nil {
+		// Also after frames went out: an error frame ends the reply as a
+		// last list frame would.
 		return nil, err
 	}
-	for start := 0; ; start += proto.MaxListBatch {
-		end := min(start+proto.MaxListBatch, len(infos))
-		batch := proto.List{Entries: make([]proto.Entry, 0, end-start), More: end < len(infos)}
-		for _, info := range infos[start:end] {
-			batch.Entries = append(batch.Entries, entry(info))
-		}
-		if err := c.send(h.ID, batch); err != nil {
-			return nil, fatal{err}
-		}
-		if !batch.More {
-			return nil, nil
-		}
+	if pending.Entries == nil {
+		pending.Entries = []proto.Entry{}
 	}
+	if err := flush(false); err != nil {
+		return nil, err
+	}
+	return nil, nil
 }
 
 func (c *conn) handleStat(h *proto.Header) (proto.Message, error) {
@@ -88,9 +106,9 @@ func (c *conn) handleMove(h *proto.Header) (proto.Message, error) {
 }
 
 func (c *conn) handleUsage(h *proto.Header) (proto.Message, error) {
-	used, quota, err := c.srv.svc.Usage(c.ctx, c.sess)
+	u, err := c.srv.svc.Usage(c.ctx, c.sess)
 	if err != nil {
 		return nil, err
 	}
-	return proto.Usage{Used: used, Quota: quota}, nil
+	return proto.Usage{Used: u.Bytes, Quota: u.Quota, Entries: u.Entries, MaxEntries: u.MaxEntries}, nil
 }

@@ -138,11 +138,11 @@ func (c *conn) handlePut(h *proto.Header) (proto.Message, error) {
 // short by a deadline in the past, and the connection closes (the rest of
 // the body cannot be skipped).
 func (c *conn) receive(u *service.Upload, offset, n int64) error {
-	var body io.Reader = &bodyReader{c: c, n: n}
+	var body io.Reader = &bodyReader{c: c, n: n, stop: u.Context()}
 	if c.srv.cfg.TLS == nil {
 		// Plaintext: the bytes can go from the socket to the file without
 		// passing through user space.
-		body = &spliceBody{bodyReader{c: c, n: n}}
+		body = &spliceBody{bodyReader{c: c, n: n, stop: u.Context()}}
 	}
 	stop := context.AfterFunc(u.Context(), func() { c.nc.SetReadDeadline(time.Now()) })
 	got, err := u.Stream(offset, body)
@@ -165,11 +165,15 @@ func (c *conn) receive(u *service.Upload, offset, n int64) error {
 // bodyReader reads the first n bytes of the current frame's body, giving
 // the connection a fresh FrameTimeout each time minProgress bytes have
 // arrived: a client must keep sending, however slowly, or be dropped.
+// Once stop ends (the upload was taken over) no deadline it sets is later
+// than now, so a read cut short by the takeover stays cut.
 type bodyReader struct {
-	c     *conn
-	n     int64
-	since int64 // bytes read since the deadline was last set
-	armed bool
+	c      *conn
+	n      int64
+	stop   context.Context
+	since  int64     // bytes read since the window began
+	window time.Time // the end of the window: minProgress bytes are due by then
+	short  bool      // the read deadline is earlier than window (see SpliceTo)
 }
 
 // minProgress is how many body bytes must arrive within each FrameTimeout:
@@ -178,14 +182,31 @@ type bodyReader struct {
 // 2 KiB/s, far below any real link.
 const minProgress = 64 << 10
 
+// deadline sets the read deadline to t (or now, once stop has ended).
+func (b *bodyReader) deadline(t time.Time) {
+	b.c.stream.SetReadDeadline(t)
+	if b.stop.Err() != nil {
+		b.c.stream.SetReadDeadline(time.Now())
+	}
+}
+
+// arm starts a new window if the last one was fulfilled (or none began).
+func (b *bodyReader) arm() {
+	if b.window.IsZero() || b.since >= minProgress {
+		b.window, b.since = time.Now().Add(b.c.srv.cfg.FrameTimeout), 0
+		b.deadline(b.window)
+		b.short = false
+	} else if b.short {
+		b.deadline(b.window)
+		b.short = false
+	}
+}
+
 func (b *bodyReader) Read(p []byte) (int, error) {
 	if b.n <= 0 {
 		return 0, io.EOF
 	}
-	if !b.armed || b.since >= minProgress {
-		b.c.stream.SetReadDeadline(time.Now().Add(b.c.srv.cfg.FrameTimeout))
-		b.armed, b.since = true, 0
-	}
+	b.arm()
 	if int64(len(p)) > b.n {
 		p = p[:b.n]
 	}
@@ -204,25 +225,40 @@ type spliceBody struct{ bodyReader }
 
 var _ service.SpliceSource = (*spliceBody)(nil)
 
-// SpliceTo moves up to n body bytes into dst. Like Read, it lets the
-// client take FrameTimeout for every minProgress bytes: a splice that
-// times out having moved that much goes on.
+// spliceTick bounds how long one splice goes on once some bytes have
+// moved: the caller then sees them, and the upload shows its progress even
+// while a slow client fills a chunk (a newer attempt at the path takes
+// over an upload that shows none for a few seconds). A fast transfer
+// fills its chunk long before.
+const spliceTick = 250 * time.Millisecond
+
+// SpliceTo moves up to n body bytes into dst, under the same rule as Read:
+// minProgress bytes within each FrameTimeout.
 func (b *spliceBody) SpliceTo(dst service.FileSink, n int64) (int64, error) {
 	n = min(n, b.n)
 	if n <= 0 {
 		return 0, io.EOF
 	}
 	var done int64
-	for done < n {
-		b.c.stream.SetReadDeadline(time.Now().Add(b.c.srv.cfg.FrameTimeout))
+	for {
+		b.arm()
+		if tick := time.Now().Add(spliceTick); tick.Before(b.window) {
+			b.deadline(tick)
+			b.short = true
+		}
 		m, err := b.c.r.BodyTo(dst, n-done)
 		done += m
 		b.n -= m
-		if err != nil && !(isTimeout(err) && m >= minProgress) {
+		b.since += m
+		switch {
+		case err == nil || !isTimeout(err):
 			return done, err
+		case done > 0:
+			return done, nil // a tick: the caller sees the progress and comes back
+		case b.stop.Err() != nil || !time.Now().Before(b.window):
+			return 0, err
 		}
 	}
-	return done, nil
 }
 
 func (c *conn) handleGet(h *proto.Header) (proto.Message, error) {
@@ -239,7 +275,7 @@ func (c *conn) handleGet(h *proto.Header) (proto.Message, error) {
 		c.logger.Info("download resume refused", "path", req.Path, "why", d.Restarted)
 	}
 	if err := c.sendFile(h.ID, d); err != nil {
-		return nil, fatal{err}
+		return nil, hangUp{err}
 	}
 	return nil, nil
 }

@@ -260,7 +260,7 @@ func TestShutdownLetsAnUploadFinish(t *testing.T) {
 	c.w.WriteMsg(3, proto.Put{Path: "f", Size: int64(len(payload))}, int64(len(payload))+proto.DigestLen)
 	c.w.Write(payload[:1000])
 	c.w.Flush()
-	time.Sleep(100 * time.Millisecond)
+	eventually(t, "the upload to begin", partialOf(d.DataDir, "carol", 1000))
 
 	done := make(chan error, 1)
 	go func() {
@@ -270,7 +270,6 @@ func TestShutdownLetsAnUploadFinish(t *testing.T) {
 	}()
 	idle.expectError(0, proto.CodeShuttingDown)
 	idle.expectClosed()
-	time.Sleep(100 * time.Millisecond)
 	c.w.Write(payload[1000:])
 	c.w.Write(sum[:])
 	c.w.Flush()

@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"path"
+	"sync"
+	"syscall"
 	"time"
 
 	"netdisk/internal/users"
@@ -12,6 +16,11 @@ import (
 // Register creates an account and its folder. The user name is normalized
 // (see users.NormalizeName); the password is stored only as an argon2id
 // hash. It returns once the account is durably in users.xlsx.
+//
+// A folder already under the name belongs to an account that was removed
+// (by an edit of users.xlsx, or by hand): it is moved aside to
+// .removed/<name>-<time> in the files folder, so that the new account
+// starts empty and the old files wait for an administrator.
 func (s *Service) Register(ctx context.Context, name, password, addr string) error {
 	name, err := users.NormalizeName(name)
 	if err != nil {
@@ -20,31 +29,107 @@ func (s *Service) Register(ctx context.Context, name, password, addr string) err
 	if err := users.CheckPassword(password); err != nil {
 		return mapErr(err)
 	}
-	if _, taken := s.users.Get(name); taken {
-		return fmt.Errorf("%w: %s", ErrUserExists, name)
-	}
+	// The registration limit comes first: answering user_exists without it
+	// would let anyone test names faster than logins can be tried.
 	if err := s.signups.allow(addr, time.Now()); err != nil {
 		s.logger.Warn("registration refused: rate limited", "addr", addr)
 		return err
+	}
+	if _, taken := s.users.Get(name); taken {
+		return fmt.Errorf("%w: %s", ErrUserExists, name)
 	}
 	hash, err := s.hasher.Hash(ctx, password)
 	if err != nil {
 		return err
 	}
-	// The folder first: a crash between the two steps leaves an empty
-	// folder that the same name reuses, never an account without a folder.
-	space, err := s.store.CreateSpace(ctx, name)
+	// One registration of a name at a time from here: a second one must
+	// not move aside the folder the first has just been given.
+	unlock, err := s.registering.lock(ctx, name)
 	if err != nil {
-		return fmt.Errorf("creating the user's folder: %w", mapErr(err))
+		return err
 	}
-	space.Close()
+	defer unlock()
+	if _, taken := s.users.Get(name); taken {
+		return fmt.Errorf("%w: %s", ErrUserExists, name)
+	}
+	if err := s.retireSpace(ctx, name); err != nil {
+		return err
+	}
 	now := time.Now().UTC()
 	err = s.users.Add(ctx, users.User{Name: name, PasswordHash: hash, Registered: now, PasswordChanged: now})
 	if err != nil {
-		return mapErr(err)
+		return mapRegistryErr(err)
+	}
+	// The folder after the account: a registration the registry refuses
+	// (a full disk) then leaves no folder behind, and a crash in between
+	// leaves an account whose folder is made when first used (every
+	// request opens it with CreateSpace).
+	space, err := s.store.CreateSpace(context.WithoutCancel(ctx), name)
+	if err != nil {
+		s.logger.Warn("registered, but the user's folder could not be made yet; it will be at the first request", "user", name, "err", err)
+	} else {
+		space.Close()
 	}
 	s.logger.Info("registered", "user", name)
 	return nil
+}
+
+// retireSpace moves aside the folder left under name by a removed account.
+func (s *Service) retireSpace(ctx context.Context, name string) error {
+	to, err := s.store.RetireSpace(ctx, name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("moving aside the folder of a removed account: %w", mapErr(err))
+	}
+	s.logger.Info("moved aside the folder of a removed account before registering the name again",
+		"user", name, "moved_to", path.Join("files", to))
+	return nil
+}
+
+// mapRegistryErr is mapErr for an error of the registry. A full disk is
+// told without the path the registry's error names: that is the server's
+// business, not the user's.
+func mapRegistryErr(err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return &kindError{kind: ErrNoSpace, msg: ErrNoSpace.Error() + "; ask the administrator", err: err}
+	}
+	return mapErr(err)
+}
+
+// nameLocks serializes work on one name; the zero value is ready.
+type nameLocks struct {
+	mu   sync.Mutex
+	held map[string]chan struct{} // closed when the holder unlocks
+}
+
+// lock waits until no one holds name, or ctx ends, and takes it.
+func (l *nameLocks) lock(ctx context.Context, name string) (unlock func(), err error) {
+	for {
+		l.mu.Lock()
+		wait, busy := l.held[name]
+		if !busy {
+			if l.held == nil {
+				l.held = make(map[string]chan struct{})
+			}
+			done := make(chan struct{})
+			l.held[name] = done
+			l.mu.Unlock()
+			return func() {
+				l.mu.Lock()
+				delete(l.held, name)
+				l.mu.Unlock()
+				close(done)
+			}, nil
+		}
+		l.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
 
 // Login checks name and password (addr is the client's address, for rate
@@ -61,7 +146,7 @@ func (s *Service) Login(ctx context.Context, name, password, addr string) (*Sess
 	if err != nil {
 		return nil, err
 	}
-	sess := s.sessions.create(u.Name)
+	sess := s.sessions.create(u.Name, u.AccountID)
 	s.logger.Info("login", "user", u.Name, "addr", addr)
 	return sess, nil
 }
@@ -72,7 +157,7 @@ const invalidName = "(invalid name)"
 
 // checkPassword verifies a password under the rate limits.
 func (s *Service) checkPassword(ctx context.Context, name, password, addr string) (users.User, error) {
-	if err := s.limiter.allow(name, addr); err != nil {
+	if err := s.limiter.allow(ctx, name, addr); err != nil {
 		s.logger.Warn("login refused: rate limited", "user", name, "addr", addr, "err", err)
 		return users.User{}, err
 	}
@@ -125,7 +210,8 @@ func (s *Service) Logout(ctx context.Context, sess *Session) error {
 // ChangePassword replaces the user's password after checking the old one,
 // ends every other session of the user and returns a fresh one.
 func (s *Service) ChangePassword(ctx context.Context, sess *Session, oldPassword, newPassword, addr string) (*Session, error) {
-	if _, err := s.account(sess); err != nil {
+	u, err := s.account(sess)
+	if err != nil {
 		return nil, err
 	}
 	if _, err := s.checkPassword(ctx, sess.User, oldPassword, addr); err != nil {
@@ -147,24 +233,54 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, oldPassword
 		return nil
 	})
 	if err != nil {
-		return nil, mapErr(err)
+		return nil, mapRegistryErr(err)
 	}
 	s.sessions.endUser(sess.User, nil)
 	s.logger.Info("password changed", "user", sess.User)
-	return s.sessions.create(sess.User), nil
+	return s.sessions.create(u.Name, u.AccountID), nil
 }
 
-// account re-checks a session and returns its user.
+// account re-checks a session and returns its user. A session of an
+// account that was removed is refused even if the name has been registered
+// again since: the new account has another id.
 func (s *Service) account(sess *Session) (users.User, error) {
 	if sess == nil || !s.sessions.live(sess) {
 		return users.User{}, ErrSessionExpired
 	}
 	u, ok := s.users.Get(sess.User)
-	if !ok {
+	if !ok || u.AccountID != sess.account {
 		return users.User{}, ErrSessionExpired
 	}
 	if u.Disabled {
 		return users.User{}, ErrDisabled
 	}
 	return u, nil
+}
+
+// applyEdits is the registry's OnExternalEdit function: an administrator
+// edited users.xlsx while the server runs. Removing or disabling a user,
+// or changing their password hash or account id, ends the user's sessions
+// at once; account refuses them from then on anyway, and ending them also
+// takes them out of sessions.json. It runs on the registry's writer
+// goroutine, so it touches nothing but the session table.
+func (s *Service) applyEdits(edits []users.Edit) {
+	for _, e := range edits {
+		reason := ""
+		switch {
+		case e.Added():
+		case e.Removed():
+			reason = "user removed"
+		case e.New.Disabled && !e.Old.Disabled:
+			reason = "user disabled"
+		case e.New.AccountID != e.Old.AccountID:
+			reason = "account id changed"
+		case e.New.PasswordHash != e.Old.PasswordHash:
+			reason = "password hash changed"
+		}
+		if reason == "" {
+			continue
+		}
+		n := s.sessions.endUser(e.Name(), nil)
+		s.logger.Info("sessions ended by an edit of users.xlsx", "user", e.Name(), "row", e.Row, "reason", reason, "sessions", n)
+	}
 }

@@ -33,6 +33,8 @@ const (
 // from one pipelining connection or from many clients.
 type committer struct {
 	store    storage.Store
+	twins    *twinIndex // told of the folders commits add names to
+	usage    *usageBook // told of what commits add
 	logger   *slog.Logger
 	lastDone time.Time // when the last batch was committed; only run uses it
 	queued   chan commitRequest
@@ -44,25 +46,27 @@ type committer struct {
 
 type commitRequest struct {
 	commit storage.Commit
-	result chan<- error
+	touch  touch // the folder the commit adds a name to
+	size   int64
+	done   func(error) // called with the outcome, on the committer's goroutine
 }
 
-func newCommitter(store storage.Store, logger *slog.Logger) *committer {
-	return &committer{store: store, logger: logger, queued: make(chan commitRequest, maxBatch), done: make(chan struct{})}
+func newCommitter(store storage.Store, twins *twinIndex, usage *usageBook, logger *slog.Logger) *committer {
+	return &committer{store: store, twins: twins, usage: usage, logger: logger, queued: make(chan commitRequest, maxBatch), done: make(chan struct{})}
 }
 
-// queue adds c to the next batch and returns where its outcome will be
-// delivered. Commits queued by one goroutine are committed in that order.
-func (c *committer) queue(sc storage.Commit) <-chan error {
-	result := make(chan error, 1) // buffered: the committer never blocks on it
+// queue adds c to the next batch; done is called with its outcome (at
+// once, with ErrClosed, if the committer has stopped). done must not
+// block. Commits queued by one goroutine are committed in that order.
+func (c *committer) queue(sc storage.Commit, t touch, size int64, done func(error)) {
 	c.mu.RLock()
-	defer c.mu.RUnlock()
 	if c.closed {
-		result <- ErrClosed
-		return result
+		c.mu.RUnlock()
+		done(ErrClosed)
+		return
 	}
-	c.queued <- commitRequest{commit: sc, result: result}
-	return result
+	c.queued <- commitRequest{commit: sc, touch: t, size: size, done: done}
+	c.mu.RUnlock()
 }
 
 // run commits batches until stop, then what is still queued.
@@ -93,17 +97,35 @@ func (c *committer) batch(first commitRequest) {
 		reqs = c.linger(reqs)
 	}
 	commits := make([]storage.Commit, len(reqs))
+	touches := make([]touch, len(reqs))
 	for i, r := range reqs {
-		commits[i] = r.commit
+		commits[i], touches[i] = r.commit, r.touch
 	}
 	// Not cancellable: the uploads are verified and whole, and are stored
 	// even if nobody waits for the answer any more.
 	start := time.Now()
-	errs := c.store.Commit(context.Background(), commits)
+	var errs []error
+	users := make([]string, len(touches))
+	for i, t := range touches {
+		users[i] = t.user
+	}
+	c.usage.changing(users, func() error {
+		return c.twins.changingAll(context.Background(), touches, func() error {
+			errs = c.store.Commit(context.Background(), commits)
+			return nil
+		})
+	})
+	for i, err := range errs {
+		if err == nil {
+			// At most: the file's bytes and one more entry (fewer when it
+			// replaced one, or when its bytes were counted as a partial).
+			c.usage.added(touches[i].user, storage.Usage{Bytes: reqs[i].size, Entries: 1})
+		}
+	}
 	c.lastDone = time.Now()
 	c.logger.Debug("committed uploads", "count", len(commits), "took", c.lastDone.Sub(start))
 	for i, r := range reqs {
-		r.result <- errs[i]
+		r.done(errs[i])
 	}
 }
 

@@ -16,6 +16,7 @@ type countingStore struct {
 	fileReads    atomic.Int64 // bytes read from files with ReadAt (prefix checks)
 	commits      atomic.Int64 // Commit calls
 	largestBatch atomic.Int64
+	lists        atomic.Int64 // List calls
 }
 
 func (c *countingStore) CreateSpace(ctx context.Context, user string) (storage.Space, error) {
@@ -55,6 +56,11 @@ func (c *countingStore) Commit(ctx context.Context, commits []storage.Commit) []
 type countingSpace struct {
 	storage.Space
 	c *countingStore
+}
+
+func (s *countingSpace) List(ctx context.Context, dir string, fn func([]storage.Info) error) error {
+	s.c.lists.Add(1)
+	return s.Space.List(ctx, dir, fn)
 }
 
 func (s *countingSpace) OpenUpload(ctx context.Context, target string) (storage.Upload, error) {

@@ -62,7 +62,7 @@ func (s *Service) OpenDownload(ctx context.Context, sess *Session, path string, 
 			d.sum, marks = rec.sum, &rec.marks
 		}
 	}
-	if err := d.checkPrefix(offset, prefix, marks); err != nil {
+	if err := d.checkPrefix(s, sess.User, offset, prefix, marks); err != nil {
 		d.Close()
 		return nil, err
 	}
@@ -75,19 +75,25 @@ func (s *Service) OpenDownload(ctx context.Context, sess *Session, path string, 
 
 // checkPrefix sets Offset (or Restarted) for a requested resume at offset,
 // and the hash state the send continues from when the digest is not known.
-func (d *Download) checkPrefix(offset int64, prefix []byte, marks *digest.Marks) error {
+func (d *Download) checkPrefix(s *Service, user string, offset int64, prefix []byte, marks *digest.Marks) error {
 	h := digest.New()
 	switch {
 	case offset == 0:
 	case offset > d.Size:
 		d.Restarted = fmt.Sprintf("the server's file is now shorter (%d bytes) than your partial copy (%d bytes)", d.Size, offset)
 	case marks != nil:
+		if err := s.hashing.charge(user, min(offset, marks.Span())); err != nil {
+			return err
+		}
 		got, err := marks.Prefix(d.file, offset)
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", d.Path, mapErr(err))
 		}
 		d.match(offset, got, prefix)
 	default:
+		if err := s.hashing.charge(user, offset); err != nil {
+			return err
+		}
 		rest := io.NewSectionReader(d.file, 0, offset)
 		if _, err := hashcopy.Copy(d.ctx, io.Discard, rest, offset, h, nil); err != nil {
 			return fmt.Errorf("reading %s: %w", d.Path, mapErr(err))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -56,10 +57,11 @@ func (e *PathError) Error() string {
 
 func (e *PathError) Is(target error) bool { return target == ErrBadPath }
 
-// RateLimitError is a refused login attempt; it matches ErrRateLimited.
+// RateLimitError is a refused attempt; it matches ErrRateLimited.
 type RateLimitError struct {
 	RetryAfter time.Duration
 	Reason     string // "user" or "address"
+	What       string // what there were too many of; "" for failed logins
 }
 
 func (e *RateLimitError) Error() string {
@@ -67,7 +69,11 @@ func (e *RateLimitError) Error() string {
 	if wait < time.Second {
 		wait = time.Second
 	}
-	return fmt.Sprintf("too many failed logins for this %s; try again in %v", e.Reason, wait)
+	what := e.What
+	if what == "" {
+		what = "failed logins"
+	}
+	return fmt.Sprintf("too many %s for this %s; try again in %v", what, e.Reason, wait)
 }
 
 func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
@@ -165,11 +171,20 @@ func isServiceError(err error) bool {
 }
 
 // describe writes a storage error for users: "PATH: what is wrong", or for
-// a move "moving FROM to TO: what is wrong".
+// a move "moving FROM to TO: what is wrong". Paths of the storage are
+// relative to the user's folder; an absolute one is the server's own file
+// (of the registry, the sessions), which is not the user's business and is
+// left out.
 func describe(err error, kind error) string {
 	var pe *fs.PathError
 	var le *os.LinkError
 	switch {
+	case errors.As(err, &le) && (filepath.IsAbs(le.Old) || filepath.IsAbs(le.New)),
+		errors.As(err, &pe) && filepath.IsAbs(pe.Path):
+		if kind == ErrNoSpace {
+			return kind.Error() + "; ask the administrator"
+		}
+		return kind.Error()
 	case errors.As(err, &le):
 		return fmt.Sprintf("moving %s to %s: %v", le.Old, le.New, kind)
 	case errors.As(err, &pe) && kind == ErrNoSpace:

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/text/unicode/norm"
-
 	"netdisk/internal/storage"
 )
 
@@ -51,17 +49,27 @@ func (s *Service) withPath(ctx context.Context, sess *Session, path string, clea
 	return mapErr(op(sp, p))
 }
 
-// List returns one level of a folder, sorted by name.
-func (s *Service) List(ctx context.Context, sess *Session, path string) (infos []Info, err error) {
-	err = s.withPath(ctx, sess, path, CleanPath, func(sp storage.Space, p string) error {
-		list, err := sp.List(ctx, p)
-		infos = make([]Info, len(list))
-		for i, info := range list {
-			infos[i] = infoOf(info)
-		}
-		return err
+// List calls fn with the entries of one level of a folder, a page at a
+// time, as the folder yields them (not sorted): the memory a listing takes
+// does not grow with the folder. An error from fn stops the listing and
+// is returned as it is.
+func (s *Service) List(ctx context.Context, sess *Session, path string, fn func(page []Info) error) error {
+	var fnErr error
+	err := s.withPath(ctx, sess, path, CleanPath, func(sp storage.Space, p string) error {
+		page := make([]Info, 0, storage.ListPage)
+		return sp.List(ctx, p, func(list []storage.Info) error {
+			page = page[:0]
+			for _, info := range list {
+				page = append(page, infoOf(info))
+			}
+			fnErr = fn(page)
+			return fnErr
+		})
 	})
-	return infos, err
+	if fnErr != nil {
+		return fnErr
+	}
+	return err
 }
 
 // Stat describes one file or folder; Info.Name is the clean path.
@@ -77,14 +85,44 @@ func (s *Service) Stat(ctx context.Context, sess *Session, path string) (info In
 
 // Mkdir creates a folder; with parents, like mkdir -p.
 func (s *Service) Mkdir(ctx context.Context, sess *Session, path string, parents bool) error {
+	acct, err := s.account(sess)
+	if err != nil {
+		return err
+	}
 	return s.withPath(ctx, sess, path, CleanTarget, func(sp storage.Space, p string) error {
-		if err := checkCollisions(ctx, sp, p); err != nil {
+		if err := checkDepth(p, path); err != nil {
 			return err
 		}
-		if parents {
-			return sp.MkdirAll(ctx, p)
+		if err := s.checkCollisions(ctx, sess.User, sp, p); err != nil {
+			return err
 		}
-		return sp.Mkdir(ctx, p)
+		// Each folder is an entry: with parents, up to one per name.
+		made := int64(1)
+		if parents {
+			made = int64(depthOf(p))
+		}
+		need := storage.Usage{Entries: made}
+		if err := s.checkInodes(ctx, made); err != nil {
+			return err
+		}
+		release, err := s.usage.reserve(ctx, sess.User, sp, s.limits(acct.QuotaBytes), need)
+		if err != nil {
+			return err
+		}
+		defer release()
+		dir, _ := splitPath(p)
+		return s.usage.changing([]string{sess.User}, func() error {
+			err := s.twins.changing(ctx, sess.User, sp, []string{dir}, func() error {
+				if parents {
+					return sp.MkdirAll(ctx, p)
+				}
+				return sp.Mkdir(ctx, p)
+			})
+			if err == nil {
+				s.usage.added(sess.User, need)
+			}
+			return err
+		})
 	})
 }
 
@@ -95,15 +133,22 @@ func (s *Service) Remove(ctx context.Context, sess *Session, path string, recurs
 		if recursive {
 			remove = sp.RemoveAll
 		}
-		if err := remove(ctx, p); err != nil {
-			return err
-		}
-		s.quotas.changed(sess.User)
-		return nil
+		return s.usage.changing([]string{sess.User}, func() error {
+			err := remove(ctx, p)
+			s.usage.lowered(sess.User) // even a failed removal may have removed some
+			if err != nil {
+				return err
+			}
+			dir, _ := splitPath(p)
+			s.twins.forget(sess.User, dir) // the name removed may have been a twin
+			return nil
+		})
 	})
 }
 
-// Rename moves a file or folder; the destination must not exist.
+// Rename moves a file or folder; the destination must not exist. No path
+// under the destination may end deeper than MaxDepth or longer than
+// MaxPathBytes.
 func (s *Service) Rename(ctx context.Context, sess *Session, from, to string) error {
 	cleanFrom, err := CleanTarget(from)
 	if err != nil {
@@ -113,59 +158,63 @@ func (s *Service) Rename(ctx context.Context, sess *Session, from, to string) er
 	if err != nil {
 		return err
 	}
-	if cleanTo == cleanFrom || strings.HasPrefix(cleanTo, cleanFrom+"/") {
+	if cleanTo == cleanFrom {
+		return fmt.Errorf("%w: %s is already called that", ErrExists, cleanTo)
+	}
+	if strings.HasPrefix(cleanTo, cleanFrom+"/") {
 		return &PathError{Path: to, Reason: "cannot move a folder into itself"}
 	}
+	if err := checkDepth(cleanTo, to); err != nil {
+		return err
+	}
 	return s.withPath(ctx, sess, from, CleanTarget, func(sp storage.Space, _ string) error {
-		if err := checkCollisions(ctx, sp, cleanTo); err != nil {
+		if err := s.checkCollisions(ctx, sess.User, sp, cleanTo); err != nil {
 			return err
 		}
-		return sp.Rename(ctx, cleanFrom, cleanTo)
+		if err := checkMoveExtent(ctx, sp, cleanFrom, cleanTo, to); err != nil {
+			return err
+		}
+		fromDir, _ := splitPath(cleanFrom)
+		toDir, _ := splitPath(cleanTo)
+		err := s.usage.changing([]string{sess.User}, func() error {
+			return s.twins.changing(ctx, sess.User, sp, []string{toDir}, func() error {
+				return sp.Rename(ctx, cleanFrom, cleanTo)
+			})
+		})
+		s.twins.forget(sess.User, fromDir) // the name moved away may have been a twin
+		return err
 	})
 }
 
-// Usage reports the bytes the user's folder holds and the quota (0: none).
-func (s *Service) Usage(ctx context.Context, sess *Session) (used, quota int64, err error) {
-	u, err := s.account(sess)
+// Usage reports what the user's folder holds and the limits.
+func (s *Service) Usage(ctx context.Context, sess *Session) (Used, error) {
+	acct, err := s.account(sess)
 	if err != nil {
-		return 0, 0, err
+		return Used{}, err
 	}
 	sp, err := s.store.CreateSpace(ctx, sess.User)
 	if err != nil {
-		return 0, 0, mapErr(err)
+		return Used{}, mapErr(err)
 	}
 	defer sp.Close()
-	used, err = s.quotas.used(ctx, sess.User, sp)
-	return used, u.QuotaBytes, mapErr(err)
+	got, err := s.usage.exactUsage(ctx, sess.User, sp)
+	if err != nil {
+		return Used{}, mapErr(err)
+	}
+	u := s.limits(acct.QuotaBytes)
+	u.Bytes, u.Entries = got.Bytes, got.Entries
+	return u, nil
 }
 
 // checkCollisions refuses to create clean's last name when it does not
 // exist byte for byte but its folder holds a name with the same NFC form
-// (made outside netdisk: everything netdisk creates is NFC already), since
-// the two would look identical to the user.
-func checkCollisions(ctx context.Context, sp storage.Space, clean string) error {
+// (see twinIndex).
+func (s *Service) checkCollisions(ctx context.Context, user string, sp storage.Space, clean string) error {
 	if _, err := sp.Stat(ctx, clean); !errors.Is(err, fs.ErrNotExist) {
 		return nil // exists (the operation decides), or an error it will meet too
 	}
-	return checkTwins(ctx, sp, clean)
-}
-
-// checkTwins is checkCollisions for a clean path known not to exist.
-func checkTwins(ctx context.Context, sp storage.Space, clean string) error {
 	dir, name := splitPath(clean)
-	if !mayHaveTwin(name) {
-		return nil
-	}
-	names, err := sp.Names(ctx, dir)
-	if err != nil {
-		return nil // a missing parent is reported by the operation itself
-	}
-	for _, n := range names {
-		if n != name && norm.NFC.String(n) == name {
-			return fmt.Errorf("%w: %q", ErrNameCollision, n)
-		}
-	}
-	return nil
+	return s.twins.check(ctx, user, sp, dir, name)
 }
 
 // mayHaveTwin reports whether another string could have name as its NFC

@@ -1,10 +1,14 @@
 package service
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"netdisk/internal/storage"
 )
 
 // Path limits, in bytes of UTF-8 after normalization; they match Linux's
@@ -13,6 +17,49 @@ const (
 	MaxNameBytes = 255
 	MaxPathBytes = 4095
 )
+
+// MaxDepth bounds how deep a path may go (in names): a deeper tree costs
+// every walk of it (counting, removing) more, and a user could otherwise
+// build one deep enough to make those fail.
+const MaxDepth = 64
+
+// checkDepth refuses a clean path deeper than MaxDepth (orig is the path
+// as given, for the message).
+func checkDepth(clean, orig string) error {
+	if depthOf(clean) > MaxDepth {
+		return &PathError{Path: orig, Reason: fmt.Sprintf("deeper than %d folders", MaxDepth)}
+	}
+	return nil
+}
+
+// checkMoveExtent refuses to move from to to if a path under it would end
+// deeper than MaxDepth or longer than MaxPathBytes (orig is to as given).
+// Only a move that makes paths deeper or longer can, and only then is the
+// tree under from measured.
+func checkMoveExtent(ctx context.Context, sp storage.Space, from, to, orig string) error {
+	deeper := depthOf(to) - depthOf(from)
+	longer := len(to) - len(from)
+	if deeper <= 0 && longer <= 0 {
+		return nil
+	}
+	info, err := sp.Stat(ctx, from)
+	if err != nil || !info.IsDir {
+		return nil // a file: to itself was checked; errors come from the move
+	}
+	room := MaxDepth - depthOf(to)
+	roomBytes := MaxPathBytes - len(to) - 1
+	depth, length, err := sp.Extent(ctx, from, room, roomBytes)
+	if err != nil {
+		return mapErr(err)
+	}
+	if depth > room {
+		return &PathError{Path: orig, Reason: fmt.Sprintf("the folder moved there would hold paths deeper than %d folders", MaxDepth)}
+	}
+	if length > roomBytes {
+		return &PathError{Path: orig, Reason: fmt.Sprintf("the folder moved there would hold paths longer than %d bytes", MaxPathBytes)}
+	}
+	return nil
+}
 
 // ReservedName is the top-level folder where the store keeps unfinished
 // uploads; users can neither see nor name it.

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -36,8 +37,17 @@ var DefaultLimits = LimitConfig{
 type failures struct {
 	count    int
 	last     time.Time
-	blocked  time.Time // no attempts before this
-	inflight int       // attempts allowed and not yet decided
+	blocked  time.Time     // no attempts before this
+	inflight int           // attempts allowed and not yet decided
+	settled  chan struct{} // closed when an attempt in flight is decided; nil if no one waits
+}
+
+// wake tells those waiting for an attempt in flight that one was decided.
+func (f *failures) wake() {
+	if f != nil && f.settled != nil {
+		close(f.settled)
+		f.settled = nil
+	}
 }
 
 // loginLimiter tracks failed logins per user name and per client address.
@@ -54,45 +64,65 @@ func newLoginLimiter(cfg LimitConfig) *loginLimiter {
 }
 
 // allow returns nil, or a *RateLimitError if user or addr must wait. An
-// allowed attempt counts as in flight until fail or succeed decides it:
-// attempts arriving together must not all slip in before the first of them
-// is found wrong (a hash takes tens of milliseconds).
-func (l *loginLimiter) allow(user, addr string) error {
-	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// allowed attempt counts as in flight until fail, succeed or abandon
+// decides it. Attempts arriving together must not all slip in before the
+// first of them is found wrong (a hash takes tens of milliseconds), but
+// they are not failures either: when the attempts in flight could already
+// use up the failures left to a key, allow waits until one of them is
+// decided (or ctx ends), then looks again. So simultaneous correct logins
+// all pass, one after another, and simultaneous guesses stop at the limit.
+func (l *loginLimiter) allow(ctx context.Context, user, addr string) error {
 	keys := [2]struct {
 		key, kind string
 		free      int
 	}{{"u:" + user, "user", l.cfg.UserFree}, {"a:" + addr, "address", l.cfg.AddrFree}}
-	for _, k := range keys {
-		f, ok := l.keys[k.key]
-		if !ok {
-			continue
+	for {
+		now := l.now()
+		l.mu.Lock()
+		var wait chan struct{}
+		for _, k := range keys {
+			f, ok := l.keys[k.key]
+			if !ok {
+				continue
+			}
+			if now.Before(f.blocked) {
+				l.mu.Unlock()
+				return &RateLimitError{RetryAfter: f.blocked.Sub(now), Reason: k.kind}
+			}
+			if f.inflight > 0 && f.count+f.inflight >= k.free && now.Sub(f.last) <= l.cfg.Window {
+				if f.settled == nil {
+					f.settled = make(chan struct{})
+				}
+				wait = f.settled
+				break
+			}
 		}
-		if now.Before(f.blocked) {
-			return &RateLimitError{RetryAfter: f.blocked.Sub(now), Reason: k.kind}
+		if wait == nil {
+			for _, k := range keys {
+				f, ok := l.keys[k.key]
+				if !ok {
+					f = &failures{last: now}
+					l.keys[k.key] = f
+				}
+				f.inflight++
+			}
+			l.mu.Unlock()
+			return nil
 		}
-		if f.inflight > 0 && f.count+f.inflight >= k.free && now.Sub(f.last) <= l.cfg.Window {
-			// Enough failures are already on their way to block this key.
-			return &RateLimitError{RetryAfter: time.Duration(l.cfg.FirstWaitMS) * time.Millisecond, Reason: k.kind}
+		l.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
-	for _, k := range keys {
-		f, ok := l.keys[k.key]
-		if !ok {
-			f = &failures{last: now}
-			l.keys[k.key] = f
-		}
-		f.inflight++
-	}
-	return nil
 }
 
 // settle ends an attempt's in-flight count. Called with mu held.
 func (l *loginLimiter) settle(key string) {
 	if f, ok := l.keys[key]; ok && f.inflight > 0 {
 		f.inflight--
+		f.wake()
 	}
 }
 
@@ -113,6 +143,7 @@ func (l *loginLimiter) fail(user, addr string) {
 func (l *loginLimiter) bump(key string, free int, now time.Time) {
 	f, ok := l.keys[key]
 	if !ok || now.Sub(f.last) > l.cfg.Window && f.count > 0 {
+		f.wake()
 		f = &failures{inflight: f.inflightOf()}
 		l.keys[key] = f
 	}
@@ -142,6 +173,7 @@ func (l *loginLimiter) succeed(user, addr string) {
 	defer l.mu.Unlock()
 	l.settle("a:" + addr)
 	if f, ok := l.keys["u:"+user]; ok {
+		f.wake()
 		if f.inflight > 1 {
 			f.inflight--
 			f.count, f.blocked = 0, time.Time{}
@@ -149,7 +181,7 @@ func (l *loginLimiter) succeed(user, addr string) {
 			delete(l.keys, "u:"+user)
 		}
 	}
-	if f, ok := l.keys["a:"+addr]; ok && f.count == 0 && f.inflight == 0 {
+	if f, ok := l.keys["a:"+addr]; ok && f.count == 0 && f.inflight == 0 && f.settled == nil {
 		delete(l.keys, "a:"+addr)
 	}
 }
@@ -168,6 +200,7 @@ func (l *loginLimiter) abandon(user, addr string) {
 func (l *loginLimiter) prune(now time.Time) {
 	for k, f := range l.keys {
 		if now.Sub(f.last) > l.cfg.Window && now.After(f.blocked) {
+			f.wake()
 			delete(l.keys, k)
 		}
 	}
@@ -184,6 +217,7 @@ func (l *loginLimiter) prune(now time.Time) {
 	span := now.Sub(cutoff) / 2
 	for k, f := range l.keys {
 		if f.last.Before(cutoff.Add(span)) {
+			f.wake()
 			delete(l.keys, k)
 		}
 	}

@@ -1,11 +1,16 @@
 package service
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
+
+var bg = context.Background()
 
 type fakeClock struct{ t time.Time }
 
@@ -22,34 +27,34 @@ func newTestLimiter() (*loginLimiter, *fakeClock) {
 func TestLimiterPerUser(t *testing.T) {
 	l, clock := newTestLimiter()
 	for i := range DefaultLimits.UserFree {
-		if err := l.allow("alice", fmt.Sprintf("10.0.0.%d", i)); err != nil {
+		if err := l.allow(bg, "alice", fmt.Sprintf("10.0.0.%d", i)); err != nil {
 			t.Fatalf("attempt %d refused: %v", i, err)
 		}
 		l.fail("alice", fmt.Sprintf("10.0.0.%d", i))
 	}
 	// The next failure blocks the user, from any address.
 	l.fail("alice", "10.0.1.1")
-	err := l.allow("alice", "192.168.9.9")
+	err := l.allow(bg, "alice", "192.168.9.9")
 	var rl *RateLimitError
 	if !errors.As(err, &rl) || rl.Reason != "user" || !errors.Is(err, ErrRateLimited) {
 		t.Fatalf("after %d failures: %v", DefaultLimits.UserFree+1, err)
 	}
 	// Other users are not affected.
-	if err := l.allow("bob", "192.168.9.9"); err != nil {
+	if err := l.allow(bg, "bob", "192.168.9.9"); err != nil {
 		t.Fatalf("bob refused: %v", err)
 	}
 	// Each further failure doubles the wait.
 	first := rl.RetryAfter
 	clock.advance(first)
 	l.fail("alice", "10.0.1.1")
-	err = l.allow("alice", "10.0.1.1")
+	err = l.allow(bg, "alice", "10.0.1.1")
 	if !errors.As(err, &rl) || rl.RetryAfter != 2*first {
 		t.Fatalf("second wait = %v, want %v", err, 2*first)
 	}
 	// A success clears the user's count.
 	clock.advance(rl.RetryAfter)
 	l.succeed("alice", "10.0.1.1")
-	if err := l.allow("alice", "10.0.2.2"); err != nil {
+	if err := l.allow(bg, "alice", "10.0.2.2"); err != nil {
 		t.Fatalf("after a success: %v", err)
 	}
 }
@@ -59,12 +64,12 @@ func TestLimiterPerAddress(t *testing.T) {
 	for i := range DefaultLimits.AddrFree + 1 {
 		l.fail(fmt.Sprintf("user%d", i), "10.9.9.9") // a different name each time
 	}
-	err := l.allow("newname", "10.9.9.9")
+	err := l.allow(bg, "newname", "10.9.9.9")
 	var rl *RateLimitError
 	if !errors.As(err, &rl) || rl.Reason != "address" {
 		t.Fatalf("address not limited: %v", err)
 	}
-	if err := l.allow("newname", "10.9.9.10"); err != nil {
+	if err := l.allow(bg, "newname", "10.9.9.10"); err != nil {
 		t.Fatalf("another address refused: %v", err)
 	}
 }
@@ -75,7 +80,7 @@ func TestLimiterWaitIsCapped(t *testing.T) {
 		l.fail("alice", "10.0.0.1")
 		clock.advance(time.Second)
 	}
-	err := l.allow("alice", "10.0.0.1")
+	err := l.allow(bg, "alice", "10.0.0.1")
 	var rl *RateLimitError
 	if !errors.As(err, &rl) || rl.RetryAfter > DefaultLimits.MaxWait {
 		t.Fatalf("wait = %v, want at most %v", err, DefaultLimits.MaxWait)
@@ -89,7 +94,7 @@ func TestLimiterWindowForgets(t *testing.T) {
 	}
 	clock.advance(DefaultLimits.Window + time.Second)
 	l.fail("alice", "10.0.0.1") // counts as the first of a new window
-	if err := l.allow("alice", "10.0.0.1"); err != nil {
+	if err := l.allow(bg, "alice", "10.0.0.1"); err != nil {
 		t.Fatalf("old failures still count: %v", err)
 	}
 }
@@ -107,21 +112,127 @@ func TestLimiterMemoryBounded(t *testing.T) {
 }
 
 // TestLimiterCountsAttemptsInFlight: guesses that arrive together are not
-// all let through while the first ones are still being checked.
+// all let through while the first ones are still being checked: they wait
+// for those in flight, and once the user is blocked they are refused.
 func TestLimiterCountsAttemptsInFlight(t *testing.T) {
 	l, _ := newTestLimiter()
-	allowed := 0
+	var allowed, refused atomic.Int32
+	var wg sync.WaitGroup
 	for i := range 50 {
-		if l.allow("alice", fmt.Sprintf("10.0.0.%d", i)) == nil {
-			allowed++
+		wg.Go(func() {
+			addr := fmt.Sprintf("10.0.0.%d", i)
+			var rl *RateLimitError
+			switch err := l.allow(bg, "alice", addr); {
+			case err == nil:
+				allowed.Add(1)
+				l.fail("alice", addr)
+			case errors.As(err, &rl):
+				refused.Add(1)
+			default:
+				t.Errorf("attempt %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	// The free failures, then the one that blocks.
+	if got := allowed.Load(); got != int32(DefaultLimits.UserFree+1) {
+		t.Errorf("%d of 50 simultaneous wrong attempts checked, want %d", got, DefaultLimits.UserFree+1)
+	}
+	if got := refused.Load(); got != 50-int32(DefaultLimits.UserFree+1) {
+		t.Errorf("%d refused", got)
+	}
+}
+
+// TestLimiterLoginsInFlightAreNotFailures: many correct logins of one user
+// at once all pass; none is refused because the others were still being
+// checked.
+func TestLimiterLoginsInFlightAreNotFailures(t *testing.T) {
+	l, _ := newTestLimiter()
+	// Enough logins in flight to use up the free failures...
+	for i := range DefaultLimits.UserFree {
+		if err := l.allow(bg, "alice", "10.0.0.1"); err != nil {
+			t.Fatalf("login %d: %v", i, err)
 		}
 	}
-	if allowed != DefaultLimits.UserFree {
-		t.Fatalf("%d simultaneous attempts allowed, want %d", allowed, DefaultLimits.UserFree)
+	// ...and more arriving: they wait, and all pass.
+	var wg sync.WaitGroup
+	for i := range 45 {
+		wg.Go(func() {
+			if err := l.allow(bg, "alice", "10.0.0.1"); err != nil {
+				t.Errorf("login %d: %v", i, err)
+				return
+			}
+			l.succeed("alice", "10.0.0.1")
+		})
 	}
-	// A success settles its attempt and lets the next one in.
+	for range DefaultLimits.UserFree {
+		l.succeed("alice", "10.0.0.1")
+	}
+	wg.Wait()
+	if n := l.tracked(); n != 0 {
+		t.Errorf("%d keys left after successful logins", n)
+	}
+}
+
+// TestLimiterWaitEndsWithContext: an attempt waiting for those in flight
+// gives up when its request ends.
+func TestLimiterWaitEndsWithContext(t *testing.T) {
+	l, _ := newTestLimiter()
+	for i := range DefaultLimits.UserFree {
+		if err := l.allow(bg, "alice", fmt.Sprintf("10.0.0.%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(bg)
+	done := make(chan error)
+	go func() { done <- l.allow(ctx, "alice", "10.0.1.1") }()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("waiting attempt: %v, want context.Canceled", err)
+	}
+	// A decided attempt lets the next one in.
 	l.succeed("alice", "10.0.0.0")
-	if err := l.allow("alice", "10.0.9.9"); err != nil {
+	if err := l.allow(bg, "alice", "10.0.9.9"); err != nil {
 		t.Fatalf("after a success: %v", err)
+	}
+}
+
+// TestSimultaneousLogins: many correct logins of one user at the same time,
+// from one address, all start sessions.
+func TestSimultaneousLogins(t *testing.T) {
+	s := newTestService(t)
+	loggedIn(t, s, "vera")
+	var wg sync.WaitGroup
+	for i := range 3 * DefaultLimits.UserFree {
+		wg.Go(func() {
+			if _, err := s.Login(bg, "vera", "vera's password", "10.0.0.1"); err != nil {
+				t.Errorf("login %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestRegisterLimitBeforeExists: asking to register a taken name counts
+// against the registrations of the address, so the answer user_exists
+// cannot be had faster than the registration limit.
+func TestRegisterLimitBeforeExists(t *testing.T) {
+	s := newTestService(t)
+	s.signups = newSignupLimiter(3)
+	if err := s.Register(bg, "wynn", "wynn's password", "10.0.0.7"); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := s.Register(bg, "wynn", "another password", "10.0.0.7"); !errors.Is(err, ErrUserExists) {
+			t.Fatalf("taken name: %v", err)
+		}
+	}
+	err := s.Register(bg, "wynn", "another password", "10.0.0.7")
+	var rl *RateLimitError
+	if !errors.As(err, &rl) {
+		t.Fatalf("fourth registration from one address: %v, want rate limited", err)
+	}
+	if err := s.Register(bg, "xena", "xena's password", "10.0.0.8"); err != nil {
+		t.Errorf("another address: %v", err)
 	}
 }

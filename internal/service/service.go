@@ -23,6 +23,7 @@ type Config struct {
 
 	SessionTTL   time.Duration // how long a login lasts; default DefaultSessionTTL
 	UploadMaxAge time.Duration // unfinished uploads untouched this long are removed; default DefaultUploadMaxAge
+	MaxEntries   int64         // files and folders one user may have; 0: DefaultMaxEntries, -1: no limit
 	Limits       LimitConfig   // failed-login limits; zero value means DefaultLimits
 }
 
@@ -34,18 +35,25 @@ const (
 
 // Service is the business layer. It is safe for concurrent use.
 type Service struct {
-	users     *users.Registry
-	hasher    *users.Hasher
-	store     storage.Store
-	logger    *slog.Logger
-	sessions  *sessionTable
-	limiter   *loginLimiter
-	quotas    *quotaBook
-	holders   holders
-	active    activeUploads
-	signups   *signupLimiter
-	committer *committer
-	maxAge    time.Duration
+	users      *users.Registry
+	hasher     *users.Hasher
+	store      storage.Store
+	logger     *slog.Logger
+	sessions   *sessionTable
+	limiter    *loginLimiter
+	usage      usageBook
+	holders    holders
+	twins      twinIndex
+	hashing    hashBudgets
+	active     activeUploads
+	signups    *signupLimiter
+	committer  *committer
+	maxAge     time.Duration
+	maxEntries int64
+
+	// registering holds a name while it is being registered (its old
+	// folder moved aside, the account added, its folder made).
+	registering nameLocks
 
 	ctx    context.Context // ends at Close: background work stops
 	cancel context.CancelFunc
@@ -67,6 +75,12 @@ func New(cfg Config) (*Service, error) {
 	if cfg.UploadMaxAge <= 0 {
 		cfg.UploadMaxAge = DefaultUploadMaxAge
 	}
+	switch {
+	case cfg.MaxEntries == 0:
+		cfg.MaxEntries = DefaultMaxEntries
+	case cfg.MaxEntries < 0:
+		cfg.MaxEntries = 0 // no limit
+	}
 	if cfg.Limits == (LimitConfig{}) {
 		cfg.Limits = DefaultLimits
 	}
@@ -76,19 +90,20 @@ func New(cfg Config) (*Service, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{
-		users:    cfg.Users,
-		hasher:   cfg.Hasher,
-		store:    cfg.Store,
-		logger:   cfg.Logger,
-		sessions: sessions,
-		limiter:  newLoginLimiter(cfg.Limits),
-		quotas:   newQuotaBook(),
-		signups:  newSignupLimiter(cfg.Limits.SignupsPerHour),
-		maxAge:   cfg.UploadMaxAge,
-		ctx:      ctx,
-		cancel:   cancel,
+		users:      cfg.Users,
+		hasher:     cfg.Hasher,
+		store:      cfg.Store,
+		logger:     cfg.Logger,
+		sessions:   sessions,
+		limiter:    newLoginLimiter(cfg.Limits),
+		signups:    newSignupLimiter(cfg.Limits.SignupsPerHour),
+		maxAge:     cfg.UploadMaxAge,
+		maxEntries: cfg.MaxEntries,
+		ctx:        ctx,
+		cancel:     cancel,
 	}
-	s.committer = newCommitter(cfg.Store, cfg.Logger)
+	s.committer = newCommitter(cfg.Store, &s.twins, &s.usage, cfg.Logger)
+	cfg.Users.OnExternalEdit(s.applyEdits) // users.xlsx edited while running: end the sessions it takes away
 	s.wg.Go(s.janitor)
 	s.wg.Go(s.committer.run)
 	return s, nil
@@ -97,6 +112,7 @@ func New(cfg Config) (*Service, error) {
 // Close stops the janitor and the committer (after the commits waiting)
 // and saves the session table. Front doors must have stopped first.
 func (s *Service) Close(ctx context.Context) error {
+	s.users.OnExternalEdit(nil)
 	s.cancel()
 	s.committer.stop()
 	s.wg.Wait()
@@ -113,7 +129,7 @@ func (s *Service) janitor() {
 		case err != nil && s.ctx.Err() == nil:
 			s.logger.Error("expiring unfinished uploads", "err", err)
 		case n > 0:
-			s.quotas.changedAll()
+			s.usage.forgetAll()
 			s.logger.Info("expired unfinished uploads", "count", n, "older_than", s.maxAge)
 		}
 		select {

@@ -27,12 +27,17 @@ type Session struct {
 	Created time.Time
 	Expires time.Time
 	key     string // hex SHA-256 of Token
+	// account is the account id of User at login. A session is only
+	// good for that account: once the user is removed and the name
+	// registered again, the new account has another id (see account).
+	account string
 }
 
 // sessionRecord is one line of sessions.json.
 type sessionRecord struct {
 	Key     string    `json:"token_sha256"`
 	User    string    `json:"user"`
+	Account string    `json:"account_id"`
 	Created time.Time `json:"created"`
 	Expires time.Time `json:"expires"`
 }
@@ -84,10 +89,20 @@ func openSessionTable(path string, ttl time.Duration, logger *slog.Logger) (*ses
 			logger.Warn("ignoring damaged sessions file", "path", path, "err", err)
 		}
 		now := time.Now()
+		unbound := 0
 		for _, r := range records {
-			if r.Expires.After(now) {
-				t.byKey[r.Key] = &Session{User: r.User, Created: r.Created, Expires: r.Expires, key: r.Key}
+			switch {
+			case r.Account == "":
+				// Saved before sessions were bound to account ids: it
+				// cannot be told whose account it was, so it ends.
+				unbound++
+			case r.Expires.After(now):
+				t.byKey[r.Key] = &Session{User: r.User, Created: r.Created, Expires: r.Expires, key: r.Key, account: r.Account}
 			}
+		}
+		if unbound > 0 {
+			logger.Info("ended sessions saved without an account id by an earlier version; those users log in again", "sessions", unbound)
+			t.markDirty()
 		}
 	}
 	t.wg.Add(1)
@@ -105,15 +120,15 @@ func tokenKey(token string) string {
 // grow the table (or sessions.json) without bound.
 const maxSessionsPerUser = 64
 
-// create starts a new session for user.
-func (t *sessionTable) create(user string) *Session {
+// create starts a new session for user, whose account id is account.
+func (t *sessionTable) create(user, account string) *Session {
 	var raw [32]byte
 	rand.Read(raw[:])
 	token := base64.RawURLEncoding.EncodeToString(raw[:])
 	now := time.Now().UTC()
-	s := &Session{Token: token, User: user, Created: now, Expires: now.Add(t.ttl), key: tokenKey(token)}
+	s := &Session{Token: token, User: user, Created: now, Expires: now.Add(t.ttl), key: tokenKey(token), account: account}
 	t.mu.Lock()
-	t.byKey[s.key] = &Session{User: s.User, Created: s.Created, Expires: s.Expires, key: s.key}
+	t.byKey[s.key] = &Session{User: s.User, Created: s.Created, Expires: s.Expires, key: s.key, account: account}
 	t.trimUser(user)
 	t.mu.Unlock()
 	t.markDirty()
@@ -147,7 +162,7 @@ func (t *sessionTable) lookup(token string) (*Session, bool) {
 	if !ok || time.Now().After(s.Expires) {
 		return nil, false
 	}
-	return &Session{Token: token, User: s.User, Created: s.Created, Expires: s.Expires, key: key}, true
+	return &Session{Token: token, User: s.User, Created: s.Created, Expires: s.Expires, key: key, account: s.account}, true
 }
 
 // live reports whether s has not been ended or expired.
@@ -166,16 +181,20 @@ func (t *sessionTable) end(s *Session) {
 	t.markDirty()
 }
 
-// endUser removes every session of user except keep (which may be nil).
-func (t *sessionTable) endUser(user string, keep *Session) {
+// endUser removes every session of user except keep (which may be nil),
+// and reports how many it removed.
+func (t *sessionTable) endUser(user string, keep *Session) int {
 	t.mu.Lock()
+	ended := 0
 	for k, s := range t.byKey {
 		if s.User == user && (keep == nil || k != keep.key) {
 			delete(t.byKey, k)
+			ended++
 		}
 	}
 	t.mu.Unlock()
 	t.markDirty()
+	return ended
 }
 
 func (t *sessionTable) markDirty() {
@@ -213,7 +232,7 @@ func (t *sessionTable) save() error {
 			delete(t.byKey, k)
 			continue
 		}
-		records = append(records, sessionRecord{Key: k, User: s.User, Created: s.Created, Expires: s.Expires})
+		records = append(records, sessionRecord{Key: k, User: s.User, Account: s.account, Created: s.Created, Expires: s.Expires})
 	}
 	t.mu.Unlock()
 	data, err := json.Marshal(records)

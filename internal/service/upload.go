@@ -45,6 +45,8 @@ type Upload struct {
 	space     storage.Space
 	up        storage.Upload // nil once committed, discarded or released
 	streaming bool
+	pending   *Pending       // set by Queue until the outcome: the committer owns up and space
+	closed    bool           // Close was called (while pending, the outcome finishes it)
 	hash      *digest.Hasher // of the bytes held: [0, up.Size())
 
 	held       int64  // bytes held from earlier attempts, at open
@@ -98,7 +100,7 @@ func (s *Service) OpenUpload(ctx context.Context, sess *Session, path string, si
 		sp.Close()
 		return nil, fmt.Errorf("%w: %d uploads of yours are in progress already; let some finish", ErrTooMany, MaxUploadsPerUser)
 	}
-	u := &Upload{svc: s, user: sess.User, target: target, size: size, space: sp, counted: true}
+	u := &Upload{svc: s, user: sess.User, target: target, size: size, space: sp, counted: true, hash: digest.New()}
 	u.ctx, u.cancel = context.WithCancelCause(ctx)
 	ok := false
 	defer func() {
@@ -106,7 +108,11 @@ func (s *Service) OpenUpload(ctx context.Context, sess *Session, path string, si
 			u.Close()
 		}
 	}()
-	if err := s.checkUploadTarget(ctx, sp, target); err != nil {
+	if err := checkDepth(target, path); err != nil {
+		return nil, err
+	}
+	isNew, err := s.checkUploadTarget(ctx, sess.User, sp, target)
+	if err != nil {
 		return nil, mapErr(err)
 	}
 	if mode == UploadOnce {
@@ -136,11 +142,15 @@ func (s *Service) OpenUpload(ctx context.Context, sess *Session, path string, si
 	if u.held > 0 {
 		u.heldDigest = u.hash.Sum(nil)
 	}
-	u.release, err = s.quotas.reserve(ctx, sess.User, sp, acct.QuotaBytes, size-u.held)
+	need := storage.Usage{Bytes: size - u.held}
+	if isNew {
+		need.Entries = 1
+	}
+	u.release, err = s.usage.reserve(ctx, sess.User, sp, s.limits(acct.QuotaBytes), need)
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	if err := s.checkSpace(ctx, size-u.held); err != nil {
+	if err := s.checkSpace(ctx, need); err != nil {
 		return nil, err
 	}
 	// A reserved upload taken over (or whose opener went away) before its
@@ -163,6 +173,9 @@ func (u *Upload) restoreHash() error {
 		}
 	}
 	if rest := u.up.Size() - u.hash.Len(); rest > 0 {
+		if err := u.svc.hashing.charge(u.user, rest); err != nil {
+			return err
+		}
 		if _, err := hashcopy.Copy(u.ctx, io.Discard, io.NewSectionReader(u.up, u.hash.Len(), rest), rest, u.hash, nil); err != nil {
 			return fmt.Errorf("reading the unfinished upload of %s: %w", u.target, mapErr(err))
 		}
@@ -174,45 +187,50 @@ func (u *Upload) restoreHash() error {
 // sessions and logs can still be written when users fill the disk.
 const spareBytes = 64 << 20
 
-// checkSpace refuses an upload that cannot fit on the server's disk, before
-// any of its bytes are read (quotas are per user; this protects everyone).
-func (s *Service) checkSpace(ctx context.Context, need int64) error {
+// checkSpace refuses an upload that cannot fit on the server's disk (in
+// bytes, or in free inodes for a new file), before any of its bytes are
+// read (quotas are per user; this protects everyone).
+func (s *Service) checkSpace(ctx context.Context, need storage.Usage) error {
 	avail, err := s.store.Available(ctx)
 	if err != nil {
 		return mapErr(err)
 	}
-	if need > avail-spareBytes {
-		s.logger.Warn("upload refused: disk nearly full", "need", need, "available", avail)
+	if need.Bytes > avail.Bytes-spareBytes {
+		s.logger.Warn("upload refused: disk nearly full", "need", need.Bytes, "available", avail.Bytes)
 		return fmt.Errorf("%w: this upload needs %d bytes and only %d are free; ask the administrator",
-			ErrNoSpace, need, max(avail-spareBytes, 0))
+			ErrNoSpace, need.Bytes, max(avail.Bytes-spareBytes, 0))
+	}
+	if need.Entries > 0 && avail.Inodes >= 0 && avail.Inodes-need.Entries < inodeReserve {
+		s.logger.Warn("upload refused: the file system is short of inodes", "free", avail.Inodes)
+		return fmt.Errorf("%w: the server's file system can hold few more files; ask the administrator", ErrNoSpace)
 	}
 	return nil
 }
 
 // checkUploadTarget refuses targets that cannot become files: folders,
 // paths under a missing folder or under a file, Unicode twins of an
-// existing name.
-func (s *Service) checkUploadTarget(ctx context.Context, sp storage.Space, target string) error {
+// existing name. It reports whether the target is a new entry.
+func (s *Service) checkUploadTarget(ctx context.Context, user string, sp storage.Space, target string) (isNew bool, err error) {
 	info, err := sp.Stat(ctx, target)
 	switch {
 	case err == nil && info.IsDir:
-		return fmt.Errorf("%s: %w", target, ErrIsDir)
+		return false, fmt.Errorf("%s: %w", target, ErrIsDir)
 	case err == nil:
-		return nil
+		return false, nil
 	case !errors.Is(mapErr(err), ErrNotFound):
-		return err
+		return false, err
 	}
-	dir, _ := splitPath(target)
+	dir, name := splitPath(target)
 	if dir != "." {
 		info, err := sp.Stat(ctx, dir)
 		if err != nil {
-			return fmt.Errorf("folder %s: %w", dir, ErrNotFound)
+			return false, fmt.Errorf("folder %s: %w", dir, ErrNotFound)
 		}
 		if !info.IsDir {
-			return fmt.Errorf("%s: %w", dir, ErrNotDir)
+			return false, fmt.Errorf("%s: %w", dir, ErrNotDir)
 		}
 	}
-	return checkTwins(ctx, sp, target)
+	return true, s.twins.check(ctx, user, sp, dir, name)
 }
 
 // Target is the clean path being uploaded.
@@ -233,24 +251,14 @@ func (u *Upload) HeldDigest() []byte { return u.heldDigest }
 // opened with ends, or at Close.
 func (u *Upload) Context() context.Context { return u.ctx }
 
-// Received is how many bytes of the file the server holds now.
-func (u *Upload) Received() int64 {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.up == nil {
-		return 0
-	}
-	return u.up.Size()
-}
-
 // Stream appends the file's bytes from r, starting at byte offset, until r
 // ends or the file is complete (r may hold more: the rest is not read).
-// offset is 0 to start over, or the number of bytes held (Received) to go
-// on. It returns how many bytes it took from r; r ending early is not an
+// offset is 0 to start over, or the number of bytes held (Held, plus
+// what earlier calls took) to go on. It returns how many bytes it took from r; r ending early is not an
 // error (a browser sends a file in several requests).
 func (u *Upload) Stream(offset int64, r io.Reader) (int64, error) {
 	u.mu.Lock()
-	if u.up == nil || u.ctx.Err() != nil {
+	if u.up == nil || u.pending != nil || u.ctx.Err() != nil {
 		u.mu.Unlock()
 		return 0, u.ended()
 	}
@@ -281,6 +289,11 @@ func (u *Upload) stream(offset int64, r io.Reader) (int64, error) {
 		return 0, fmt.Errorf("%w: cannot write %s from byte %d: the server holds %d", ErrBadRequest, u.target, offset, held)
 	}
 	w := progressWriter{u}
+	if _, ok := r.(SpliceSource); !ok {
+		// Copy fills whole buffers before writing: show the bytes as
+		// they come, so that a slow sender does not look stalled.
+		r = touchingReader{r, w}
+	}
 	n, err := hashcopy.Copy(u.ctx, w, r, u.size-offset, u.hash, nil)
 	if err == io.EOF {
 		err = nil
@@ -307,7 +320,9 @@ var _ hashcopy.FileSink = progressWriter{}
 
 func (w progressWriter) Write(p []byte) (int, error) {
 	n, err := w.u.up.Write(p)
-	w.touch()
+	if n > 0 {
+		w.touch()
+	}
 	return n, err
 }
 
@@ -321,7 +336,9 @@ func (w progressWriter) ReadFrom(r io.Reader) (int64, error) {
 	} else {
 		n, err = io.Copy(writerOnly{w}, r)
 	}
-	w.touch()
+	if n > 0 {
+		w.touch()
+	}
 	return n, err
 }
 
@@ -333,6 +350,20 @@ func (w progressWriter) touch() {
 	if w.u.holder != nil {
 		w.u.holder.progress.Store(time.Now().UnixNano())
 	}
+}
+
+// touchingReader records the progress of each read.
+type touchingReader struct {
+	r io.Reader
+	w progressWriter
+}
+
+func (t touchingReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if n > 0 {
+		t.w.touch()
+	}
+	return n, err
 }
 
 // writerOnly hides ReadFrom, so that io.Copy does not call it back.
@@ -356,7 +387,7 @@ func (u *Upload) Commit(ctx context.Context, sum []byte, mtime time.Time) error 
 func (u *Upload) Queue(sum []byte, mtime time.Time) *Pending {
 	u.mu.Lock()
 	up := u.up
-	if up == nil || u.streaming {
+	if up == nil || u.streaming || u.pending != nil {
 		u.mu.Unlock()
 		return &Pending{err: u.ended()}
 	}
@@ -374,46 +405,69 @@ func (u *Upload) Queue(sum []byte, mtime time.Time) *Pending {
 	if err != nil {
 		return &Pending{err: err}
 	}
+	// From here the committer owns the partial and the space until the
+	// outcome: neither the end of the upload's Context (a takeover, the
+	// connection closing) nor Close touches them, and a newer attempt at
+	// the path waits for the commit rather than taking over a whole,
+	// verified upload.
+	p := &Pending{u: u, done: make(chan struct{})}
+	u.mu.Lock()
+	u.pending = p
+	u.mu.Unlock()
+	u.dropHolder()
 	// Verified uploads waiting for their batch are not counted as open:
 	// a pipelining client has dozens of them, briefly.
 	u.leave()
-	return &Pending{u: u, result: u.svc.committer.queue(storage.Commit{Upload: up, Record: record, MTime: mtime})}
+	dir, _ := splitPath(u.target)
+	t := touch{user: u.user, sp: u.space, dir: dir}
+	u.svc.committer.queue(storage.Commit{Upload: up, Record: record, MTime: mtime}, t, u.size, p.settle)
+	return p
 }
 
 // Pending is an upload queued for commit.
 type Pending struct {
-	u      *Upload
-	result <-chan error
-	err    error
-	done   bool
+	u    *Upload
+	done chan struct{} // closed once err is the outcome
+	err  error
+}
+
+// settle takes the commit's outcome (on the committer's goroutine).
+func (p *Pending) settle(err error) {
+	u := p.u
+	u.mu.Lock()
+	u.pending = nil
+	if err == nil {
+		u.up = nil // committed: nothing left to keep or remove
+	}
+	finish := u.closed
+	u.mu.Unlock()
+	p.err = mapErr(err)
+	close(p.done)
+	switch {
+	case finish:
+		// Closed while the commit was pending: finish the Close.
+		u.Close()
+	case u.ctx.Err() != nil:
+		// The commit failed after the upload's Context ended: let go of
+		// the partial (whole and verified, kept for a retry) now.
+		u.letGo()
+	}
 }
 
 // Wait returns once the upload is committed (nil) or refused. Once the
-// digest matched, the commit happens even if ctx ends (the file is whole
-// and verified); ctx only stops the wait.
+// digest matched, the commit happens even if ctx ends or the upload is
+// closed (the file is whole and verified); ctx only stops the wait.
 func (p *Pending) Wait(ctx context.Context) error {
-	if p.done || p.result == nil {
+	if p.done == nil {
 		return p.err
 	}
 	select {
-	case err := <-p.result:
-		p.done, p.err = true, mapErr(err)
+	case <-p.done:
+		return p.err
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	if p.err == nil {
-		u := p.u
-		u.mu.Lock()
-		u.up = nil // committed: nothing left to keep or remove
-		u.mu.Unlock()
-		u.svc.quotas.changed(u.user)
-	}
-	return p.err
 }
-
-// Digest is the BLAKE3-256 of the bytes received so far (of the whole
-// file once Received equals Size).
-func (u *Upload) Digest() []byte { return u.hash.Sum(nil) }
 
 // discard drops the partial.
 func (u *Upload) discard() {
@@ -422,7 +476,22 @@ func (u *Upload) discard() {
 	if u.up != nil {
 		u.up.Discard()
 		u.up = nil
-		u.svc.quotas.changed(u.user)
+		u.svc.usage.lowered(u.user)
+	}
+	u.dropHolderLocked()
+}
+
+// dropHolder stops advertising the upload as the holder of its partial.
+func (u *Upload) dropHolder() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.dropHolderLocked()
+}
+
+func (u *Upload) dropHolderLocked() {
+	if u.holder != nil {
+		u.svc.holders.remove(holderKey(u.user, u.target), u.holder)
+		u.holder = nil
 	}
 }
 
@@ -443,14 +512,14 @@ func (u *Upload) ended() error {
 func (u *Upload) letGo() {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.up == nil || u.streaming {
+	if u.up == nil || u.streaming || u.pending != nil {
 		return
 	}
-	if u.up.Size() > 0 {
+	if written := u.up.Size() - u.held; written > 0 {
 		// Bytes of an unfinished upload stay on disk and count against the
-		// quota; the cached usage must learn of them before the
-		// reservation that stood for them goes.
-		u.svc.quotas.changed(u.user)
+		// quota: the usage kept must learn of them before the reservation
+		// that stood for them goes.
+		u.svc.usage.added(u.user, storage.Usage{Bytes: written})
 	}
 	if !u.temp && u.hash.Len() == u.up.Size() {
 		if state, err := u.hash.MarshalBinary(); err == nil {
@@ -461,10 +530,7 @@ func (u *Upload) letGo() {
 		u.svc.logger.Warn("keeping an unfinished upload", "user", u.user, "path", u.target, "err", err)
 	}
 	u.up = nil
-	if u.holder != nil {
-		u.svc.holders.remove(holderKey(u.user, u.target), u.holder)
-		u.holder = nil
-	}
+	u.dropHolderLocked()
 }
 
 // leave stops counting the upload as open.
@@ -480,18 +546,31 @@ func (u *Upload) leave() {
 
 // Close ends the upload. Unless it was committed, a resumable partial stays
 // for a later attempt, with the digest state of its bytes.
+//
+// Closing an upload whose commit is pending (Queue without the outcome
+// yet) does not stop the commit: the rest of the Close happens when it is
+// done.
 func (u *Upload) Close() error {
-	u.letGo()
+	u.mu.Lock()
+	u.closed = true
+	pending := u.pending != nil
+	u.mu.Unlock()
 	u.cancel(errUploadClosed)
-	if u.release != nil {
-		u.release()
+	if pending {
+		return nil
 	}
+	u.letGo()
+	u.dropHolder()
 	u.leave()
 	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.space != nil {
-		u.space.Close()
-		u.space = nil
+	release, space := u.release, u.space
+	u.release, u.space = nil, nil
+	u.mu.Unlock()
+	if release != nil {
+		release()
+	}
+	if space != nil {
+		space.Close()
 	}
 	return nil
 }
@@ -529,7 +608,7 @@ func (s *Service) DiscardUpload(ctx context.Context, sess *Session, path string)
 		if err := s.whenFree(ctx, sess.User, target, func() error { return sp.DiscardUpload(ctx, target) }); err != nil {
 			return err
 		}
-		s.quotas.changed(sess.User)
+		s.usage.lowered(sess.User)
 		return nil
 	})
 }

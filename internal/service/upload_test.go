@@ -13,7 +13,7 @@ import (
 	"netdisk/internal/users"
 )
 
-func newTestService(t *testing.T) *Service {
+func newTestService(t testing.TB) *Service {
 	t.Helper()
 	s, _ := newCountingService(t)
 	return s
@@ -21,7 +21,7 @@ func newTestService(t *testing.T) *Service {
 
 // newCountingService is newTestService whose store counts what it is
 // asked.
-func newCountingService(t *testing.T) (*Service, *countingStore) {
+func newCountingService(t testing.TB) (*Service, *countingStore) {
 	t.Helper()
 	dir := t.TempDir()
 	reg, err := users.Open(filepath.Join(dir, "users.xlsx"), nil)
@@ -75,7 +75,7 @@ func TestUploadCloseReleasesEverything(t *testing.T) {
 		if n, err := u.Stream(0, strings.NewReader("12345")); n != 5 || err != nil {
 			t.Fatalf("mode %d: 5 of 10 bytes: %d, %v", mode, n, err)
 		}
-		if err := u.Commit(ctx, u.Digest(), time.Time{}); !errors.Is(err, ErrBadRequest) {
+		if err := u.Commit(ctx, make([]byte, 32), time.Time{}); !errors.Is(err, ErrBadRequest) {
 			t.Fatalf("mode %d: Commit of 5 of 10 bytes: %v", mode, err)
 		}
 		u.Close()
@@ -86,8 +86,8 @@ func TestUploadCloseReleasesEverything(t *testing.T) {
 			t.Errorf("mode %d: %d uploads still counted open", mode, n)
 		}
 	}
-	if n := len(s.quotas.reserved); n != 0 {
-		t.Errorf("%d quota reservations left", n)
+	if r := s.usage.user("ulla").reserved; r != (storage.Usage{}) {
+		t.Errorf("reservations left: %+v", r)
 	}
 }
 

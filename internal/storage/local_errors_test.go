@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"netdisk/internal/storage"
+	"netdisk/internal/storage/storetest"
 )
 
 func TestLocalErrorsHideServerPaths(t *testing.T) {
@@ -27,7 +28,7 @@ func TestLocalErrorsHideServerPaths(t *testing.T) {
 	defer up.Close()
 	errs := map[string]error{
 		"stat":         func() error { _, err := sp.Stat(ctx, "missing/x"); return err }(),
-		"list":         func() error { _, err := sp.List(ctx, "file"); return err }(),
+		"list":         func() error { _, err := storetest.ListAll(ctx, sp, "file"); return err }(),
 		"open":         func() error { _, err := sp.Open(ctx, "dir"); return err }(),
 		"escape":       func() error { _, err := sp.Open(ctx, "out/x"); return err }(),
 		"mkdir":        sp.MkdirAll(ctx, "file/x"),

@@ -112,8 +112,14 @@ func (f *localFile) SetRecord(record []byte) error {
 		return fsError("keep record", f.info.Name, err)
 	}
 	// Only for the version opened: the descriptor refers to it even if a
-	// commit replaced the name meanwhile.
-	return f.wrap("keep record", writeRecord(f.file, record))
+	// commit replaced the name meanwhile, and the record carries the size
+	// and modification time it had when opened, so it does not hold if
+	// the file was changed in place since (by something other than the
+	// store) and record describes bytes read before.
+	if record == nil {
+		return f.wrap("keep record", writeRecord(f.file, nil))
+	}
+	return f.wrap("keep record", writeRecordAs(f.file, record, f.info.Size, f.info.ModTime))
 }
 
 // wrap replaces the server path in errors from os with the user's path;

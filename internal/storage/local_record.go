@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -54,7 +55,13 @@ func writeRecord(f *os.File, record []byte) error {
 	if err != nil {
 		return err
 	}
-	value := encodeRecord(record, fi.Size(), fi.ModTime().UnixNano())
+	return writeRecordAs(f, record, fi.Size(), fi.ModTime())
+}
+
+// writeRecordAs keeps record with f, valid while f has this size and
+// modification time: those of the version the record describes.
+func writeRecordAs(f *os.File, record []byte, size int64, mtime time.Time) error {
+	value := encodeRecord(record, size, mtime.UnixNano())
 	return withFD(f, func(fd int) error { return unix.Fsetxattr(fd, recordAttr, value, 0) })
 }
 

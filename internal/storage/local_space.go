@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"slices"
 	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // localSpace is one user's folder in a Local store. Every access goes
@@ -45,54 +49,63 @@ func infoOf(name string, fi fs.FileInfo) Info {
 	if info.Regular {
 		info.Size = fi.Size()
 	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		info.ID = st.Ino
+	}
 	return info
 }
 
-// List describes the entries of dir.
-func (s *localSpace) List(ctx context.Context, dir string) ([]Info, error) {
+// List hands the entries of dir to fn a page at a time, as the folder
+// yields them.
+func (s *localSpace) List(ctx context.Context, dir string, fn func(page []Info) error) error {
 	if err := checkPath(ctx, "list", dir); err != nil {
-		return nil, err
+		return err
 	}
 	d, err := s.openDir(dir)
 	if err != nil {
-		return nil, fsError("list", dir, err)
+		return fsError("list", dir, err)
 	}
 	defer s.closeDir(d)
-	names, err := readNames(d, dir == ".")
+	f, err := d.Open(".")
 	if err != nil {
-		return nil, fsError("list", dir, err)
+		return fsError("list", dir, err)
 	}
-	infos := make([]Info, 0, len(names))
-	for _, name := range names {
-		// Lstat through the folder's own root looks the entry up by its
-		// descriptor, not by a path that could be swapped meanwhile.
-		fi, err := d.Lstat(name)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue // removed since it was listed
+	defer f.Close()
+	page := make([]Info, 0, ListPage)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		entries, err := f.ReadDir(ListPage)
+		page = page[:0]
+		for _, e := range entries {
+			name := e.Name()
+			if dir == "." && name == reservedDir {
+				continue
+			}
+			// Lstat through the folder's own root looks the entry up by its
+			// descriptor, not by a path that could be swapped meanwhile.
+			fi, lerr := d.Lstat(name)
+			if errors.Is(lerr, fs.ErrNotExist) {
+				continue // removed since it was read
+			}
+			if lerr != nil {
+				return fsError("list", dir, lerr)
+			}
+			page = append(page, infoOf(name, fi))
+		}
+		if len(page) > 0 {
+			if ferr := fn(page); ferr != nil {
+				return ferr
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
 		}
 		if err != nil {
-			return nil, fsError("list", dir, err)
+			return fsError("list", dir, err)
 		}
-		infos = append(infos, infoOf(name, fi))
 	}
-	return infos, nil
-}
-
-// Names returns the entry names of dir.
-func (s *localSpace) Names(ctx context.Context, dir string) ([]string, error) {
-	if err := checkPath(ctx, "list", dir); err != nil {
-		return nil, err
-	}
-	d, err := s.openDir(dir)
-	if err != nil {
-		return nil, fsError("list", dir, err)
-	}
-	defer s.closeDir(d)
-	names, err := readNames(d, dir == ".")
-	if err != nil {
-		return nil, fsError("list", dir, err)
-	}
-	return names, nil
 }
 
 // openDir opens dir as a root of its own; closeDir releases it.
@@ -179,19 +192,58 @@ func (s *localSpace) Remove(ctx context.Context, name string) error {
 	return nil
 }
 
-// RemoveAll removes a file or a folder with everything in it.
+// RemoveAll removes a file or a folder with everything in it, holding a
+// bounded number of descriptors however deep the folder (see walker).
 func (s *localSpace) RemoveAll(ctx context.Context, name string) error {
 	if err := checkEntry(ctx, "remove", name); err != nil {
 		return err
 	}
-	// os.RemoveAll succeeds on nothing; the caller asked for something.
-	if _, err := s.root.Lstat(name); err != nil {
+	fi, err := s.root.Lstat(name)
+	if err != nil {
 		return fsError("remove", name, err)
 	}
-	if err := s.root.RemoveAll(name); err != nil {
+	if !fi.IsDir() {
+		if err := s.root.Remove(name); err != nil {
+			return fsError("remove", name, err)
+		}
+		return nil
+	}
+	d, err := s.root.OpenRoot(name)
+	if err != nil {
+		return fsError("remove", name, err)
+	}
+	top, err := d.Open(".")
+	d.Close()
+	if err != nil {
+		return fsError("remove", name, err)
+	}
+	err = walkFrom(ctx, top, &walker{
+		visit: func(e walkEntry) error {
+			if e.isDir() {
+				return nil // removed when the walk leaves it, empty
+			}
+			return ignoreGone(unix.Unlinkat(e.dirFD, e.name, 0))
+		},
+		leave: func(parentFD int, dir string) error {
+			return ignoreGone(unix.Unlinkat(parentFD, dir, unix.AT_REMOVEDIR))
+		},
+	})
+	top.Close()
+	if err == nil {
+		err = s.root.Remove(name)
+	}
+	if err != nil {
 		return fsError("remove", name, err)
 	}
 	return nil
+}
+
+// ignoreGone treats something already removed as removed.
+func ignoreGone(err error) error {
+	if errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	return err
 }
 
 // Rename moves from to to, never over an existing entry.

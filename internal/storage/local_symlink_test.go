@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"netdisk/internal/storage"
+	"netdisk/internal/storage/storetest"
 )
 
 // snapshot records every path and file content under dir.
@@ -63,8 +64,8 @@ func TestLocalSymlinkOutside(t *testing.T) {
 	ops := map[string]func() error{
 		"Stat":         func() error { _, err := sp.Stat(ctx, "link/secret"); return err },
 		"StatRelative": func() error { _, err := sp.Stat(ctx, "relative/secret"); return err },
-		"List":         func() error { _, err := sp.List(ctx, "link"); return err },
-		"Names":        func() error { _, err := sp.Names(ctx, "link/sub"); return err },
+		"List":         func() error { _, err := storetest.ListAll(ctx, sp, "link"); return err },
+		"Names":        func() error { _, err := storetest.NamesOf(ctx, sp, "link/sub"); return err },
 		"Open":         func() error { f, err := sp.Open(ctx, "link/secret"); closeFile(f); return err },
 		"OpenFileLink": func() error { f, err := sp.Open(ctx, "leak"); closeFile(f); return err },
 		"Mkdir":        func() error { return sp.Mkdir(ctx, "link/new") },
@@ -85,8 +86,8 @@ func TestLocalSymlinkOutside(t *testing.T) {
 			}
 		})
 	}
-	if usage, err := sp.Usage(ctx); err != nil || usage != 4 {
-		t.Errorf("Usage() = %d, %v; want 4 (only mine)", usage, err)
+	if usage, err := sp.Usage(ctx); err != nil || usage.Bytes != 4 {
+		t.Errorf("Usage() = %+v, %v; want 4 bytes (only mine)", usage, err)
 	}
 	// Removing the link removes the link, not what it points to.
 	if err := sp.RemoveAll(ctx, "link"); err != nil {
@@ -173,7 +174,7 @@ func TestLocalSymlinkInside(t *testing.T) {
 			t.Errorf("Stat(%q) = %+v, %v; want a link, neither file nor folder", name, info, err)
 		}
 	}
-	infos, err := sp.List(ctx, ".")
+	infos, err := storetest.ListAll(ctx, sp, ".")
 	if err != nil {
 		t.Fatal(err)
 	}

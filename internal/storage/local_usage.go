@@ -3,69 +3,87 @@ package storage
 import (
 	"context"
 	"errors"
-	"io/fs"
-	"os"
-	"path"
 	"strings"
 )
 
-// Usage adds up the sizes of all regular files, partial uploads included.
-// The records of resumable partials are the store's bookkeeping and are not
-// counted, so that usage is what the user stored or is storing.
-func (s *localSpace) Usage(ctx context.Context) (int64, error) {
-	total, err := usage(ctx, s.root, ".")
-	if err != nil {
-		return 0, fsError("usage", ".", err)
-	}
-	return total, nil
-}
-
-// usage walks d, the folder at path dir of a space, by descriptors, one
-// root per level, so a folder swapped for a symlink midway can never lead
-// the walk outside.
-func usage(ctx context.Context, d *os.Root, dir string) (int64, error) {
+// Usage counts the user's entries and adds up the sizes of all regular
+// files, partial uploads included. The records of resumable partials are
+// the store's bookkeeping and are not counted, so that usage is what the
+// user stored or is storing. The walk holds a bounded number of
+// descriptors however deep the folder (see walker).
+func (s *localSpace) Usage(ctx context.Context) (Usage, error) {
 	if err := ctx.Err(); err != nil {
-		return 0, err
+		return Usage{}, err
 	}
-	names, err := readNames(d, false)
+	top, err := s.root.Open(".")
 	if err != nil {
-		return 0, err
+		return Usage{}, fsError("usage", ".", err)
 	}
-	var total int64
-	for _, name := range names {
-		if dir == uploadsDir && (strings.HasSuffix(name, infoSuffix) || strings.HasSuffix(name, infoSuffix+tmpSuffix)) {
-			continue
-		}
-		fi, err := d.Lstat(name)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return 0, err
-		}
-		switch {
-		case fi.Mode().IsRegular():
-			total += fi.Size()
-		case fi.IsDir():
-			n, err := usageOf(ctx, d, dir, name)
-			if err != nil {
-				return 0, err
+	defer top.Close()
+	var u Usage
+	err = walkFrom(ctx, top, &walker{visit: func(e walkEntry) error {
+		if e.top == reservedDir {
+			if e.isRegular() && !isRecordName(e.name) {
+				u.Bytes += e.st.Size // an unfinished upload
 			}
-			total += n
+			return nil
 		}
+		u.Entries++
+		if e.isRegular() {
+			u.Bytes += e.st.Size
+		}
+		return nil
+	}})
+	if err != nil {
+		return Usage{}, fsError("usage", ".", err)
 	}
-	return total, nil
+	return u, nil
 }
 
-// usageOf is usage of the folder name in d, which is at path dir.
-func usageOf(ctx context.Context, d *os.Root, dir, name string) (int64, error) {
-	sub, err := d.OpenRoot(name)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, nil
+// isRecordName reports whether name is the record of a resumable partial
+// (or one being replaced).
+func isRecordName(name string) bool {
+	return strings.HasSuffix(name, infoSuffix) || strings.HasSuffix(name, infoSuffix+tmpSuffix)
+}
+
+// Extent returns how deep the tree under folder dir goes (1 for a folder
+// holding only files) and the longest path in it, in bytes relative to
+// dir, so that a move can be refused before it makes a path too deep or
+// too long. It stops counting once both pass stopAt (depth, length): the
+// caller only needs to know they are too large.
+func (s *localSpace) Extent(ctx context.Context, dir string, stopDepth, stopLength int) (depth, length int, err error) {
+	if err := checkPath(ctx, "measure", dir); err != nil {
+		return 0, 0, err
+	}
+	d, err := s.openDir(dir)
+	if err != nil {
+		return 0, 0, fsError("measure", dir, err)
+	}
+	defer s.closeDir(d)
+	top, err := d.Open(".")
+	if err != nil {
+		return 0, 0, fsError("measure", dir, err)
+	}
+	defer top.Close()
+	err = walkFrom(ctx, top, &walker{visit: func(e walkEntry) error {
+		if dir == "." && e.top == reservedDir {
+			return errSkipDir
+		}
+		depth = max(depth, e.depth)
+		length = max(length, e.length)
+		if depth > stopDepth && length > stopLength {
+			return errExtentEnough
+		}
+		return nil
+	}})
+	if err == errExtentEnough {
+		err = nil
 	}
 	if err != nil {
-		return 0, err
+		return 0, 0, fsError("measure", dir, err)
 	}
-	defer sub.Close()
-	return usage(ctx, sub, path.Join(dir, name))
+	return depth, length, nil
 }
+
+// errExtentEnough stops an Extent walk that has seen enough.
+var errExtentEnough = errors.New("enough seen")

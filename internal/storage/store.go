@@ -13,6 +13,10 @@ type Info struct {
 	Regular bool  // a regular file (false for folders, symlinks, devices…)
 	Size    int64 // bytes of a regular file; 0 for anything else
 	ModTime time.Time
+	// ID tells this file or folder apart from one that replaces it at the
+	// same path (an inode number); with ModTime it shows whether a folder
+	// changed since it was last seen. 0 if the store cannot tell.
+	ID uint64
 }
 
 // UploadInfo describes a resumable partial upload.
@@ -20,6 +24,18 @@ type UploadInfo struct {
 	Target  string    // the path the upload will become
 	Size    int64     // bytes held so far
 	Updated time.Time // last write
+}
+
+// Capacity is what a store can still hold.
+type Capacity struct {
+	Bytes  int64
+	Inodes int64 // new files and folders; -1 when the store has no such limit
+}
+
+// Usage is what a user's folder holds.
+type Usage struct {
+	Bytes   int64 // of all regular files, unfinished uploads included
+	Entries int64 // files, folders and anything else, unfinished uploads not included
 }
 
 // Commit is one upload to make its target by Store.Commit.
@@ -36,6 +52,9 @@ type Commit struct {
 // MaxRecord bounds Commit.Record and File.SetRecord: it must fit in one
 // extended attribute of a common file system (ext4 allows about 4 KiB).
 const MaxRecord = 3 << 10
+
+// ListPage is the most entries Space.List hands over at once.
+const ListPage = 128
 
 // MaxState bounds Upload.SetState.
 const MaxState = 64 << 10
@@ -60,9 +79,10 @@ type Store interface {
 	// temporary ones) not written to since before, and reports how many it
 	// removed. Uploads held open are left alone.
 	ExpireUploads(ctx context.Context, before time.Time) (int, error)
-	// Available reports how many bytes can still be stored, so uploads
-	// that cannot fit are refused before their bytes are read.
-	Available(ctx context.Context) (int64, error)
+	// Available reports how many bytes and new files can still be
+	// stored, so uploads that cannot fit are refused before their bytes
+	// are read.
+	Available(ctx context.Context) (Capacity, error)
 	// Commit makes each upload (opened from this store's spaces) the new
 	// version of its target atomically: whoever had the old version open
 	// keeps reading the old bytes, and a crash leaves the old version or
@@ -84,12 +104,12 @@ type Space interface {
 	// Stat describes name; "." is the top folder. A final symlink is not
 	// followed: it is reported with IsDir and Regular false.
 	Stat(ctx context.Context, name string) (Info, error)
-	// List describes the entries of folder dir, one level deep, sorted by
-	// name. Symlinks are reported, not followed.
-	List(ctx context.Context, dir string) ([]Info, error)
-	// Names returns the entry names of folder dir, sorted; it is cheap
-	// because it reads no file metadata.
-	Names(ctx context.Context, dir string) ([]string, error)
+	// List calls fn with the entries of folder dir, one level deep, a
+	// page of at most ListPage entries at a time, in the order the folder
+	// yields them (not sorted): the memory a listing takes does not grow
+	// with the folder. Symlinks are reported, not followed. An error from
+	// fn stops the listing and is returned.
+	List(ctx context.Context, dir string, fn func(page []Info) error) error
 	// Mkdir makes folder name, whose parent must exist.
 	Mkdir(ctx context.Context, name string) error
 	// MkdirAll makes folder name and any missing parents, like mkdir -p;
@@ -106,9 +126,16 @@ type Space interface {
 	// Open opens a regular file for reading; ErrIsDir for a folder,
 	// ErrNotRegular for anything else (a symlink, a device…).
 	Open(ctx context.Context, name string) (File, error)
-	// Usage returns the bytes of all regular files in the folder,
-	// unfinished uploads included.
-	Usage(ctx context.Context) (int64, error)
+	// Usage counts the entries (files, folders and anything else) in the
+	// folder and the bytes of all its regular files, unfinished uploads
+	// included. It holds a bounded number of descriptors whatever the
+	// depth of the folder.
+	Usage(ctx context.Context) (Usage, error)
+	// Extent returns how deep the tree under folder dir goes (1 for a
+	// folder holding only files; 0 for an empty one) and the length in
+	// bytes of the longest path in it, relative to dir. It may stop
+	// counting once both exceed stopDepth and stopLength.
+	Extent(ctx context.Context, dir string, stopDepth, stopLength int) (depth, length int, err error)
 	// OpenUpload opens the resumable partial of target, created empty if
 	// there is none. It is held exclusively until Close, Discard or Commit:
 	// meanwhile another OpenUpload of the same target fails with ErrBusy.

@@ -91,7 +91,7 @@ func testCancelled(t *testing.T, store storage.Store) {
 		"RemoveAll":   func() error { return sp.RemoveAll(ctx, "dir") },
 		"Rename":      func() error { return sp.Rename(ctx, "f", "g") },
 		"Stat":        func() error { _, err := sp.Stat(ctx, "f"); return err },
-		"List":        func() error { _, err := sp.List(ctx, "."); return err },
+		"List":        func() error { _, err := ListAll(ctx, sp, "."); return err },
 		"Open":        func() error { _, err := sp.Open(ctx, "f"); return err },
 		"Usage":       func() error { _, err := sp.Usage(ctx); return err },
 		"OpenUpload":  func() error { _, err := sp.OpenUpload(ctx, "u"); return err },
@@ -104,7 +104,7 @@ func testCancelled(t *testing.T, store storage.Store) {
 			t.Errorf("%s with a cancelled context: %v, want context.Canceled", name, err)
 		}
 	}
-	if got, err := sp.Names(t.Context(), "."); err != nil || !slices.Equal(got, []string{"dir", "f"}) {
+	if got, err := NamesOf(t.Context(), sp, "."); err != nil || !slices.Equal(got, []string{"dir", "f"}) {
 		t.Errorf("Names(.) = %q, %v; want [dir f] untouched", got, err)
 	}
 	if ups := uploadTargets(t, sp); ups["pending"] != 1 {
@@ -195,7 +195,7 @@ func testAtomicFolderRename(t *testing.T, store storage.Store) {
 	seen := 0
 	for seen < 200 {
 		for _, dir := range []string{"a", "b"} {
-			got, err := sp.Names(ctx, dir)
+			got, err := NamesOf(ctx, sp, dir)
 			if errors.Is(err, fs.ErrNotExist) {
 				continue
 			}

@@ -44,11 +44,11 @@ var pathOps = []struct {
 		return err
 	}},
 	{"List", func(ctx context.Context, _ storage.Store, sp storage.Space, p string) error {
-		_, err := sp.List(ctx, p)
+		_, err := ListAll(ctx, sp, p)
 		return err
 	}},
 	{"Names", func(ctx context.Context, _ storage.Store, sp storage.Space, p string) error {
-		_, err := sp.Names(ctx, p)
+		_, err := NamesOf(ctx, sp, p)
 		return err
 	}},
 	{"Mkdir", func(ctx context.Context, _ storage.Store, sp storage.Space, p string) error { return sp.Mkdir(ctx, p) }},
@@ -113,10 +113,10 @@ func testHostilePaths(t *testing.T, store storage.Store) {
 			})
 		}
 	}
-	if got, err := sp.Names(ctx, "."); err != nil || !slices.Equal(got, []string{"a"}) {
+	if got, err := NamesOf(ctx, sp, "."); err != nil || !slices.Equal(got, []string{"a"}) {
 		t.Errorf("Names(.) = %q, %v after hostile calls; want [a]", got, err)
 	}
-	if got, err := sp.Names(ctx, "a"); err != nil || !slices.Equal(got, []string{"b", "keep.txt"}) {
+	if got, err := NamesOf(ctx, sp, "a"); err != nil || !slices.Equal(got, []string{"b", "keep.txt"}) {
 		t.Errorf("Names(a) = %q, %v after hostile calls; want [b keep.txt]", got, err)
 	}
 	if got := get(t, sp, "a/keep.txt"); got != "keep" {

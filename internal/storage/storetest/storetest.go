@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,6 +40,7 @@ func Run(t *testing.T, cfg Config) {
 		{"RetireSpace", testRetireSpace},
 		{"Mkdir", testMkdir},
 		{"StatAndList", testStatAndList},
+		{"ListPages", testListPages},
 		{"Remove", testRemove},
 		{"Rename", testRename},
 		{"Open", testOpen},
@@ -56,6 +59,7 @@ func Run(t *testing.T, cfg Config) {
 		{"Record", testRecord},
 		{"SetRecord", testSetRecord},
 		{"Usage", testUsage},
+		{"Extent", testExtent},
 		{"ExpireUploads", testExpireUploads},
 		{"ConcurrentCommits", testConcurrentCommits},
 		{"Available", testAvailable},
@@ -154,12 +158,12 @@ func names(infos []storage.Info) []string {
 // testAvailable: a store that holds files has room to report.
 func testAvailable(t *testing.T, store storage.Store) {
 	ctx := t.Context()
-	n, err := store.Available(ctx)
+	c, err := store.Available(ctx)
 	if err != nil {
 		t.Fatalf("Available: %v", err)
 	}
-	if n <= 0 {
-		t.Fatalf("Available = %d on a store the tests can write to", n)
+	if c.Bytes <= 0 || c.Inodes == 0 {
+		t.Fatalf("Available = %+v on a store the tests can write to", c)
 	}
 }
 
@@ -221,4 +225,34 @@ func testCommitBatch(t *testing.T, store storage.Store) {
 	if errs := store.Commit(ctx, nil); len(errs) != 0 {
 		t.Errorf("Commit(nil) = %v", errs)
 	}
+}
+
+// ListAll returns every entry of dir, sorted by name.
+func ListAll(ctx context.Context, sp storage.Space, dir string) ([]storage.Info, error) {
+	var all []storage.Info
+	err := sp.List(ctx, dir, func(page []storage.Info) error {
+		if len(page) == 0 || len(page) > storage.ListPage {
+			return fmt.Errorf("List handed over a page of %d entries", len(page))
+		}
+		all = append(all, page...)
+		return nil
+	})
+	slices.SortFunc(all, func(a, b storage.Info) int { return strings.Compare(a.Name, b.Name) })
+	return all, err
+}
+
+// NamesOf returns the names of dir's entries, sorted.
+func NamesOf(ctx context.Context, sp storage.Space, dir string) ([]string, error) {
+	infos, err := ListAll(ctx, sp, dir)
+	if err != nil {
+		return nil, err
+	}
+	out := []string{}
+	for _, i := range infos {
+		out = append(out, i.Name)
+	}
+	if len(out) == 0 {
+		out = nil
+	}
+	return out, nil
 }

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"slices"
@@ -122,17 +123,17 @@ func testStatAndList(t *testing.T, store storage.Store) {
 		wantErr(t, "Stat(missing)", err, fs.ErrNotExist)
 		_, err = sp.Stat(ctx, "top.txt/x")
 		wantErr(t, "Stat under a file", err, storage.ErrNotDir)
-		_, err = sp.List(ctx, "missing")
+		_, err = ListAll(ctx, sp, "missing")
 		wantErr(t, "List(missing)", err, fs.ErrNotExist)
-		_, err = sp.List(ctx, "top.txt")
+		_, err = ListAll(ctx, sp, "top.txt")
 		wantErr(t, "List(file)", err, storage.ErrNotDir)
-		_, err = sp.Names(ctx, "missing")
+		_, err = NamesOf(ctx, sp, "missing")
 		wantErr(t, "Names(missing)", err, fs.ErrNotExist)
-		_, err = sp.Names(ctx, "top.txt")
+		_, err = NamesOf(ctx, sp, "top.txt")
 		wantErr(t, "Names(file)", err, storage.ErrNotDir)
 	})
 	t.Run("list", func(t *testing.T) {
-		infos, err := sp.List(ctx, "docs")
+		infos, err := ListAll(ctx, sp, "docs")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,7 +143,7 @@ func testStatAndList(t *testing.T, store storage.Store) {
 		if infos[1].Size != 3 || !infos[1].Regular || infos[1].IsDir || !infos[2].IsDir {
 			t.Errorf("List(docs) = %+v", infos)
 		}
-		top, err := sp.List(ctx, ".")
+		top, err := ListAll(ctx, sp, ".")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,7 +157,7 @@ func testStatAndList(t *testing.T, store storage.Store) {
 			".":        {"docs", "top.txt"},
 			"docs/old": nil,
 		} {
-			got, err := sp.Names(ctx, dir)
+			got, err := NamesOf(ctx, sp, dir)
 			if err != nil || !slices.Equal(got, want) {
 				t.Errorf("Names(%q) = %q, %v; want %q", dir, got, err, want)
 			}
@@ -198,7 +199,7 @@ func testRemove(t *testing.T, store storage.Store) {
 	if got := get(t, sp, "full/f"); got != "x" {
 		t.Errorf("full/f = %q after a refused Remove", got)
 	}
-	got, err := sp.Names(ctx, ".")
+	got, err := NamesOf(ctx, sp, ".")
 	if want := []string{"full"}; err != nil || !slices.Equal(got, want) {
 		t.Errorf("Names(.) = %q, %v; want %q", got, err, want)
 	}
@@ -293,7 +294,7 @@ func testRetireSpace(t *testing.T, store storage.Store) {
 		t.Errorf("Space(alice) after RetireSpace: %v, want fs.ErrNotExist", err)
 	}
 	fresh := openSpace(t, store, "alice")
-	if names, err := fresh.Names(ctx, "."); err != nil || len(names) != 0 {
+	if names, err := NamesOf(ctx, fresh, "."); err != nil || len(names) != 0 {
 		t.Errorf("the new alice's folder holds %q, %v; want nothing", names, err)
 	}
 	if _, err := store.RetireSpace(ctx, "nobody"); !errors.Is(err, fs.ErrNotExist) {
@@ -306,5 +307,48 @@ func testRetireSpace(t *testing.T, store storage.Store) {
 	fresh.Close()
 	if second, err := store.RetireSpace(ctx, "alice"); err != nil || second == where {
 		t.Errorf("second RetireSpace = %q, %v (first %q)", second, err, where)
+	}
+}
+
+// testListPages: a folder larger than a page is listed in pages of at most
+// ListPage entries, each entry once; an error from the callback stops the
+// listing and comes back.
+func testListPages(t *testing.T, store storage.Store) {
+	ctx := t.Context()
+	sp := openSpace(t, store, "alice")
+	const n = 3*storage.ListPage + 5
+	for i := range n {
+		if i%2 == 0 {
+			mkdir(t, sp, fmt.Sprintf("big/d%04d", i))
+		} else {
+			put(t, store, sp, fmt.Sprintf("big/f%04d", i), "x")
+		}
+	}
+	seen := make(map[string]bool)
+	pages := 0
+	err := sp.List(ctx, "big", func(page []storage.Info) error {
+		pages++
+		if len(page) == 0 || len(page) > storage.ListPage {
+			t.Errorf("a page of %d entries", len(page))
+		}
+		for _, info := range page {
+			if seen[info.Name] {
+				t.Errorf("%s listed twice", info.Name)
+			}
+			seen[info.Name] = true
+			if info.IsDir != strings.HasPrefix(info.Name, "d") {
+				t.Errorf("%+v: wrong kind", info)
+			}
+		}
+		return nil
+	})
+	if err != nil || len(seen) != n || pages < 4 {
+		t.Errorf("List: %v, %d entries in %d pages; want %d in 4 or more", err, len(seen), pages, n)
+	}
+	stop := errors.New("enough")
+	calls := 0
+	err = sp.List(ctx, "big", func([]storage.Info) error { calls++; return stop })
+	if !errors.Is(err, stop) || calls != 1 {
+		t.Errorf("List with a callback that stops: %v after %d calls", err, calls)
 	}
 }

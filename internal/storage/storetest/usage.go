@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -11,16 +12,18 @@ import (
 func testUsage(t *testing.T, store storage.Store) {
 	ctx := t.Context()
 	sp := openSpace(t, store, "alice")
+	entries := int64(0)
 	usage := func(want int64) {
 		t.Helper()
-		if got, err := sp.Usage(ctx); err != nil || got != want {
-			t.Errorf("Usage() = %d, %v; want %d", got, err, want)
+		if got, err := sp.Usage(ctx); err != nil || got.Bytes != want || got.Entries != entries {
+			t.Errorf("Usage() = %+v, %v; want %d bytes, %d entries", got, err, want, entries)
 		}
 	}
 	usage(0)
 	mkdir(t, sp, "a/b")
 	put(t, store, sp, "top", strings.Repeat("x", 100))
 	put(t, store, sp, "a/b/deep", strings.Repeat("x", 50))
+	entries = 4 // a, a/b, top, a/b/deep; unfinished uploads are not entries
 	usage(150)
 
 	held := openUpload(t, sp, "up")
@@ -87,5 +90,34 @@ func testExpireUploads(t *testing.T, store storage.Store) {
 	}
 	if got := get(t, alice, "held"); got != "busy!" {
 		t.Errorf("held = %q", got)
+	}
+}
+
+// testExtent: how deep and long the paths under a folder go.
+func testExtent(t *testing.T, store storage.Store) {
+	ctx := t.Context()
+	sp := openSpace(t, store, "alice")
+	mkdir(t, sp, "x/aa/bbb/cccc", "x/e")
+	put(t, store, sp, "x/aa/bbb/cccc/file", "f")
+	for _, tt := range []struct {
+		dir           string
+		depth, length int
+	}{
+		{"x", 4, len("aa/bbb/cccc/file")},
+		{"x/aa/bbb", 2, len("cccc/file")},
+		{"x/e", 0, 0},
+		{".", 5, len("x/aa/bbb/cccc/file")},
+	} {
+		depth, length, err := sp.Extent(ctx, tt.dir, 1000, 1<<20)
+		if err != nil || depth != tt.depth || length != tt.length {
+			t.Errorf("Extent(%s) = %d, %d, %v; want %d, %d", tt.dir, depth, length, err, tt.depth, tt.length)
+		}
+	}
+	// Stopping early still reports more than the limits given.
+	if depth, length, err := sp.Extent(ctx, "x", 1, 3); err != nil || depth <= 1 || length <= 3 {
+		t.Errorf("Extent(x, 1, 3) = %d, %d, %v; want beyond both", depth, length, err)
+	}
+	if _, _, err := sp.Extent(ctx, "x/aa/bbb/cccc/file", 10, 10); !errors.Is(err, storage.ErrNotDir) {
+		t.Errorf("Extent of a file: %v, want ErrNotDir", err)
 	}
 }
