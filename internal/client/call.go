@@ -252,6 +252,9 @@ func (c *Client) start(ctx context.Context, msg proto.Message, bodyLen int64, wr
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return nil, err
 		}
+		if isTimeout(err) {
+			return nil, fmt.Errorf("%w: %w: %s took nothing for %v (is it overloaded? --timeout sets how long to wait)", ErrConnLost, ErrTimeout, c.addr, c.timeout)
+		}
 		return nil, fmt.Errorf("%w: %w", ErrConnLost, err)
 	}
 	return cl, nil

@@ -115,10 +115,19 @@ func TestSilentServer(t *testing.T) {
 		}
 	})
 	t.Run("does not read an upload", func(t *testing.T) {
+		stop := make(chan struct{})
 		addr := fakeServer(t, func(c net.Conn) {
-			greet(c)
-			time.Sleep(time.Hour) // never reads again; the test's cleanup closes it
+			r := greet(c)
+			h, err := r.ReadHeader() // the put_open
+			if err != nil {
+				return
+			}
+			w := proto.NewWriter(c)
+			w.WriteMsg(h.ID, proto.PutReady{}, 0)
+			w.Flush()
+			<-stop // and nothing more is read: the body fills the buffers
 		})
+		t.Cleanup(func() { close(stop) })
 		c, err := client.Dial(ctx, addr, opts)
 		if err != nil {
 			t.Fatal(err)

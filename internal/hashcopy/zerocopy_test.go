@@ -38,11 +38,16 @@ func tcpPair(t *testing.T) (client, server *net.TCPConn) {
 
 // socketSource is a SpliceSource over a TCP connection, as the front doors
 // make one over a frame's body.
-type socketSource struct{ c *net.TCPConn }
+// It counts its SpliceTo calls, to show the zero-copy path was taken.
+type socketSource struct {
+	c      *net.TCPConn
+	splice int
+}
 
-func (s socketSource) Read(p []byte) (int, error) { return s.c.Read(p) }
+func (s *socketSource) Read(p []byte) (int, error) { return s.c.Read(p) }
 
-func (s socketSource) SpliceTo(dst FileSink, n int64) (int64, error) {
+func (s *socketSource) SpliceTo(dst FileSink, n int64) (int64, error) {
+	s.splice++
 	m, err := dst.ReadFrom(&io.LimitedReader{R: s.c, N: n})
 	if err == nil && m == 0 {
 		err = io.EOF
@@ -102,7 +107,11 @@ func TestSplice(t *testing.T) {
 			sink := &fileSink{f: f, size: 5}
 			h := sha256.New()
 			var last int64
-			n, err := Copy(context.Background(), sink, socketSource{server}, int64(tt.asked), h, func(done int64) { last = done })
+			src := &socketSource{c: server}
+			n, err := Copy(context.Background(), sink, src, int64(tt.asked), h, func(done int64) { last = done })
+			if src.splice == 0 {
+				t.Error("the bytes were not spliced")
+			}
 			want := data[:min(tt.sent, tt.asked)]
 			if n != int64(len(want)) || (tt.sent < tt.asked) != (err == io.EOF) || (err != nil && err != io.EOF) {
 				t.Fatalf("Copy = %d, %v; want %d", n, err, len(want))
@@ -122,11 +131,16 @@ func TestSplice(t *testing.T) {
 }
 
 // senderConn is a FileSender over a TCP connection.
-type senderConn struct{ c *net.TCPConn }
+// It counts its SendFile calls, to show the zero-copy path was taken.
+type senderConn struct {
+	c    *net.TCPConn
+	sent int
+}
 
-func (s senderConn) Write(p []byte) (int, error) { return s.c.Write(p) }
+func (s *senderConn) Write(p []byte) (int, error) { return s.c.Write(p) }
 
-func (s senderConn) SendFile(f *os.File, n int64) (int64, error) {
+func (s *senderConn) SendFile(f *os.File, n int64) (int64, error) {
+	s.sent++
 	m, err := s.c.ReadFrom(&io.LimitedReader{R: f, N: n}) // sendfile(2)
 	if err == nil && m < n {
 		err = io.ErrUnexpectedEOF
@@ -164,7 +178,11 @@ func TestSend(t *testing.T) {
 			}()
 			h := sha256.New()
 			sr := io.NewSectionReader(f, tt.off, tt.len)
-			n, err := Copy(context.Background(), senderConn{client}, sr, tt.len, h, nil)
+			dst := &senderConn{c: client}
+			n, err := Copy(context.Background(), dst, sr, tt.len, h, nil)
+			if dst.sent == 0 {
+				t.Error("the file was not sent with SendFile")
+			}
 			client.CloseWrite()
 			end := min(tt.off+tt.len, int64(len(data)))
 			want := data[tt.off:end]
