@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/netip"
 	"os"
 	"runtime/pprof"
 	"strings"
@@ -23,14 +25,18 @@ func (a *app) serveCommand() *cobra.Command {
 		logLevel  string
 		logFormat string
 		grace     time.Duration
+		proxies   []string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the netdisk server (no configuration needed)",
 		Long: `Run the netdisk server. With no flags it keeps its data in ./netdisk-data,
-speaks the netdisk protocol over TLS on :7070 and reserves :7080 for the web.
-On first start it generates a TLS certificate in DATA/tls and prints its
-fingerprint; clients pin it on first contact.
+speaks the netdisk protocol over TLS on :7070 and serves the web page over
+HTTPS on :7080, both with the same certificate. On first start it generates
+a self-signed certificate in DATA/tls and prints its fingerprint; clients
+pin it on first contact (--tls-cert and --tls-key use a real one instead).
+With --plaintext both ports go without TLS: put the web behind a reverse
+proxy that adds it, and name that proxy with --trusted-proxy.
 
 Environment: NETDISK_DATA, NETDISK_LISTEN, NETDISK_HTTP set the defaults of
 --data, --listen and --http.`,
@@ -40,6 +46,13 @@ Environment: NETDISK_DATA, NETDISK_LISTEN, NETDISK_HTTP set the defaults of
 				return usagef("serve cannot run inside the shell")
 			}
 			cfg.Plaintext = a.plaintext
+			for _, p := range proxies {
+				prefix, err := parsePrefix(p)
+				if err != nil {
+					return usagef("--trusted-proxy %s: %v", p, err)
+				}
+				cfg.TrustedProxies = append(cfg.TrustedProxies, prefix)
+			}
 			level, err := parseLevel(logLevel)
 			if err != nil {
 				return err
@@ -64,6 +77,9 @@ Environment: NETDISK_DATA, NETDISK_LISTEN, NETDISK_HTTP set the defaults of
 	f.StringVar(&cfg.DataDir, "data", envOr(a.getenv, "NETDISK_DATA", daemon.DefaultDataDir), "data folder (users.xlsx, files, TLS certificate)")
 	f.StringVar(&cfg.Listen, "listen", envOr(a.getenv, "NETDISK_LISTEN", daemon.DefaultListen), "address for the netdisk protocol")
 	f.StringVar(&cfg.HTTP, "http", envOr(a.getenv, "NETDISK_HTTP", daemon.DefaultHTTP), "address for the web (off to disable)")
+	f.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate (PEM) for both ports, instead of the self-signed one")
+	f.StringVar(&cfg.TLSKey, "tls-key", "", "the key of --tls-cert (PEM)")
+	f.StringSliceVar(&proxies, "trusted-proxy", nil, "address or CIDR of a reverse proxy whose X-Forwarded-For and X-Forwarded-Proto the web believes (repeatable)")
 	f.StringVar(&keyFile, "client-key", "", "require clients to prove this key (made by netdisk keygen) before anything else")
 	f.StringVar(&cfg.Name, "name", "netdisk", "server name shown to clients")
 	f.StringVar(&cfg.Welcome, "welcome", server.DefaultWelcome, "welcome message shown to clients")
@@ -101,7 +117,11 @@ func (a *app) serve(ctx context.Context, cfg daemon.Config, grace time.Duration)
 		fmt.Fprintf(a.stdout, "netdisk: certificate fingerprint %s%s\n", d.Fingerprint, note)
 	}
 	if d.HTTPAddr != nil {
-		fmt.Fprintf(a.stdout, "netdisk: web port %s (browser interface not in this version)\n", d.HTTPAddr)
+		scheme := "https"
+		if cfg.Plaintext {
+			scheme = "http"
+		}
+		fmt.Fprintf(a.stdout, "netdisk: serving the web page on %s://%s/\n", scheme, webHost(d.HTTPAddr))
 	}
 	fmt.Fprintf(a.stdout, "netdisk: data folder %s\n", cfg.DataDir)
 	select {
@@ -145,4 +165,29 @@ func parseLevel(s string) (slog.Level, error) {
 		return l, usagef("--log-level must be debug, info, warn or error")
 	}
 	return l, nil
+}
+
+// parsePrefix reads an address or a CIDR prefix.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		return netip.ParsePrefix(s)
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+}
+
+// webHost is addr as a browser would be pointed at it: a wildcard
+// listener is reached as localhost.
+func webHost(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
 }

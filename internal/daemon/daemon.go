@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"netdisk/internal/service"
 	"netdisk/internal/storage"
 	"netdisk/internal/users"
+	"netdisk/internal/web"
 )
 
 // Config describes a server to start. Zero values take the defaults of the
@@ -31,11 +33,17 @@ type Config struct {
 	DataDir   string // default "./netdisk-data"
 	Listen    string // netdisk protocol address; default ":7070"
 	HTTP      string // web address; default ":7080"; "off" disables
-	Plaintext bool   // no TLS on the netdisk port
-	ClientKey []byte
-	Name      string
-	Welcome   string
-	Logger    *slog.Logger
+	Plaintext bool   // no TLS on either port (the web behind a proxy that adds it)
+	// TLSCert and TLSKey name a certificate and its key (PEM) for both
+	// ports, instead of the self-signed one made in the data folder.
+	TLSCert, TLSKey string
+	// TrustedProxies may set X-Forwarded-For and X-Forwarded-Proto on the
+	// web port.
+	TrustedProxies []netip.Prefix
+	ClientKey      []byte
+	Name           string
+	Welcome        string
+	Logger         *slog.Logger
 
 	MaxConns           int
 	MaxPreLoginPerAddr int   // connections of one address not yet logged in
@@ -112,13 +120,22 @@ func Start(cfg Config) (*Daemon, error) {
 	}
 	d.lock = lock
 	var tlsConfig *tls.Config
+	var cert tls.Certificate
 	if !cfg.Plaintext {
-		cert, created, err := certs.LoadOrCreate(filepath.Join(cfg.DataDir, "tls"))
-		if err != nil {
-			return nil, err
+		if cfg.TLSCert != "" || cfg.TLSKey != "" {
+			cert, err = tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+			if err != nil {
+				return nil, fmt.Errorf("loading the TLS certificate (--tls-cert, --tls-key): %w", err)
+			}
+		} else {
+			var created bool
+			cert, created, err = certs.LoadOrCreate(filepath.Join(cfg.DataDir, "tls"))
+			if err != nil {
+				return nil, err
+			}
+			d.NewCert = created
 		}
 		d.Fingerprint = certs.Fingerprint(cert.Certificate[0])
-		d.NewCert = created
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13}
 	}
 	d.Users, err = users.Open(filepath.Join(cfg.DataDir, "users.xlsx"), cfg.Logger)
@@ -174,8 +191,27 @@ func Start(cfg Config) (*Daemon, error) {
 			return nil, fmt.Errorf("listening on %s (web; --http off disables it): %w", cfg.HTTP, err)
 		}
 		d.HTTPAddr = hl.Addr()
-		d.httpSrv = newWebServer(placeholderWeb())
-		go d.httpSrv.Serve(newLimitListener(hl, webMaxConns))
+		wh, err := web.New(web.Config{
+			Service:        d.Service,
+			Logger:         cfg.Logger.With("door", "web"),
+			Secure:         !cfg.Plaintext,
+			TrustedProxies: cfg.TrustedProxies,
+			Name:           cfg.Name,
+			Welcome:        cfg.Welcome,
+		})
+		if err != nil {
+			hl.Close()
+			return nil, err
+		}
+		d.httpSrv = newWebServer(wh)
+		ln := newLimitListener(hl, webMaxConns)
+		if cfg.Plaintext {
+			go d.httpSrv.Serve(ln)
+		} else {
+			// Browsers speak TLS 1.2 as well; HTTP/2 is offered.
+			d.httpSrv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+			go d.httpSrv.ServeTLS(ln, "", "")
+		}
 	}
 	go func() { d.serveErr <- d.Server.Serve(d.ln) }()
 	ok = true

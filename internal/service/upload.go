@@ -612,3 +612,8 @@ func (s *Service) DiscardUpload(ctx context.Context, sess *Session, path string)
 		return nil
 	})
 }
+
+// Temp reports whether the upload writes a temporary partial: opened with
+// UploadOnce, or because the resumable partial of its path is held by a
+// live upload elsewhere. Its bytes are dropped unless committed.
+func (u *Upload) Temp() bool { return u.temp }
