@@ -104,6 +104,12 @@ func Start(cfg Config) (*Daemon, error) {
 	if cfg.Argon2 == (users.Params{}) {
 		cfg.Argon2 = users.DefaultParams
 	}
+	if cfg.Name == "" {
+		cfg.Name = "netdisk"
+	}
+	if cfg.Welcome == "" {
+		cfg.Welcome = server.DefaultWelcome
+	}
 	d := &Daemon{DataDir: cfg.DataDir, logger: cfg.Logger, serveErr: make(chan error, 1)}
 	ok := false
 	defer func() {

@@ -288,11 +288,17 @@ func (h *Handler) uploadState(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
-		if !up.Temp() {
-			reply.Held = up.Held()
-			if d := up.HeldDigest(); d != nil {
-				reply.PrefixDigest = hex.EncodeToString(d)
-			}
+		if up.Temp() {
+			// Held by another request (the tab that was closed may not
+			// have been noticed yet): the page asks again shortly rather
+			// than start over.
+			up.Close()
+			h.fail(w, r, refusal(http.StatusLocked, "busy", "another upload of "+target+" is in progress"))
+			return
+		}
+		reply.Held = up.Held()
+		if d := up.HeldDigest(); d != nil {
+			reply.PrefixDigest = hex.EncodeToString(d)
 		}
 		up.Close()
 	}

@@ -1,0 +1,316 @@
+// Uploads: each file goes up with tus (resumable, in chunks) while a
+// worker hashes it with BLAKE3; the server stores it only when its digest
+// of what arrived equals the page's (POST /api/commit).
+//
+// Resuming: before sending, the page asks what the server already holds
+// of this path and size (GET /api/upload). If it holds a part, the page
+// hashes the same many bytes of its file and continues only if the
+// digests match (the same file picked again after a dropped connection
+// or a closed tab); otherwise it discards the part and starts again.
+
+/* global tus */
+import { call, ApiError, describe, csrfToken } from './api.js';
+import { t, bytes, count } from './i18n.js';
+
+const chunkSize = 8 << 20;
+const parallel = 2;
+
+export class Uploads {
+  constructor({ section, list, total, summary, clear, onStored, status }) {
+    this.section = section;
+    this.list = list;
+    this.total = total;
+    this.summary = summary;
+    this.onStored = onStored;
+    this.status = status;
+    this.jobs = [];
+    this.running = 0;
+    this.dirs = new Map();
+    clear.addEventListener('click', () => this.clearFinished());
+  }
+
+  // add queues files ({file, path}) and makes folders (paths) first.
+  add(files, folders = []) {
+    for (const d of folders) this.ensureDir(d).catch(() => {});
+    for (const { file, path } of files) {
+      const job = new Job(this, file, path);
+      this.jobs.push(job);
+      this.list.append(job.el);
+    }
+    this.section.hidden = this.jobs.length === 0;
+    this.pump();
+    this.refresh();
+  }
+
+  pump() {
+    while (this.running < parallel) {
+      const next = this.jobs.find((j) => j.state === 'queued');
+      if (!next) break;
+      this.running++;
+      next.run().finally(() => {
+        this.running--;
+        this.pump();
+        this.refresh();
+      });
+    }
+  }
+
+  // ensureDir makes a folder and its parents, once per page.
+  ensureDir(dir) {
+    if (!dir) return Promise.resolve();
+    let p = this.dirs.get(dir);
+    if (!p) {
+      const parent = dir.includes('/') ? dir.slice(0, dir.lastIndexOf('/')) : '';
+      p = this.ensureDir(parent).then(() =>
+        call('POST', '/api/mkdir', { body: { path: dir } }).catch((err) => {
+          if (!(err instanceof ApiError && err.code === 'exists')) throw err;
+        }),
+      );
+      p.catch(() => this.dirs.delete(dir));
+      this.dirs.set(dir, p);
+    }
+    return p;
+  }
+
+  clearFinished() {
+    this.jobs = this.jobs.filter((j) => {
+      const finished = j.state === 'done' || j.state === 'cancelled' || j.state === 'error';
+      if (finished) j.el.remove();
+      return !finished;
+    });
+    this.section.hidden = this.jobs.length === 0;
+    this.refresh();
+  }
+
+  refresh() {
+    let total = 0;
+    let sent = 0;
+    let done = 0;
+    let n = 0;
+    for (const j of this.jobs) {
+      if (j.state === 'cancelled') continue;
+      n++;
+      total += j.file.size;
+      sent += j.state === 'done' ? j.file.size : j.sent;
+      if (j.state === 'done') done++;
+    }
+    this.total.max = Math.max(total, 1);
+    this.total.value = total === 0 ? (n > 0 && done === n ? 1 : 0) : sent;
+    this.summary.textContent = t('uploadsSummary', { done: count(done), n: count(n), sent: bytes(sent), total: bytes(total) });
+  }
+
+  busy() {
+    return this.jobs.some((j) => j.state !== 'done' && j.state !== 'error' && j.state !== 'cancelled');
+  }
+}
+
+class Job {
+  constructor(queue, file, path) {
+    this.queue = queue;
+    this.file = file;
+    this.path = path;
+    this.sent = 0;
+    this.state = 'queued';
+    this.note = '';
+    this.upload = null;
+    this.worker = null;
+
+    const li = document.createElement('li');
+    li.className = 'upload';
+    li.dataset.path = path;
+    const name = document.createElement('span');
+    name.className = 'upload-name';
+    name.textContent = path;
+    name.title = path;
+    this.bar = document.createElement('progress');
+    this.bar.max = Math.max(file.size, 1);
+    this.bar.value = 0;
+    this.bar.setAttribute('aria-label', path);
+    this.text = document.createElement('span');
+    this.text.className = 'upload-state';
+    this.cancelButton = document.createElement('button');
+    this.cancelButton.type = 'button';
+    this.cancelButton.className = 'icon';
+    this.cancelButton.textContent = '✕';
+    this.cancelButton.setAttribute('aria-label', t('cancel') + ' ' + path);
+    this.cancelButton.addEventListener('click', () => this.cancel());
+    li.append(name, this.bar, this.text, this.cancelButton);
+    this.el = li;
+    this.setState('queued');
+  }
+
+  setState(state, note) {
+    this.state = state;
+    if (note !== undefined) this.note = note;
+    this.el.dataset.state = state;
+    const word = t('state' + state[0].toUpperCase() + state.slice(1));
+    this.text.textContent = this.note ? word + ' · ' + this.note : word;
+    this.cancelButton.hidden = state === 'done' || state === 'error' || state === 'cancelled';
+    this.queue.refresh();
+  }
+
+  progress(sent) {
+    this.sent = sent;
+    this.bar.value = sent;
+    this.queue.refresh();
+  }
+
+  async run() {
+    if (this.state !== 'queued') return;
+    try {
+      await this.send();
+    } catch (err) {
+      if (this.state === 'cancelled') return;
+      this.fail(err);
+    } finally {
+      if (this.worker) this.worker.terminate();
+      this.worker = null;
+    }
+  }
+
+  fail(err) {
+    this.setState('error', describe(err));
+    this.queue.status(describe(err, this.path), true);
+  }
+
+  async send() {
+    const { file, path } = this;
+    this.setState('hashing');
+    const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
+    await this.queue.ensureDir(dir);
+    const held = await retryBusy(() => call('GET', '/api/upload', { query: { path, size: file.size } }));
+    if (this.state === 'cancelled') return;
+
+    const hashing = this.hash(held.held);
+    let resume = false;
+    if (held.held > 0) {
+      const prefix = await hashing.mark;
+      if (prefix === held.prefix_digest) {
+        resume = true;
+        this.note = t('resumed', { held: bytes(held.held) });
+      } else {
+        await call('POST', '/api/uploads/discard', { body: { path } });
+        this.note = t('restarted');
+      }
+    }
+    if (this.state === 'cancelled') return;
+    this.setState('uploading');
+    await this.tus(resume ? held.url : null);
+    if (this.state === 'cancelled') return;
+    const digest = await hashing.done;
+    this.setState('committing');
+    await call('POST', '/api/commit', {
+      body: { path, size: file.size, digest, mtime: new Date(file.lastModified || Date.now()).toISOString() },
+    });
+    this.progress(file.size);
+    this.setState('done');
+    this.queue.onStored(path);
+  }
+
+  // hash starts the worker: mark resolves with the digest of the first
+  // `mark` bytes, done with the whole file's.
+  hash(mark) {
+    const w = new Worker('/static/hash-worker.js');
+    this.worker = w;
+    let markResolve;
+    let markReject;
+    let doneResolve;
+    let doneReject;
+    const markP = new Promise((res, rej) => {
+      markResolve = res;
+      markReject = rej;
+    });
+    const doneP = new Promise((res, rej) => {
+      doneResolve = res;
+      doneReject = rej;
+    });
+    const failed = (e) => {
+      markReject(e);
+      doneReject(e);
+    };
+    markP.catch(() => {});
+    doneP.catch(() => {});
+    w.onmessage = (ev) => {
+      const m = ev.data;
+      if (m.type === 'mark') markResolve(m.hex);
+      else if (m.type === 'done') {
+        markResolve('');
+        doneResolve(m.hex);
+      } else if (m.type === 'error') failed(new ApiError('unknown', m.message));
+    };
+    w.onerror = (ev) => failed(new ApiError('unknown', ev.message));
+    w.postMessage({ file: this.file, mark });
+    return { mark: markP, done: doneP };
+  }
+
+  tus(uploadUrl) {
+    return new Promise((resolve, reject) => {
+      const opts = {
+        endpoint: '/tus/',
+        chunkSize,
+        retryDelays: [0, 1000, 3000, 5000, 10000, 20000],
+        headers: { 'X-CSRF-Token': csrfToken() },
+        metadata: { path: this.path },
+        storeFingerprintForResuming: false,
+        onProgress: (sent) => this.progress(sent),
+        onSuccess: () => resolve(),
+        onError: (err) => reject(tusError(err)),
+        onShouldRetry: (err) => {
+          const status = err.originalResponse ? err.originalResponse.getStatus() : 0;
+          // No answer, a server fault, busy (423) or an offset that moved (409).
+          return status === 0 || status >= 500 || status === 423 || status === 409;
+        },
+      };
+      if (uploadUrl) opts.uploadUrl = uploadUrl;
+      this.upload = new tus.Upload(this.file, opts);
+      this.upload.start();
+    });
+  }
+
+  async cancel() {
+    if (this.state === 'done' || this.state === 'error' || this.state === 'cancelled') return;
+    const started = this.state !== 'queued';
+    this.setState('cancelled', '');
+    if (this.worker) this.worker.terminate();
+    this.worker = null;
+    if (this.upload) {
+      try {
+        await this.upload.abort(false);
+      } catch {
+        // It is discarded below either way.
+      }
+    }
+    if (started) {
+      // Nothing of a cancelled upload is kept on the server.
+      call('POST', '/api/uploads/discard', { body: { path: this.path } }).catch(() => {});
+    }
+  }
+}
+
+// retryBusy runs f again while the server says busy: an upload of the
+// same path is still held by a request that has not ended yet (the tab
+// that was closed, say); it lets go within seconds.
+async function retryBusy(f) {
+  for (const wait of [500, 1000, 2000, 4000, 8000]) {
+    try {
+      return await f();
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 'busy')) throw err;
+      await new Promise((res) => setTimeout(res, wait));
+    }
+  }
+  return f();
+}
+
+// tusError reads the JSON refusal tus-js-client hands back.
+function tusError(err) {
+  const res = err && err.originalResponse;
+  if (!res) return new ApiError('network', String((err && err.message) || ''));
+  try {
+    const body = JSON.parse(res.getBody());
+    if (body && body.code) return new ApiError(body.code, body.message, body.retry_after_ms || 0);
+  } catch {
+    // Not ours: below.
+  }
+  return new ApiError(res.getStatus() >= 500 ? 'internal' : 'unknown', '');
+}
