@@ -30,13 +30,13 @@ esac
 
 # Each line: package, file in the package, where it goes (from the repo root).
 # The page loads tus and BLAKE3; axe-core is only injected by the browser
-# tests, so it lives in the tests' testdata and never in the binary.
+# tests, so it lives in internal/browsertest/testdata and never in the binary.
 files='
 tus-js-client   dist/tus.min.js          internal/web/static/vendor/tus.min.js
 tus-js-client   LICENSE                  internal/web/static/vendor/tus-js-client.LICENSE
 hash-wasm       dist/blake3.umd.min.js   internal/web/static/vendor/blake3.umd.min.js
 hash-wasm       LICENSE                  internal/web/static/vendor/hash-wasm.LICENSE
-axe-core        axe.min.js               internal/web/testdata/axe.min.js
+axe-core        axe.min.js               internal/browsertest/testdata/axe.min.js
 '
 
 check() {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,6 +55,10 @@ func TestMain(m *testing.M) {
 	)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)
+	if err := chromedp.Do(ctx); err != nil { // starts it (no timeout here: it would stop the browser)
+		fmt.Fprintln(os.Stderr, "browsertest: starting chromium:", err)
+		os.Exit(1)
+	}
 	// The first page a fresh Chromium draws can take long (its profile,
 	// the font cache): draw one before any test's clock starts.
 	warm, cancelWarm := context.WithTimeout(ctx, 3*time.Minute)
@@ -277,7 +283,11 @@ func (p *page) fill(sel, value string) {
 
 func (p *page) click(sel string) {
 	p.t.Helper()
-	p.do(chromedp.Click(chromedp.CSS(sel)))
+	ctx, cancel := context.WithTimeout(p.ctx, timeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
+		p.t.Fatalf("clicking %s: %v (rows: %v; status line: %q)", sel, err, p.rows(), p.statusText())
+	}
 }
 
 // register creates an account through the page and ends logged in.
@@ -349,11 +359,20 @@ func (p *page) waitRow(name string) {
 	p.waitFor(fmt.Sprintf(`!!document.querySelector('#rows tr[data-name=%q]')`, name))
 }
 
-// selectRows ticks the rows' check boxes.
+// selectRows makes the selection exactly names, ticking and unticking
+// the rows' check boxes as a person would.
 func (p *page) selectRows(names ...string) {
 	p.t.Helper()
+	checked := eval[[]string](p, `[...document.querySelectorAll('#rows tr')].filter(r => r.querySelector('input[type=checkbox]').checked).map(r => r.dataset.name)`)
+	for _, n := range checked {
+		if !slices.Contains(names, n) {
+			p.click(fmt.Sprintf(`#rows tr[data-name=%q] input[type=checkbox]`, n))
+		}
+	}
 	for _, n := range names {
-		p.click(fmt.Sprintf(`#rows tr[data-name=%q] input[type=checkbox]`, n))
+		if !slices.Contains(checked, n) {
+			p.click(fmt.Sprintf(`#rows tr[data-name=%q] input[type=checkbox]`, n))
+		}
 	}
 }
 
@@ -362,9 +381,9 @@ func (p *page) downloadsTo(dir string) {
 	p.t.Helper()
 	p.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
-			Behavior:      browser.SetDownloadBehaviorBehaviorAllowAndName,
-			DownloadPath:  dir,
-			EventsEnabled: ptr(true),
+			Behavior:         browser.SetDownloadBehaviorBehaviorAllowAndName,
+			DownloadPath:     dir,
+			EventsEnabled:    ptr(true),
 			BrowserContextID: chromedp.FromContext(ctx).BrowserContextID,
 		})
 		return err
@@ -567,4 +586,28 @@ func dropFiles(p *page, sel string, paths ...string) {
 // chromedpSetFolder picks a folder in a folder picker (input webkitdirectory).
 func chromedpSetFolder(sel, dir string) chromedp.Action[chromedp.Void] {
 	return chromedp.SetUploadFiles(chromedp.CSS(sel), []string{dir})
+}
+
+// jsString quotes s for JavaScript.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func readFileErr(path string) ([]byte, error) { return os.ReadFile(path) }
+
+// clearUploads empties the page's list of finished uploads.
+func clearUploads() chromedp.Action[chromedp.Void] {
+	return chromedp.Click(chromedp.CSS("#uploads-clear"))
+}
+
+func chromedpNavigate(url string) chromedp.Action[chromedp.Void] { return chromedp.Navigate(url) }
+
+// chromedpSetSelect chooses an option of a select, as a person does
+// (the change event fires).
+func chromedpSetSelect(sel, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](fmt.Sprintf(`(() => { const s = document.querySelector(%q); s.value = %q; s.dispatchEvent(new Event('change')); return true; })()`, sel, value))(ctx, t)
+		return err
+	})
 }

@@ -312,9 +312,8 @@ function row(e) {
   open.type = 'button';
   open.className = 'open ' + e.kind;
   const icon = document.createElement('span');
-  icon.className = 'kind';
+  icon.className = 'kind kind-' + e.kind;
   icon.setAttribute('aria-hidden', 'true');
-  icon.textContent = e.kind === 'dir' ? '📁' : e.kind === 'file' ? '📄' : '🔗';
   const label = document.createElement('span');
   label.textContent = e.name;
   open.append(icon, label);
@@ -551,7 +550,7 @@ function batch(results, doneKey, n) {
 }
 
 async function newFolder() {
-  await ask({
+  const made = await ask({
     title: t('newFolderTitle'),
     label: t('newFolderLabel'),
     value: '',
@@ -560,7 +559,7 @@ async function newFolder() {
       status(t('created', { name }));
     },
   });
-  load(state.path);
+  if (made !== null) load(state.path);
 }
 
 async function rename() {

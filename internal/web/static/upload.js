@@ -256,9 +256,15 @@ class Job {
         onSuccess: () => resolve(),
         onError: (err) => reject(tusError(err)),
         onShouldRetry: (err) => {
-          const status = err.originalResponse ? err.originalResponse.getStatus() : 0;
-          // No answer, a server fault, busy (423) or an offset that moved (409).
-          return status === 0 || status >= 500 || status === 423 || status === 409;
+          // Again after no answer, an offset that moved (409), or a
+          // refusal that passes (busy, restarting, a proxy's 502-504);
+          // never after one that will not (a full space, a bad name).
+          const res = err.originalResponse;
+          if (!res) return true;
+          const status = res.getStatus();
+          if (status === 409) return true;
+          const code = tusError(err).code;
+          return code === 'busy' || code === 'shutting_down' || code === 'rate_limited' || [502, 503, 504].includes(status);
         },
       };
       if (uploadUrl) opts.uploadUrl = uploadUrl;
