@@ -11,6 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
 	"netdisk/internal/users"
 )
 
@@ -145,7 +150,7 @@ func mapsKeys(m map[string][]byte) func(func(string) bool) {
 
 // waitDownload waits until dir holds n finished downloads and returns the
 // newest.
-func waitDownload(t *testing.T, dir string, n int) []byte {
+func waitDownload(t testing.TB, dir string, n int) []byte {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -325,4 +330,73 @@ func TestRefusalsInWords(t *testing.T) {
 			t.Errorf("the page broke its own CSP: %s", l)
 		}
 	}
+}
+
+// The keyboard alone: / to filter, arrows to move, F2 to rename, Delete
+// to delete, Enter to open a folder and Backspace to go up.
+func TestKeyboardOnly(t *testing.T) {
+	s := startServer(t)
+	p := newBrowser(t, s.web)
+	p.register("olga", "correct horse battery")
+	dir := t.TempDir()
+	writeFile(t, dir, "books/b1.txt", 10, 1)
+	dropFiles(p, "#drive-view", filepath.Join(dir, "books"), writeFile(t, dir, "bread.txt", 10, 2), writeFile(t, dir, "apple.txt", 10, 3))
+	p.waitUpload("apple.txt", "done")
+	p.waitUpload("bread.txt", "done")
+	p.waitUpload("books/b1.txt", "done")
+	p.click("#new-folder")
+	p.fill("#dialog-input", "boxes")
+	p.click("#dialog-ok")
+	p.waitRow("boxes")
+	p.waitRow("apple.txt")
+
+	key := func(k string) { p.do(chromedp.KeyEvent(k)) }
+	p.do(chromedp.Focus(chromedp.CSS(`#files th[data-sort="name"] button`)))
+	p.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		// One keyDown carrying its text, as a keyboard sends it (the
+		// page's preventDefault then keeps the "/" out of the filter).
+		if _, err := cdp.Call(ctx, tg, input.DispatchKeyEvent, input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyDown, Key: "/", Code: "Slash", Text: "/", WindowsVirtualKeyCode: 191}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, tg, input.DispatchKeyEvent, input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyUp, Key: "/", Code: "Slash", WindowsVirtualKeyCode: 191})
+		return err
+	}))
+	p.waitFor(`document.activeElement.id === 'filter'`)
+	key("br")
+	p.waitFor(`document.querySelectorAll('#rows tr').length === 1`)
+	key(kb.ArrowDown)
+	p.waitFor(`document.querySelector('#rows tr.selected')?.dataset.name === 'bread.txt'`)
+	key(kb.F2)
+	p.waitFor(`document.getElementById('dialog').open && document.getElementById('dialog-input').value === 'bread.txt'`)
+	p.do(chromedp.SetValue(chromedp.CSS("#dialog-input"), "toast.txt"))
+	key(kb.Enter)
+	p.waitFor(`!document.getElementById('dialog').open`)
+	p.waitFor(`document.getElementById('filter').value === 'br' && document.querySelectorAll('#rows tr').length === 0`)
+	s.stored("olga", "toast.txt")
+
+	// Clear the filter, go down to apple.txt (folders first: boxes, books), delete it.
+	p.do(chromedp.Focus(chromedp.CSS("#filter")))
+	key(kb.Escape)
+	p.waitFor(`document.querySelectorAll('#rows tr').length === 4`)
+	p.do(chromedp.Focus(chromedp.CSS(`#files th[data-sort="name"] button`)))
+	key(kb.ArrowDown + kb.ArrowDown + kb.ArrowDown)
+	p.waitFor(`document.querySelector('#rows tr.selected')?.dataset.name === 'apple.txt'`)
+	key(kb.Delete)
+	p.waitFor(`document.getElementById('dialog').open`)
+	key(kb.Enter)
+	p.waitFor(`!document.querySelector('#rows tr[data-name="apple.txt"]')`)
+	if _, err := os.Stat(s.file("olga", "apple.txt")); !os.IsNotExist(err) {
+		t.Errorf("apple.txt still stored: %v", err)
+	}
+
+	// Into books with Enter, back with Backspace.
+	p.do(chromedp.Focus(chromedp.CSS(`#files th[data-sort="name"] button`)))
+	key(kb.ArrowUp + kb.ArrowUp + kb.ArrowUp + kb.ArrowUp)
+	p.waitFor(`document.querySelector('#rows tr.selected')?.dataset.name === 'books'`)
+	key(kb.Enter)
+	p.waitRow("b1.txt")
+	p.do(chromedp.Focus(chromedp.CSS(`#files th[data-sort="name"] button`)))
+	key(kb.Backspace)
+	p.waitRow("books")
+	p.waitRow("boxes")
 }

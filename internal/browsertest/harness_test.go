@@ -86,14 +86,14 @@ func chromiumPath() string {
 
 // server is a real netdisk server (both doors) on 127.0.0.1:0.
 type server struct {
-	t    *testing.T
+	t    testing.TB
 	d    *daemon.Daemon
 	web  string // https://127.0.0.1:PORT
 	data string
 	logs *testlog.Buffer
 }
 
-func startServer(t *testing.T, mod ...func(*daemon.Config)) *server {
+func startServer(t testing.TB, mod ...func(*daemon.Config)) *server {
 	t.Helper()
 	logger, logs := testlog.New()
 	cfg := daemon.Config{
@@ -139,7 +139,7 @@ func (s *server) stored(user, path string) []byte {
 
 // page is one tab of a browser context.
 type page struct {
-	t    *testing.T
+	t    testing.TB
 	ctx  context.Context
 	base string
 
@@ -203,7 +203,7 @@ func (p *page) pageLogs() []string {
 }
 
 // newBrowser opens a fresh browser context (no cookies) with one tab.
-func newBrowser(t *testing.T, base string) *page {
+func newBrowser(t testing.TB, base string) *page {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
@@ -252,11 +252,26 @@ func eval[T any](p *page, js string) T {
 // waitFor waits until the expression is true.
 func (p *page) waitFor(js string) {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, timeout)
+	p.waitForWithin(js, timeout)
+}
+
+// waitForWithin is waitFor with its own time limit.
+func (p *page) waitForWithin(js string, limit time.Duration) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, limit)
 	defer cancel()
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
-		p.t.Fatalf("waiting for %s: %v (status line: %q)", js, err, p.statusText())
+		p.t.Fatalf("waiting for %s: %v (%s)", js, err, p.situation())
 	}
+}
+
+// situation describes the page for a failure message: where it is, what
+// is selected and focused, and its status line.
+func (p *page) situation() string {
+	ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
+	defer cancel()
+	s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify({hash: location.hash, rows: [...document.querySelectorAll('#rows tr')].map(r => (r.classList.contains('selected') ? '*' : '') + r.dataset.name), focus: document.activeElement && document.activeElement.outerHTML.slice(0, 80), dialog: !!document.querySelector('dialog[open]'), status: document.getElementById('status').textContent})`))
+	return s
 }
 
 func (p *page) statusText() string {
@@ -324,8 +339,13 @@ func (p *page) upload(paths ...string) {
 // line's text.
 func (p *page) waitUpload(path, state string) string {
 	p.t.Helper()
+	return p.waitUploadWithin(path, state, timeout)
+}
+
+func (p *page) waitUploadWithin(path, state string, limit time.Duration) string {
+	p.t.Helper()
 	sel := fmt.Sprintf(`.upload[data-path=%q]`, path)
-	p.waitFor(fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.dataset.state === %q; })()`, sel, state))
+	p.waitForWithin(fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.dataset.state === %q; })()`, sel, state), limit)
 	return p.text(sel)
 }
 
@@ -394,7 +414,7 @@ func ptr[T any](v T) *T { return &v }
 
 // writeFile writes a local file of n pseudo-random bytes (seeded) and
 // returns its path.
-func writeFile(t *testing.T, dir, name string, n int, seed byte) string {
+func writeFile(t testing.TB, dir, name string, n int, seed byte) string {
 	t.Helper()
 	b := make([]byte, n)
 	x := uint32(seed)*2654435761 + 1
@@ -419,7 +439,7 @@ func blake3Hex(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func sameBytes(t *testing.T, what string, got, want []byte) {
+func sameBytes(t testing.TB, what string, got, want []byte) {
 	t.Helper()
 	if !bytes.Equal(got, want) {
 		t.Fatalf("%s: %d bytes differ from the %d expected", what, len(got), len(want))
@@ -437,7 +457,7 @@ type proxy struct {
 	patched   atomic.Int64 // bytes of PATCH bodies that went through
 }
 
-func newProxy(t *testing.T, s *server) *proxy {
+func newProxy(t testing.TB, s *server) *proxy {
 	t.Helper()
 	target, _ := url.Parse(s.web)
 	px := &proxy{}
@@ -526,14 +546,14 @@ func (f *flipReader) Read(p []byte) (int, error) {
 // cliUser runs the command-line client as one person with their own
 // configuration folder.
 type cliUser struct {
-	t      *testing.T
+	t      testing.TB
 	cfgDir string
 	server string
 }
 
 var cliMu sync.Mutex // the client reads its settings from the environment
 
-func (s *server) cli(t *testing.T) *cliUser {
+func (s *server) cli(t testing.TB) *cliUser {
 	return &cliUser{t: t, cfgDir: t.TempDir(), server: s.d.Addr.String()}
 }
 
@@ -557,7 +577,7 @@ func (u *cliUser) ok(stdin string, args ...string) string {
 	return out
 }
 
-func readFile(t *testing.T, path string) []byte {
+func readFile(t testing.TB, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {

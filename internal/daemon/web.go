@@ -30,6 +30,12 @@ func newWebServer(h http.Handler) *http.Server {
 		WriteTimeout:      webWriteTimeout,
 		IdleTimeout:       webIdleTimeout,
 		MaxHeaderBytes:    webMaxHeaderBytes,
+		// HTTP/1.1 only: measured with the page in Chromium, a 1 GiB
+		// upload ran at 206-212 MB/s over HTTP/1.1 and 164-177 MB/s over
+		// HTTP/2 (whose flow control and framing cost CPU on both sides),
+		// and HTTP/2 adds attack surface (stream floods, resets) for no
+		// gain to a page that makes few requests at once.
+		Protocols: h1only(),
 	}
 }
 
@@ -65,4 +71,11 @@ func (c *limitedConn) Close() error {
 	err := c.Conn.Close()
 	c.once.Do(c.release)
 	return err
+}
+
+// h1only allows HTTP/1.1 only (over TLS or not).
+func h1only() *http.Protocols {
+	var p http.Protocols
+	p.SetHTTP1(true)
+	return &p
 }

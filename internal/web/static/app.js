@@ -17,6 +17,8 @@ const state = {
   entries: [],
   sort: { key: 'name', dir: 1 },
   selected: new Set(),
+  filter: '',
+  cursor: '',
   shown: pageRows,
   detail: '',
 };
@@ -183,13 +185,25 @@ async function load(path) {
   try {
     const list = await call('GET', '/api/list', { query: { path } });
     if (mine !== loading) return;
+    // A fresh look at the same folder (after an upload or a change)
+    // keeps what the person was doing: the selection and the current row
+    // (of the names still there), the focus, the details.
+    const same = state.path === path;
+    const names = new Set(list.entries.map((e) => e.name));
+    const hadFocus = same && $('rows').contains(document.activeElement);
+    if (!same) {
+      state.filter = '';
+      $('filter').value = '';
+    }
     state.path = path;
     state.entries = list.entries;
-    state.selected.clear();
-    state.shown = pageRows;
-    closeDetails();
+    state.selected = same ? new Set([...state.selected].filter((n) => names.has(n))) : new Set();
+    if (!same || !names.has(state.cursor)) state.cursor = '';
+    if (!same) state.shown = pageRows;
+    if (!same || !names.has(baseOf(state.detail))) closeDetails();
     renderCrumbs();
     renderRows();
+    if (hadFocus && state.cursor) $('rows').querySelector(`tr[data-name="${CSS.escape(state.cursor)}"] button.open`)?.focus();
     if (list.error) status(describe(new ApiError(list.error.code, list.error.message), path), true);
   } catch (err) {
     if (mine !== loading) return;
@@ -258,7 +272,9 @@ function renderCrumbs() {
 function sorted() {
   const { key, dir } = state.sort;
   const collator = new Intl.Collator(language(), { numeric: true, sensitivity: 'base' });
-  return [...state.entries].sort((a, b) => {
+  const q = state.filter.toLocaleLowerCase();
+  const shown = q ? state.entries.filter((e) => e.name.toLocaleLowerCase().includes(q)) : [...state.entries];
+  return shown.sort((a, b) => {
     const fa = a.kind === 'dir' ? 0 : 1;
     const fb = b.kind === 'dir' ? 0 : 1;
     if (fa !== fb) return fa - fb; // folders first, whichever way
@@ -278,6 +294,7 @@ function renderRows() {
   for (const e of shown) frag.append(row(e));
   tbody.replaceChildren(frag);
   $('empty').hidden = rows.length > 0;
+  $('empty').textContent = state.filter && state.entries.length > 0 ? t('noMatch', { q: state.filter }) : t('empty');
   const left = rows.length - shown.length;
   $('more').hidden = left <= 0;
   if (left > 0) $('more-button').textContent = t('more', { n: count(Math.min(left, pageRows)), left: count(left) });
@@ -332,6 +349,7 @@ function row(e) {
   tr.append(pick, name, size, mtime);
   tr.addEventListener('click', (ev) => {
     if (ev.target.closest('button, input, a')) return;
+    state.cursor = e.name;
     if (!(ev.ctrlKey || ev.metaKey)) state.selected.clear();
     if (state.selected.has(e.name)) state.selected.delete(e.name);
     else state.selected.add(e.name);
@@ -746,7 +764,14 @@ function setupKeys() {
     const typing = ev.target.closest('input, select, textarea');
     if (typing && ev.target.type !== 'checkbox') return;
     const names = [...state.selected];
-    if ((ev.ctrlKey || ev.metaKey) && ev.key.toLowerCase() === 'a') {
+    if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
+      if (ev.target.closest('#crumbs, .toolbar, .bar')) return;
+      ev.preventDefault();
+      moveCursor(ev.key === 'ArrowDown' ? 1 : -1, ev.shiftKey);
+    } else if (ev.key === '/') {
+      ev.preventDefault();
+      $('filter').focus();
+    } else if ((ev.ctrlKey || ev.metaKey) && ev.key.toLowerCase() === 'a') {
       ev.preventDefault();
       state.selected = new Set(state.entries.map((e) => e.name));
       syncSelection();
@@ -776,6 +801,21 @@ function setupKeys() {
   });
 }
 
+// moveCursor moves the current row up or down (Shift extends the
+// selection) and puts the focus on it.
+function moveCursor(step, extend) {
+  const rows = [...$('rows').children];
+  if (rows.length === 0) return;
+  let i = rows.findIndex((r) => r.dataset.name === state.cursor);
+  i = i < 0 ? (step > 0 ? 0 : rows.length - 1) : Math.min(rows.length - 1, Math.max(0, i + step));
+  const name = rows[i].dataset.name;
+  state.cursor = name;
+  if (!extend) state.selected.clear();
+  state.selected.add(name);
+  syncSelection();
+  rows[i].querySelector('button.open').focus();
+}
+
 // ---- start ----
 
 function setup() {
@@ -801,6 +841,21 @@ function setup() {
   $('more-button').addEventListener('click', () => {
     state.shown += pageRows;
     renderRows();
+  });
+  $('filter').addEventListener('input', () => {
+    state.filter = $('filter').value.trim();
+    state.shown = pageRows;
+    renderRows();
+  });
+  $('filter').addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape') {
+      $('filter').value = '';
+      state.filter = '';
+      renderRows();
+    } else if (ev.key === 'ArrowDown' || ev.key === 'Enter') {
+      ev.preventDefault();
+      moveCursor(1, false);
+    }
   });
   $('select-all').addEventListener('change', (ev) => {
     state.selected = ev.target.checked ? new Set(state.entries.map((e) => e.name)) : new Set();

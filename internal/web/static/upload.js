@@ -12,7 +12,7 @@
 import { call, ApiError, describe, csrfToken } from './api.js';
 import { t, bytes, count } from './i18n.js';
 
-const chunkSize = 8 << 20;
+const chunkSize = 16 << 20;
 const parallel = 2;
 
 export class Uploads {
