@@ -64,9 +64,11 @@ func BenchmarkPageTransfer(b *testing.B) {
 		p.waitRow("big.bin")
 		p.selectRows("big.bin")
 		start = time.Now()
-		p.click("#download")
-		waitDownloadSize(b, saved, size, 30*time.Minute)
+		got := p.download("#download", 30*time.Minute)
 		pageDown += time.Since(start)
+		if info, err := os.Stat(got); err != nil || info.Size() != size {
+			b.Fatalf("the page's download: %v, %v", info, err)
+		}
 		os.RemoveAll(saved)
 	}
 	rate := func(d time.Duration) float64 { return float64(size) * float64(b.N) / d.Seconds() / 1e6 }
@@ -76,22 +78,4 @@ func BenchmarkPageTransfer(b *testing.B) {
 	b.ReportMetric(rate(cliDown), "cli_get_MB/s")
 	b.ReportMetric(cliUp.Seconds()/pageUp.Seconds(), "page/cli_up")
 	b.ReportMetric(cliDown.Seconds()/pageDown.Seconds(), "page/cli_down")
-}
-
-// waitDownloadSize waits until dir holds one finished download of size bytes.
-func waitDownloadSize(b *testing.B, dir string, size int64, limit time.Duration) {
-	b.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			if info, err := e.Info(); err == nil && info.Size() == size && filepath.Ext(e.Name()) != ".crdownload" {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("no finished download of %d bytes in %v", size, limit)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

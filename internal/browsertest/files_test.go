@@ -105,12 +105,10 @@ func TestDownloadAndZip(t *testing.T) {
 	saved := t.TempDir()
 	p.downloadsTo(saved)
 	p.selectRows("top.bin")
-	p.click("#download")
-	sameBytes(t, "downloaded top.bin", waitDownload(t, saved, 1), readFile(t, top))
+	sameBytes(t, "downloaded top.bin", readFile(t, p.download("#download", timeout)), readFile(t, top))
 
 	p.selectRows("docs", "top.bin")
-	p.click("#zip")
-	z := waitDownload(t, saved, 2)
+	z := readFile(t, p.download("#zip", timeout))
 	zr, err := zip.NewReader(bytes.NewReader(z), int64(len(z)))
 	if err != nil {
 		t.Fatalf("the zip does not open: %v", err)
@@ -145,39 +143,6 @@ func mapsKeys(m map[string][]byte) func(func(string) bool) {
 				return
 			}
 		}
-	}
-}
-
-// waitDownload waits until dir holds n finished downloads and returns the
-// newest.
-func waitDownload(t testing.TB, dir string, n int) []byte {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		entries, _ := os.ReadDir(dir)
-		var done []os.DirEntry
-		for _, e := range entries {
-			if !strings.HasSuffix(e.Name(), ".crdownload") {
-				done = append(done, e)
-			}
-		}
-		partial := len(done) < len(entries)
-		if len(done) >= n && !partial {
-			slices.SortFunc(done, func(a, b os.DirEntry) int {
-				ia, _ := a.Info()
-				ib, _ := b.Info()
-				return ia.ModTime().Compare(ib.ModTime())
-			})
-			b, err := os.ReadFile(filepath.Join(dir, done[len(done)-1].Name()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return b
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d downloads finished in %v, want %d", len(done), timeout, n)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

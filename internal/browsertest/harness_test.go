@@ -143,6 +143,8 @@ type page struct {
 	ctx  context.Context
 	base string
 
+	downloads string // where downloadsTo saves
+
 	mu   sync.Mutex
 	logs []string // exceptions, console errors and browser log entries
 }
@@ -399,6 +401,7 @@ func (p *page) selectRows(names ...string) {
 // downloadsTo makes the browser save downloads into dir, named by GUID.
 func (p *page) downloadsTo(dir string) {
 	p.t.Helper()
+	p.downloads = dir
 	p.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
 			Behavior:         browser.SetDownloadBehaviorBehaviorAllowAndName,
@@ -408,6 +411,29 @@ func (p *page) downloadsTo(dir string) {
 		})
 		return err
 	}))
+}
+
+// download clicks sel and returns the path of the file the download it
+// starts was saved as, once the browser reports it complete (within limit).
+func (p *page) download(sel string, limit time.Duration) string {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, limit)
+	defer cancel()
+	progress := chromedp.BrowserEvents(ctx, browser.DownloadProgress) // subscribed before the click
+	p.click(sel)
+	for ev, err := range progress {
+		if err != nil {
+			p.t.Fatalf("waiting for the download of %s: %v", sel, err)
+		}
+		switch ev.State {
+		case browser.DownloadProgressStateCompleted:
+			return filepath.Join(p.downloads, ev.GUID)
+		case browser.DownloadProgressStateCanceled:
+			p.t.Fatalf("the browser cancelled the download of %s", sel)
+		}
+	}
+	p.t.Fatalf("no download of %s finished", sel)
+	return ""
 }
 
 func ptr[T any](v T) *T { return &v }
