@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path"
@@ -12,9 +13,13 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
+	"github.com/mattn/go-runewidth"
 	"github.com/peterh/liner"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
+	"golang.org/x/text/unicode/norm"
 
 	"netdisk/internal/proto"
 )
@@ -344,27 +349,167 @@ func (a *app) shellHelp() {
 
 // complete is the tab completer: command names first, then local names
 // for put and lcd's first argument, remote names otherwise.
+// complete is the shell's tab completion. liner gives the cursor
+// position in runes (not bytes); the word being completed is read with
+// the shell's own quoting rules, so a name with spaces, quotes or any
+// script completes whole, and each completion is written back quoted.
 func (a *app) complete(ctx context.Context, line string, pos int) (string, []string, string) {
-	head, tail := line[:pos], line[pos:]
-	start := strings.LastIndexAny(head, " \t") + 1
-	word := head[start:]
-	before := strings.Fields(head[:start])
-	var out []string
+	runes := []rune(line)
+	pos = max(0, min(pos, len(runes)))
+	head, tail := string(runes[:pos]), string(runes[pos:])
+	start, word := currentWord(head)
+	before, err := splitArgs(head[:start])
+	if err != nil {
+		return head, nil, tail
+	}
+	var cands []candidate
 	switch {
 	case len(before) == 0:
 		for _, name := range a.commandNames() {
 			if strings.HasPrefix(name, word) {
-				out = append(out, name+" ")
+				cands = append(cands, candidate{value: name, show: name})
 			}
 		}
 	case strings.HasPrefix(word, "-"):
 		return head, nil, tail
 	case (before[0] == "put" || before[0] == "lcd") && countArgs(before[1:]) == 0:
-		out = completeLocal(word)
+		cands = completeLocal(word)
 	default:
-		out = a.completeRemote(ctx, word)
+		cands = a.completeRemote(ctx, word)
 	}
-	return head[:start], out, tail
+	return head[:start], a.offer(head[start:], word, cands), tail
+}
+
+// candidate is one possible completion: the whole word it makes
+// (unquoted), whether it is a folder, and what a list of candidates shows.
+type candidate struct {
+	value string
+	dir   bool
+	show  string
+}
+
+// offer turns the candidates into what the line editor inserts, always
+// exactly one item, so the editor never cuts a name inside a character:
+// the one candidate (quoted, then "/" after a folder or a space after
+// anything else); else the candidates' common prefix (in whole
+// characters) when it is longer than what was typed; else what was typed,
+// after printing the candidates in columns by their display width (a CJK
+// character is two columns wide).
+func (a *app) offer(typed, word string, cands []candidate) []string {
+	switch len(cands) {
+	case 0:
+		return nil
+	case 1:
+		c := cands[0]
+		if c.dir {
+			return []string{quoteArg(c.value) + "/"}
+		}
+		return []string{quoteArg(c.value) + " "}
+	}
+	prefix := cands[0].value
+	for _, c := range cands[1:] {
+		prefix = commonPrefix(prefix, c.value)
+	}
+	if len(prefix) > len(word) {
+		return []string{quoteArg(prefix)}
+	}
+	shows := make([]string, len(cands))
+	for i, c := range cands {
+		shows[i] = c.show
+	}
+	fmt.Fprint(a.stdout, "\n"+columns(shows, terminalWidth(a.stdout)))
+	return []string{typed}
+}
+
+// commonPrefix is the longest common prefix of a and b in whole runes.
+func commonPrefix(a, b string) string {
+	n := 0
+	for n < len(a) && n < len(b) {
+		ra, size := utf8.DecodeRuneInString(a[n:])
+		rb, _ := utf8.DecodeRuneInString(b[n:])
+		if ra != rb {
+			break
+		}
+		n += size
+	}
+	return a[:n]
+}
+
+// columns lays names out in columns down then across, as ls does, padded
+// by display width.
+func columns(names []string, width int) string {
+	widest := 0
+	for _, n := range names {
+		widest = max(widest, runewidth.StringWidth(n))
+	}
+	cols := max(1, (width+2)/(widest+2))
+	rows := (len(names) + cols - 1) / cols
+	var b strings.Builder
+	for r := 0; r < rows; r++ {
+		for c := 0; c < cols; c++ {
+			i := c*rows + r
+			if i >= len(names) {
+				break
+			}
+			b.WriteString(names[i])
+			if c < cols-1 && i+rows < len(names) {
+				b.WriteString(strings.Repeat(" ", widest+2-runewidth.StringWidth(names[i])))
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// terminalWidth is w's width in columns if it is a terminal, else 80.
+func terminalWidth(w io.Writer) int {
+	if f, ok := w.(*os.File); ok {
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
+			return cols
+		}
+	}
+	return 80
+}
+
+// currentWord finds the last word of head as splitArgs reads it: the byte
+// offset where it starts (its opening quote, if any) and its value with
+// quotes and escapes removed. A head ending in a space has an empty word.
+func currentWord(head string) (start int, word string) {
+	var cur strings.Builder
+	inWord := false
+	var quote rune
+	escaped := false
+	start = len(head)
+	for i, r := range head {
+		if !inWord && quote == 0 && !escaped && r != ' ' && r != '\t' {
+			start, inWord = i, true
+			cur.Reset()
+		}
+		switch {
+		case escaped:
+			cur.WriteRune(r)
+			escaped = false
+		case r == '\\' && quote != '\'':
+			escaped = true
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			} else {
+				cur.WriteRune(r)
+			}
+		case r == '\'' || r == '"':
+			quote = r
+		case r == ' ' || r == '\t':
+			inWord = false
+			start = len(head)
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	if !inWord {
+		return len(head), ""
+	}
+	return start, cur.String()
 }
 
 func countArgs(words []string) int {
@@ -391,20 +536,20 @@ func (a *app) commandNames() []string {
 	return names
 }
 
-func completeLocal(word string) []string {
+func completeLocal(word string) []candidate {
 	dir, prefix := filepath.Split(word)
 	entries, err := os.ReadDir(dirOrDot(dir))
 	if err != nil {
 		return nil
 	}
-	var out []string
+	var out []candidate
 	for _, e := range entries {
 		if strings.HasPrefix(e.Name(), prefix) {
-			s := dir + e.Name()
-			if e.IsDir() {
-				s += "/"
+			c := candidate{value: dir + e.Name(), dir: e.IsDir(), show: e.Name()}
+			if c.dir {
+				c.show += "/"
 			}
-			out = append(out, s)
+			out = append(out, c)
 		}
 	}
 	return out
@@ -417,7 +562,7 @@ func dirOrDot(dir string) string {
 	return dir
 }
 
-func (a *app) completeRemote(ctx context.Context, word string) []string {
+func (a *app) completeRemote(ctx context.Context, word string) []candidate {
 	dir, prefix := path.Split(word)
 	remoteDir := a.remote(dirOrDot(dir))
 	sh := a.shell
@@ -436,16 +581,17 @@ func (a *app) completeRemote(ctx context.Context, word string) []string {
 		cached = cachedList{at: time.Now(), entries: entries}
 		sh.cache[remoteDir] = cached
 	}
-	var out []string
+	// Names are stored in NFC; what was typed may be decomposed (an
+	// accent typed as a combining mark).
+	prefix = norm.NFC.String(prefix)
+	var out []candidate
 	for _, e := range cached.entries {
 		if strings.HasPrefix(e.Name, prefix) {
-			s := dir + quoteArg(e.Name)
-			if e.Kind == proto.KindDir {
-				s += "/"
-			} else {
-				s += " "
+			c := candidate{value: dir + e.Name, dir: e.Kind == proto.KindDir, show: safeText(e.Name)}
+			if c.dir {
+				c.show += "/"
 			}
-			out = append(out, s)
+			out = append(out, c)
 		}
 	}
 	return out
