@@ -62,11 +62,7 @@ func (a *app) dial(ctx context.Context) (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, _ := a.loadState()
 	a.conn, a.connAddr, a.user = c, addr, ""
-	if err := st.rememberServer(addr); err != nil {
-		fmt.Fprintf(a.stderr, "netdisk: warning: cannot save the server address: %v\n", err)
-	}
 	return c, nil
 }
 

@@ -60,5 +60,11 @@ func (a *app) login(ctx context.Context, user, password string) (proto.Session, 
 	if err := st.saveSession(a.connAddr, savedSession{User: s.User, Token: s.Token, Expires: s.Expires}); err != nil {
 		return s, fmt.Errorf("logged in, but saving the session failed: %w", err)
 	}
+	changed, err := st.rememberServer(a.connAddr)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "netdisk: warning: cannot save the default server: %v\n", err)
+	} else if changed {
+		fmt.Fprintf(a.stdout, "%s is now the default server for later commands.\n", a.connAddr)
+	}
 	return s, nil
 }

@@ -108,7 +108,6 @@ func (s *state) saveSession(server string, sess savedSession) error {
 			f.Sessions = make(map[string]savedSession)
 		}
 		f.Sessions[server] = sess
-		f.LastServer = server
 	})
 }
 
@@ -116,10 +115,14 @@ func (s *state) forgetSession(server string) error {
 	return s.update(func(f *sessionsFile) { delete(f.Sessions, server) })
 }
 
-func (s *state) rememberServer(server string) error {
+// rememberServer makes server the default for later commands; it reports
+// whether that changed the default. Only a successful login calls it: a
+// command run once with --server, or an address mistyped, never moves the
+// default.
+func (s *state) rememberServer(server string) (bool, error) {
 	f, err := s.read()
 	if err == nil && f.LastServer == server {
-		return nil
+		return false, nil
 	}
-	return s.update(func(f *sessionsFile) { f.LastServer = server })
+	return true, s.update(func(f *sessionsFile) { f.LastServer = server })
 }
