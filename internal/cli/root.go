@@ -29,7 +29,7 @@ Then:                netdisk ls, put, get, mkdir, rm, mv, df … or netdisk shel
 	// Defaults are the current values, so the shell's fresh tree per line
 	// keeps the flags the shell itself was started with.
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.server, "server", a.server, "server address HOST:PORT (default $NETDISK_SERVER, else the last server used, else "+DefaultServer+")")
+	pf.StringVar(&a.server, "server", a.server, "server address HOST:PORT (default $NETDISK_SERVER, else the last server logged in to, else "+DefaultServer+")")
 	pf.BoolVar(&a.plaintext, "plaintext", a.plaintext, "connect without TLS (the server must run with --plaintext too)")
 	pf.StringVar(&a.clientKey, "client-key", a.clientKey, "client key file for servers that require one (default $NETDISK_CLIENT_KEY_FILE)")
 	pf.BoolVarP(&a.quiet, "quiet", "q", a.quiet, "no progress output")
