@@ -54,7 +54,10 @@ leaves the local file untouched.`,
 			if err != nil {
 				return err
 			}
-			local := a.downloadTarget(remote, args[1:])
+			local, err := a.downloadTarget(remote, args[1:])
+			if err != nil {
+				return err
+			}
 			mode := askUser
 			if opts.resume {
 				mode = resumeIt
@@ -90,15 +93,29 @@ leaves the local file untouched.`,
 }
 
 // downloadTarget is where REMOTE goes locally.
-func (a *app) downloadTarget(remote string, rest []string) string {
+// A LOCAL that ends in a slash names a folder, which must exist.
+func (a *app) downloadTarget(remote string, rest []string) (string, error) {
 	base := path.Base(remote)
 	if len(rest) == 0 {
-		return base
+		return base, nil
 	}
-	if info, err := os.Stat(rest[0]); err == nil && info.IsDir() {
-		return filepath.Join(rest[0], base)
+	info, err := os.Stat(rest[0])
+	if err == nil && info.IsDir() {
+		return filepath.Join(rest[0], base), nil
 	}
-	return rest[0]
+	if endsInSlash(rest[0]) {
+		if _, err := os.Stat(strings.TrimRight(rest[0], "/"+string(filepath.Separator))); err == nil {
+			return "", fmt.Errorf("local %s is not a folder", safeName(rest[0]))
+		}
+		return "", fmt.Errorf("local folder %s does not exist (make it first, or leave out the trailing /)", safeName(rest[0]))
+	}
+	return rest[0], nil
+}
+
+// endsInSlash says whether a path given on the command line names a
+// folder by its trailing slash.
+func endsInSlash(p string) bool {
+	return strings.HasSuffix(p, "/") || strings.HasSuffix(p, string(filepath.Separator))
 }
 
 // askExisting decides what to do with n existing local files: ask on a

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -80,7 +81,9 @@ func (f *transferFlags) register(cmd *cobra.Command, restartHelp string) {
 }
 
 // uploadTarget is where LOCAL goes: REMOTE if given (inside it when it is a
-// folder), else LOCAL's name in the current remote folder.
+// folder), else LOCAL's name in the current remote folder. A REMOTE that
+// ends in a slash names a folder, which must exist: the upload never
+// becomes a file of that name.
 func (a *app) uploadTarget(ctx context.Context, c *client.Client, local string, rest []string) (string, error) {
 	base := filepath.Base(filepath.Clean(local))
 	if len(rest) == 0 {
@@ -93,6 +96,10 @@ func (a *app) uploadTarget(ctx context.Context, c *client.Client, local string, 
 		return joinRemote(remote, base), nil
 	case err != nil && !errors.Is(err, proto.ErrNotFound):
 		return "", err
+	case strings.HasSuffix(rest[0], "/") && err == nil:
+		return "", fmt.Errorf("remote %s is not a folder", safeName(rest[0]))
+	case strings.HasSuffix(rest[0], "/"):
+		return "", fmt.Errorf("remote folder %s does not exist (make it with: netdisk mkdir %s)", safeName(rest[0]), safeName(strings.TrimRight(rest[0], "/")))
 	}
 	return remote, nil
 }
