@@ -25,6 +25,9 @@ const (
 	exitOK    = 0
 	exitError = 1
 	exitUsage = 2
+	// exitInterrupted is the shells' code for a command ended by Ctrl-C
+	// (128 + SIGINT).
+	exitInterrupted = 130
 )
 
 // app is the state one invocation (or one shell session) works with: where
@@ -99,9 +102,12 @@ func (a *app) run(ctx context.Context, args []string) int {
 		fmt.Fprintf(a.stderr, "netdisk: %v (%s)\n", err, hint)
 		return exitUsage
 	}
-	if err == context.Canceled {
-		fmt.Fprintln(a.stderr, "netdisk: interrupted")
-		return exitError
+	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
+		// Ctrl-C (or SIGTERM): whatever the operation reported as it was
+		// cut off ("connection lost", "context canceled") is the
+		// interrupt's doing, not a fault.
+		fmt.Fprintln(a.stderr, "netdisk: interrupted; run the same command again to resume a transfer")
+		return exitInterrupted
 	}
 	fmt.Fprintf(a.stderr, "netdisk: %s\n", message(err))
 	return exitError

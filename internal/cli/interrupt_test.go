@@ -1,0 +1,51 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// An interrupted command says so, without the errors the interrupt caused
+// along the way, and exits 130 as shells expect of Ctrl-C.
+func TestInterruptIsReportedAsSuch(t *testing.T) {
+	s := startServer(t)
+	u := s.registered(t, "alice", "correct horse battery")
+	local := filepath.Join(t.TempDir(), "big.bin")
+	if err := os.WriteFile(local, make([]byte, 64<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"ls"}, {"put", local}} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // Ctrl-C, before or during: the same report
+		r := u.runCtx(ctx, "", args...)
+		if r.code != exitInterrupted {
+			t.Errorf("%v interrupted: exit %d, want %d", args, r.code, exitInterrupted)
+		}
+		if want := "netdisk: interrupted; run the same command again to resume a transfer\n"; r.stderr != want {
+			t.Errorf("%v interrupted: stderr %q, want %q", args, r.stderr, want)
+		}
+	}
+
+	// Mid-transfer.
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for i := 0; i < 2000; i++ {
+			if _, err := os.Stat(filepath.Join(s.cfg.DataDir, "files", "alice", ".netdisk")); err == nil {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	r := u.runCtx(ctx, "", "put", local, "mid.bin")
+	cancel()
+	if r.code != exitInterrupted && r.code != exitOK {
+		t.Errorf("put interrupted mid-way: exit %d (%s)", r.code, r.stderr)
+	}
+	if r.code == exitInterrupted && r.stderr != "netdisk: interrupted; run the same command again to resume a transfer\n" {
+		t.Errorf("put interrupted mid-way says %q", r.stderr)
+	}
+}
