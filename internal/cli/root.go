@@ -62,7 +62,10 @@ Then:                netdisk ls, put, get, mkdir, rm, mv, df … or netdisk shel
 		a.uploadsCommand(),
 		a.shellCommand(),
 		a.keygenCommand(),
+		a.statusCommand(),
 	)
+	root.Version = version()
+	root.SetVersionTemplate("netdisk {{.Version}}\n")
 	return root
 }
 

@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// statusCommand shows, without contacting the server, what later commands
+// will use: the server, the saved session and the pinned certificate.
+func (a *app) statusCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show the server later commands use, the saved session and the pinned certificate",
+		Long: `Show what later commands will use, from the config folder, without
+contacting the server: the server (and where that choice comes from), the
+user logged in there and when the session expires, and the fingerprint of
+the server's certificate pinned on first use.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			addr, from, err := a.serverChoice()
+			if err != nil {
+				return err
+			}
+			st, err := a.loadState()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "server:      %s (%s)\n", addr, from)
+			if sess, ok := st.session(addr); ok {
+				left := time.Until(sess.Expires).Round(time.Minute)
+				fmt.Fprintf(a.stdout, "user:        %s\n", safeText(sess.User))
+				if left > 0 {
+					fmt.Fprintf(a.stdout, "session:     until %s (%s left)\n", sess.Expires.Local().Format("2006-01-02 15:04"), left)
+				} else {
+					fmt.Fprintf(a.stdout, "session:     expired %s; run: netdisk login %s\n", sess.Expires.Local().Format("2006-01-02 15:04"), safeText(sess.User))
+				}
+			} else {
+				fmt.Fprintf(a.stdout, "user:        not logged in (run: netdisk login USER)\n")
+			}
+			switch {
+			case a.plaintext:
+				fmt.Fprintf(a.stdout, "certificate: none (--plaintext)\n")
+			default:
+				fp, ok, err := st.pins().Lookup(addr)
+				switch {
+				case err != nil:
+					return err
+				case ok:
+					fmt.Fprintf(a.stdout, "certificate: %s (pinned in %s)\n", fp, st.pins().Path())
+				default:
+					fmt.Fprintf(a.stdout, "certificate: not pinned yet (shown for confirmation on the first connection)\n")
+				}
+			}
+			fmt.Fprintf(a.stdout, "config:      %s\n", st.dir)
+			return nil
+		},
+	}
+}
+
+// serverChoice is serverAddr with where the address came from.
+func (a *app) serverChoice() (addr, from string, err error) {
+	switch {
+	case a.server != "":
+		from = "--server"
+	case a.getenv("NETDISK_SERVER") != "":
+		from = "$NETDISK_SERVER"
+	default:
+		from = "the built-in default"
+		if st, err := a.loadState(); err == nil {
+			if f, err := st.read(); err == nil && f.LastServer != "" {
+				from = "the last server logged in to"
+			}
+		}
+	}
+	addr, err = a.serverAddr()
+	return addr, from, err
+}
+
+// version is netdisk's version: the module's, else the commit it was
+// built from (with "+dirty" for uncommitted changes), and the Go release.
+func version() string {
+	v, commit, dirty := "(devel)", "", false
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if info.Main.Version != "" {
+			v = info.Main.Version
+		}
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	if len(commit) > 12 {
+		commit = commit[:12]
+	}
+	if dirty {
+		commit += "+dirty"
+	}
+	if commit != "" {
+		v += " " + commit
+	}
+	return v + " " + runtime.Version()
+}
