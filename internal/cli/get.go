@@ -38,7 +38,14 @@ If LOCAL (or an interrupted LOCAL.ndpart) already exists, the shell and a
 terminal ask whether to resume, start again or cancel; otherwise pass
 --resume (continue, after checking that the bytes you have are the server's)
 or --overwrite (start again). With neither and no terminal, get refuses and
-leaves the local file untouched.`,
+leaves the local file untouched.
+
+Folders (-r) follow rsync's rule, so the same command can be run again to
+finish or refresh a copy: get -r photos DEST makes DEST/photos (whether or
+not DEST exists yet); get -r photos/ DEST puts what is in photos into DEST.
+Local files with the same size and modification time as the server's are
+skipped (--ignore-existing skips every file already there); the summary
+says how many.`,
 		Args: rangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.resume && opts.overwrite {
@@ -50,11 +57,10 @@ leaves the local file untouched.`,
 				return err
 			}
 			remote := a.remote(args[0])
-			e, err := c.Stat(ctx, remote)
-			if err != nil {
-				return err
+			if t := strings.TrimRight(remote, "/"); t != "" {
+				remote = t // the slash is a folder's, and says "what is in it" to -r
 			}
-			local, err := a.downloadTarget(remote, args[1:])
+			e, err := c.Stat(ctx, remote)
 			if err != nil {
 				return err
 			}
@@ -68,7 +74,15 @@ leaves the local file untouched.`,
 				if !opts.recursive {
 					return usagef("%s is a folder; use get -r to download folders", args[0])
 				}
-				return a.getTree(ctx, remote, local, mode, opts.parallel)
+				local, err := downloadTreeTarget(args[0], remote, args[1:])
+				if err != nil {
+					return err
+				}
+				return a.getTree(ctx, remote, local, mode, opts)
+			}
+			local, err := a.downloadTarget(remote, args[1:])
+			if err != nil {
+				return err
 			}
 			t, err := openTarget(local)
 			if err != nil {
@@ -93,6 +107,24 @@ leaves the local file untouched.`,
 }
 
 // downloadTarget is where REMOTE goes locally.
+// downloadTreeTarget is the local folder get -r fills, by rsync's rule:
+// LOCAL/NAME for a remote folder NAME, or LOCAL itself when REMOTE ends in
+// a slash (or is the top folder). LOCAL defaults to the current folder and
+// is made if missing; a file there is refused.
+func downloadTreeTarget(arg, remote string, rest []string) (string, error) {
+	dest := "."
+	if len(rest) > 0 {
+		dest = rest[0]
+	}
+	if info, err := os.Stat(dest); err == nil && !info.IsDir() {
+		return "", fmt.Errorf("local %s is not a folder", safeName(dest))
+	}
+	if strings.HasSuffix(arg, "/") || remote == "." || remote == "" {
+		return dest, nil
+	}
+	return filepath.Join(dest, path.Base(remote)), nil
+}
+
 // A LOCAL that ends in a slash names a folder, which must exist.
 func (a *app) downloadTarget(remote string, rest []string) (string, error) {
 	base := path.Base(remote)

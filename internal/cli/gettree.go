@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"netdisk/internal/client"
 	"netdisk/internal/proto"
@@ -38,7 +39,7 @@ var treeLimits = struct {
 // symbolic link found inside it is never followed: the files the server
 // has below such a link fail, each with an error saying so, and the rest
 // are downloaded.
-func (a *app) getTree(ctx context.Context, remoteRoot, localRoot string, mode existing, parallel int) error {
+func (a *app) getTree(ctx context.Context, remoteRoot, localRoot string, mode existing, opts transferFlags) error {
 	c, err := a.loggedIn(ctx)
 	if err != nil {
 		return err
@@ -58,6 +59,15 @@ func (a *app) getTree(ctx context.Context, remoteRoot, localRoot string, mode ex
 	target := func(j transferJob) localTarget {
 		return localTarget{root: root, name: j.local, display: filepath.Join(localRoot, j.local)}
 	}
+	total := newTotals(len(tree.jobs) + len(tree.blocked))
+	tree.jobs = slices.DeleteFunc(tree.jobs, func(j transferJob) bool {
+		info, err := root.Lstat(j.local)
+		skip := err == nil && info.Mode().IsRegular() && (opts.ignoreExisting || looksSame(info.Size(), info.ModTime(), j.size, j.mtime))
+		if skip {
+			total.skip()
+		}
+		return skip
+	})
 	if mode == askUser {
 		var exist []transferJob
 		for _, j := range tree.jobs {
@@ -72,11 +82,10 @@ func (a *app) getTree(ctx context.Context, remoteRoot, localRoot string, mode ex
 		}
 	}
 	m := a.newMeter()
-	total := newTotals(len(tree.jobs) + len(tree.blocked))
 	for _, b := range tree.blocked {
 		total.done(b.job, 0, b.err)
 	}
-	err = a.runTransfers(ctx, tree.jobs, parallel, func(ctx context.Context, w *worker, queue <-chan transferJob) {
+	err = a.runTransfers(ctx, tree.jobs, opts.parallel, func(ctx context.Context, w *worker, queue <-chan transferJob) {
 		for job := range queue {
 			tm := m
 			if job.size < client.ResumeThreshold {
@@ -173,7 +182,7 @@ func listTree(ctx context.Context, c *client.Client, remoteRoot string, root *os
 				return tree, fmt.Errorf("the server's folder %s holds more than %d files; stopping (no file was downloaded)",
 					safeName(remoteRoot), treeLimits.files)
 			}
-			job := transferJob{local: local, remote: remote, size: e.Size}
+			job := transferJob{local: local, remote: remote, size: e.Size, mtime: e.MTime}
 			if d.blocked != nil {
 				tree.blocked = append(tree.blocked, blockedFile{job, d.blocked})
 			} else {

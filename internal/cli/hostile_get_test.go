@@ -41,7 +41,7 @@ func TestHostileNames(t *testing.T) {
 				os.WriteFile(filepath.Join(base, "bystander"), []byte("left alone"), 0o644)
 				before := treeState(t, base)
 				target := filepath.Join(base, "out", "dl")
-				r := u.runFor(30*time.Second, "get", "-r", "dl", target)
+				r := u.runFor(30*time.Second, "get", "-r", "dl/", target)
 				after := treeState(t, base)
 
 				if r.code == 0 {
@@ -88,7 +88,7 @@ func TestHostileEndlessTree(t *testing.T) {
 	u := srv.loggedIn(t)
 	base := t.TempDir()
 	before := treeState(t, base)
-	r := u.runFor(60*time.Second, "get", "-r", "dl", filepath.Join(base, "dl"))
+	r := u.runFor(60*time.Second, "get", "-r", "dl/", filepath.Join(base, "dl"))
 	if r.code == 0 || !strings.Contains(r.stderr, "more than 256 folders deep") {
 		t.Errorf("get -r: exit %d, stderr %q; want a refusal past 256 levels", r.code, r.stderr)
 	}
@@ -211,7 +211,7 @@ func TestHostileGetSize(t *testing.T) {
 	base := t.TempDir()
 	before := treeState(t, base)
 
-	r := u.runFor(30*time.Second, "get", "-r", "dl", filepath.Join(base, "dl"))
+	r := u.runFor(30*time.Second, "get", "-r", "dl/", filepath.Join(base, "dl"))
 	if r.code == 0 || !strings.Contains(r.stderr, "announced 1000 bytes") || !strings.Contains(r.stderr, "listing gave as 5 bytes") ||
 		!strings.Contains(r.stderr, "1 of 2 files failed") {
 		t.Errorf("get -r: exit %d, stderr %q; want dl/big refused for its size", r.code, r.stderr)
@@ -252,7 +252,7 @@ func TestHostileEndlessListing(t *testing.T) {
 	}
 	u := srv.loggedIn(t)
 	base := t.TempDir()
-	for _, args := range [][]string{{"ls", "big"}, {"get", "-r", "big", filepath.Join(base, "big")}} {
+	for _, args := range [][]string{{"ls", "big"}, {"get", "-r", "big/", filepath.Join(base, "big")}} {
 		stop := watchHeap()
 		start := time.Now()
 		r := u.runFor(30*time.Second, args...)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -23,11 +24,18 @@ func (a *app) putCommand() *cobra.Command {
 		Short: "Upload a file (or a folder with -r); resumes an interrupted upload",
 		Long: `Upload LOCAL to REMOTE (default: the same name in your top folder, or in
 the shell's current folder; into REMOTE if it is a folder). An existing file is
-replaced only once the new one has arrived whole and its SHA-256 matches.
+replaced only once the new one has arrived whole and its BLAKE3-256 matches.
 
 An interrupted upload stays on the server (for 24 hours by default); running
 the same put again resumes it after checking that the bytes the server holds
-are the start of your file. --restart starts from zero instead.`,
+are the start of your file. --restart starts from zero instead.
+
+Folders (-r) follow rsync's rule, so the same command always means the same
+thing and can be run again to finish or refresh a copy: put -r photos DEST
+makes DEST/photos (whether or not DEST exists yet); put -r photos/ DEST (a
+trailing slash) puts what is in photos into DEST. Files already there with
+the same size and modification time are skipped (--ignore-existing skips
+every file already there); the summary says how many.`,
 		Args: rangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -40,15 +48,19 @@ are the start of your file. --restart starts from zero instead.`,
 			if err != nil {
 				return err
 			}
-			remote, err := a.uploadTarget(ctx, c, local, args[1:])
-			if err != nil {
-				return err
-			}
 			if info.IsDir() {
 				if !opts.recursive {
 					return usagef("%s is a folder; use put -r to upload folders", local)
 				}
+				remote, err := a.uploadTreeTarget(ctx, c, local, args[1:])
+				if err != nil {
+					return err
+				}
 				return a.putTree(ctx, local, remote, opts)
+			}
+			remote, err := a.uploadTarget(ctx, c, local, args[1:])
+			if err != nil {
+				return err
 			}
 			if !info.Mode().IsRegular() {
 				return fmt.Errorf("%s is not a regular file", local)
@@ -65,16 +77,18 @@ are the start of your file. --restart starts from zero instead.`,
 
 // transferFlags are the flags put and get share.
 type transferFlags struct {
-	recursive bool
-	parallel  int
-	restart   bool // put: --restart
-	resume    bool // get: --resume
-	overwrite bool // get: --overwrite
+	recursive      bool
+	parallel       int
+	ignoreExisting bool
+	restart        bool // put: --restart
+	resume         bool // get: --resume
+	overwrite      bool // get: --overwrite
 }
 
 func (f *transferFlags) register(cmd *cobra.Command, restartHelp string) {
 	cmd.Flags().BoolVarP(&f.recursive, "recursive", "r", false, "transfer a folder and everything in it")
 	cmd.Flags().IntVar(&f.parallel, "parallel", 4, "with -r, how many files move at once (each on its own connection)")
+	cmd.Flags().BoolVar(&f.ignoreExisting, "ignore-existing", false, "with -r, skip every file already at the destination (by default only those of the same size and modification time are skipped)")
 	if restartHelp != "" {
 		cmd.Flags().BoolVar(&f.restart, "restart", false, restartHelp)
 	}
@@ -102,6 +116,37 @@ func (a *app) uploadTarget(ctx context.Context, c *client.Client, local string, 
 		return "", fmt.Errorf("remote folder %s does not exist (make it with: netdisk mkdir %s)", safeName(rest[0]), safeName(strings.TrimRight(rest[0], "/")))
 	}
 	return remote, nil
+}
+
+// uploadTreeTarget is the remote folder put -r fills, by rsync's rule:
+// REMOTE/NAME for a LOCAL folder NAME, or REMOTE itself when LOCAL ends in
+// a slash (or is . or ..). REMOTE defaults to the current remote folder and
+// is made if missing; a file there is refused.
+func (a *app) uploadTreeTarget(ctx context.Context, c *client.Client, local string, rest []string) (string, error) {
+	dest := "."
+	if len(rest) > 0 {
+		dest = rest[0]
+	}
+	remote := a.remote(dest)
+	if e, err := c.Stat(ctx, remote); err == nil && e.Kind != proto.KindDir {
+		return "", fmt.Errorf("remote %s is not a folder", safeName(dest))
+	} else if err != nil && !errors.Is(err, proto.ErrNotFound) {
+		return "", err
+	}
+	if contentsOnly(local) {
+		return remote, nil
+	}
+	return joinRemote(remote, filepath.Base(filepath.Clean(local))), nil
+}
+
+// contentsOnly says whether a folder given to -r means what is in it (a
+// trailing slash, or . or ..) rather than the folder itself.
+func contentsOnly(p string) bool {
+	if endsInSlash(p) {
+		return true
+	}
+	base := filepath.Base(filepath.Clean(p))
+	return base == "." || base == ".." || base == string(filepath.Separator)
 }
 
 // putOne uploads one file, showing its progress.
@@ -167,7 +212,7 @@ func (a *app) putTree(ctx context.Context, localRoot, remoteRoot string, opts tr
 			if err != nil {
 				return err
 			}
-			jobs = append(jobs, transferJob{local: p, remote: remote, size: info.Size()})
+			jobs = append(jobs, transferJob{local: p, remote: remote, size: info.Size(), mtime: info.ModTime()})
 		default:
 			fmt.Fprintf(a.stderr, "netdisk: skipping %s: not a regular file or folder\n", p)
 		}
@@ -176,13 +221,30 @@ func (a *app) putTree(ctx context.Context, localRoot, remoteRoot string, opts tr
 	if err != nil {
 		return err
 	}
+	// What is there already: each folder of the tree listed once.
+	there := make(map[string]proto.Entry)
 	for _, d := range dirs {
 		if err := c.Mkdir(ctx, d, true); err != nil {
 			return err
 		}
+		entries, err := c.List(ctx, d)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			there[joinRemote(d, e.Name)] = e
+		}
 	}
-	m := a.newMeter()
 	total := newTotals(len(jobs))
+	jobs = slices.DeleteFunc(jobs, func(j transferJob) bool {
+		e, ok := there[j.remote]
+		skip := ok && e.Kind == proto.KindFile && (opts.ignoreExisting || looksSame(e.Size, e.MTime, j.size, j.mtime))
+		if skip {
+			total.skip()
+		}
+		return skip
+	})
+	m := a.newMeter()
 	err = a.runTransfers(ctx, jobs, opts.parallel, func(ctx context.Context, w *worker, queue <-chan transferJob) {
 		pipelinePuts(ctx, w, queue, opts.restart, m, total)
 	})

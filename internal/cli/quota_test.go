@@ -64,7 +64,7 @@ func TestPutTreeSurvivesARefusal(t *testing.T) {
 	for i := range 120 {
 		randomFile(t, src, fmt.Sprintf("f%03d.bin", i), 100<<10, uint64(i))
 	}
-	u.ok("", "mkdir", "-p", "tree/src/f036.bin") // a folder where a file will go (tree exists: into it, like cp -r)
+	u.ok("", "mkdir", "-p", "tree/src/f036.bin") // a folder where a file will go (put -r src tree makes tree/src)
 	r := u.run("", "put", "-r", "--parallel", "2", src, "tree")
 	if r.code == 0 {
 		t.Fatal("put -r succeeded despite the refused file")

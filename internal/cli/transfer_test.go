@@ -340,7 +340,7 @@ func TestFolderTransfers(t *testing.T) {
 		want[name] = data
 	}
 	os.MkdirAll(filepath.Join(src, "empty"), 0o755)
-	out := u.ok("", "put", "-r", "--parallel", "3", src, "tree")
+	out := u.ok("", "put", "-r", "--parallel", "3", src+"/", "tree") // what is in src, into tree
 	if !strings.Contains(out, "uploaded 60 of 60 files") {
 		t.Errorf("put -r said %q", out)
 	}
@@ -348,7 +348,7 @@ func TestFolderTransfers(t *testing.T) {
 		t.Errorf("ls tree = %q", got)
 	}
 	parent := t.TempDir()
-	dst := filepath.Join(parent, "tree") // into an existing folder, like cp -r
+	dst := filepath.Join(parent, "tree") // get -r tree PARENT makes PARENT/tree
 	out = u.ok("", "get", "-r", "--parallel", "2", "tree", parent)
 	if !strings.Contains(out, "downloaded 60 of 60 files") {
 		t.Errorf("get -r said %q", out)
@@ -359,9 +359,17 @@ func TestFolderTransfers(t *testing.T) {
 	if info, err := os.Stat(filepath.Join(dst, "empty")); err != nil || !info.IsDir() {
 		t.Errorf("the empty folder did not come back: %v", err)
 	}
-	// Again: every file exists locally now.
+	// Again: every file is there, the same; nothing is sent.
+	if out := u.ok("", "get", "-r", "tree", parent); !strings.Contains(out, "downloaded 0 of 0 files, 60 skipped (already there)") {
+		t.Errorf("get -r again said %q", out)
+	}
+	// One changed locally: it is not the server's, so get asks (and
+	// without a terminal refuses) before touching it.
+	changed := filepath.Join(dst, "sub1", "文件01.bin")
+	os.WriteFile(changed, []byte("mine now"), 0o644)
 	u.fails("--resume", "", "get", "-r", "tree", parent)
 	u.ok("", "get", "-r", "--overwrite", "tree", parent)
+	sameFile(t, changed, want["sub1/文件01.bin"])
 }
 
 func TestProgressLinesWithoutTerminal(t *testing.T) {

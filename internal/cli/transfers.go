@@ -14,6 +14,15 @@ import (
 type transferJob struct {
 	local, remote string
 	size          int64
+	mtime         time.Time // the source's
+}
+
+// looksSame says whether two files are taken to be the same without reading
+// them (rclone's default): the same size and modification time. Both sides
+// keep the time to the nanosecond (put and get set it), so a file changed
+// since is sent again.
+func looksSame(sizeA int64, mtimeA time.Time, sizeB int64, mtimeB time.Time) bool {
+	return sizeA == sizeB && mtimeA.Equal(mtimeB)
 }
 
 // worker is one transfer worker's connection. A connection the server
@@ -125,9 +134,10 @@ func resumeAdvice(err error, advice string) error {
 
 // totals counts the outcome of a folder transfer.
 type totals struct {
-	mu     sync.Mutex
-	files  int
-	ok     int
+	mu      sync.Mutex
+	files   int
+	ok      int
+	skipped int // already there
 	bytes  int64
 	failed []string
 	first  error
@@ -150,20 +160,31 @@ func (t *totals) done(job transferJob, size int64, err error) {
 	t.bytes += size
 }
 
+// skip counts a file that was already there.
+func (t *totals) skip() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.skipped++
+}
+
 // report prints the summary and returns the error to exit with.
 func (t *totals) report(a *app, verb string, err error) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	secs := time.Since(t.start).Seconds()
 	if !a.quiet {
-		fmt.Fprintf(a.stdout, "%s %d of %d files, %s in %.1fs (%.0f files/s, %s/s)\n",
-			verb, t.ok, t.files, humanSize(t.bytes), secs, float64(t.ok)/secs, humanSize(int64(float64(t.bytes)/secs)))
+		skipped := ""
+		if t.skipped > 0 {
+			skipped = fmt.Sprintf(", %d skipped (already there)", t.skipped)
+		}
+		fmt.Fprintf(a.stdout, "%s %d of %d files%s, %s in %.1fs (%.0f files/s, %s/s)\n",
+			verb, t.ok, t.files-t.skipped, skipped, humanSize(t.bytes), secs, float64(t.ok)/secs, humanSize(int64(float64(t.bytes)/secs)))
 	}
 	if err != nil {
 		return err
 	}
 	if len(t.failed) > 0 {
-		return fmt.Errorf("%d of %d files failed; the first: %w", len(t.failed), t.files, t.first)
+		return fmt.Errorf("%d of %d files failed; the first: %w", len(t.failed), t.files-t.skipped, t.first)
 	}
 	return nil
 }

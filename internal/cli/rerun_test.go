@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// An interrupted put -r, run again as the advice says, continues the same
+// copy: no nested second copy, files already there skipped, the rest sent;
+// the same for get -r.
+func TestFolderRerunContinuesTheSameCopy(t *testing.T) {
+	s := startServer(t)
+	u := s.registered(t, "alice", "correct horse battery")
+	src := filepath.Join(t.TempDir(), "tree")
+	want := map[string][]byte{}
+	for i := range 30 {
+		name := fmt.Sprintf("d%d/f%02d.bin", i%3, i)
+		_, data := randomFile(t, src, name, 50000+i, uint64(i))
+		want[name] = data
+	}
+
+	// Cut off after the first files arrive.
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		defer cancel()
+		for i := 0; i < 5000; i++ {
+			if entries, _ := os.ReadDir(s.serverFile("alice", "dest/tree/d0")); len(entries) >= 3 {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	u.runCtx(ctx, "", "put", "-r", "--parallel", "1", src, "dest")
+	cancel()
+
+	// The same command again.
+	out := u.ok("", "put", "-r", src, "dest")
+	if !strings.Contains(out, "skipped (already there)") && !strings.Contains(out, "uploaded 30 of 30 files") {
+		t.Errorf("the re-run said %q", out)
+	}
+	if got := u.ok("", "ls", "dest"); got != "tree/\n" {
+		t.Errorf("after the re-run dest holds %q; want only tree/", got)
+	}
+	for name, data := range want {
+		sameFile(t, s.serverFile("alice", "dest/tree/"+name), data)
+	}
+	// A third time sends nothing.
+	if out := u.ok("", "put", "-r", src, "dest"); !strings.Contains(out, "uploaded 0 of 0 files, 30 skipped (already there)") {
+		t.Errorf("a third put -r said %q", out)
+	}
+	// Changed locally: sent again, alone.
+	changed := filepath.Join(src, "d1", "f04.bin")
+	os.WriteFile(changed, []byte("changed"), 0o644)
+	if out := u.ok("", "put", "-r", src, "dest"); !strings.Contains(out, "uploaded 1 of 1 files, 29 skipped") {
+		t.Errorf("put -r after a change said %q", out)
+	}
+	// --ignore-existing leaves even a changed file alone.
+	os.WriteFile(changed, []byte("changed again"), 0o644)
+	if out := u.ok("", "put", "-r", "--ignore-existing", src, "dest"); !strings.Contains(out, "uploaded 0 of 0 files, 30 skipped") {
+		t.Errorf("put -r --ignore-existing said %q", out)
+	}
+	// Contents only, with a trailing slash.
+	u.ok("", "put", "-r", src+"/", "flat")
+	if got := u.ok("", "ls", "flat"); got != "d0/\nd1/\nd2/\n" {
+		t.Errorf("put -r tree/ flat made %q", got)
+	}
+
+	// get -r: the same rule and skipping.
+	local := t.TempDir()
+	out = u.ok("", "get", "-r", "dest/tree", local)
+	if !strings.Contains(out, "downloaded 30 of 30 files") {
+		t.Errorf("get -r said %q", out)
+	}
+	if out := u.ok("", "get", "-r", "dest/tree", local); !strings.Contains(out, "downloaded 0 of 0 files, 30 skipped (already there)") {
+		t.Errorf("get -r again said %q", out)
+	}
+	entries, _ := os.ReadDir(local)
+	if len(entries) != 1 || entries[0].Name() != "tree" {
+		t.Errorf("get -r dest/tree LOCAL made %v in LOCAL; want tree only", entries)
+	}
+	flat := t.TempDir()
+	u.ok("", "get", "-r", "dest/tree/", flat)
+	if _, err := os.Stat(filepath.Join(flat, "d0", "f00.bin")); err != nil {
+		t.Errorf("get -r dest/tree/ LOCAL did not put the contents in LOCAL: %v", err)
+	}
+}
