@@ -138,10 +138,10 @@ type totals struct {
 	files   int
 	ok      int
 	skipped int // already there
-	bytes  int64
-	failed []string
-	first  error
-	start  time.Time
+	bytes   int64
+	failed  []string
+	first   error
+	start   time.Time
 }
 
 func newTotals(files int) *totals { return &totals{files: files, start: time.Now()} }
