@@ -203,3 +203,22 @@ func TestOneLineErrors(t *testing.T) {
 		t.Errorf("a usage error exits %d, want 2", r.code)
 	}
 }
+
+// register checks the name and the password rules before the password is
+// typed (again): nothing is asked, and nothing sent, for a name the
+// server would refuse.
+func TestRegisterChecksRulesFirst(t *testing.T) {
+	s := startServer(t)
+	u := s.newUser(t)
+	r := u.run("", "register", "ab")
+	if r.code == 0 || !strings.Contains(r.stderr, "invalid user name: too short") || strings.Contains(r.stdout+r.stderr, "password:") {
+		t.Errorf("register ab: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = u.run("short\n", "register", "--password-stdin", "alice")
+	if r.code == 0 || !strings.Contains(r.stderr, "use at least 8 characters; nothing was changed") {
+		t.Errorf("a short password: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if _, ok := s.d.Users.Get("alice"); ok {
+		t.Error("alice was registered with a short password")
+	}
+}

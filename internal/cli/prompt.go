@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/term"
+
+	"netdisk/internal/users"
 )
 
 // prompter asks the user for a line or a password. One-shot commands use
@@ -75,8 +77,14 @@ func (a *app) password(prompt string) (string, error) {
 // newPassword reads a new password, twice when a person is typing it.
 func (a *app) newPassword(prompt string) (string, error) {
 	pw, err := a.password(prompt)
-	if err != nil || a.passwdStdin {
+	if err != nil {
 		return pw, err
+	}
+	if err := users.CheckPassword(pw); err != nil {
+		return "", errors.New(ruleMessage(err))
+	}
+	if a.passwdStdin {
+		return pw, nil
 	}
 	again, err := a.prompt().Password("Repeat it: ")
 	if err != nil {
@@ -86,4 +94,10 @@ func (a *app) newPassword(prompt string) (string, error) {
 		return "", errors.New("the two passwords differ; nothing was changed")
 	}
 	return pw, nil
+}
+
+// ruleMessage words a broken name or password rule found before asking
+// the server ("bad user name: ...").
+func ruleMessage(err error) string {
+	return err.Error() + "; nothing was changed"
 }

@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"netdisk/internal/users"
 )
 
 func (a *app) registerCommand() *cobra.Command {
@@ -15,6 +18,12 @@ a-z, 0-9, '_' and '-', starting with a letter; they are case-insensitive
 (stored in lower case). Passwords are at least 8 characters.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// The rules first, so a name or a password the server would
+			// refuse is not typed twice for nothing (the server checks
+			// them again).
+			if _, err := users.NormalizeName(args[0]); err != nil {
+				return errors.New(ruleMessage(err))
+			}
 			c, err := a.dial(cmd.Context())
 			if err != nil {
 				return err

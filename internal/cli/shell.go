@@ -22,6 +22,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"netdisk/internal/proto"
+	"netdisk/internal/users"
 )
 
 // shell is the state of `netdisk shell`: the current remote folder and the
@@ -224,7 +225,9 @@ func (a *app) shellLogin(ctx context.Context) error {
 		case "Q", "q":
 			return errQuit
 		case "R", "r":
-			a.shellRegister(ctx)
+			if a.shellRegister(ctx) {
+				return nil
+			}
 			continue
 		}
 		pw, err := p.Password("Password: ")
@@ -248,33 +251,50 @@ func (a *app) shellLogin(ctx context.Context) error {
 	}
 }
 
-func (a *app) shellRegister(ctx context.Context) {
+// shellRegister registers a new account, checking the name and the
+// password against the rules before asking for the password again, and
+// logs in with it; it reports whether the shell is now logged in.
+func (a *app) shellRegister(ctx context.Context) bool {
 	p := a.shell.prompter
 	name, err := p.Line("New user name: ")
 	if err != nil {
-		return
+		return false
+	}
+	name = strings.TrimSpace(name)
+	if _, err := users.NormalizeName(name); err != nil {
+		fmt.Fprintf(a.stderr, "Registration failed: %s\n", ruleMessage(err))
+		return false
 	}
 	pw, err := p.Password("New password: ")
 	if err != nil {
-		return
+		return false
+	}
+	if err := users.CheckPassword(pw); err != nil {
+		fmt.Fprintf(a.stderr, "Registration failed: %s\n", ruleMessage(err))
+		return false
 	}
 	again, err := p.Password("Repeat it: ")
 	if err != nil {
-		return
+		return false
 	}
 	if pw != again {
 		fmt.Fprintln(a.stderr, "The two passwords differ; nothing was registered.")
-		return
+		return false
 	}
 	c, err := a.dial(ctx)
 	if err == nil {
-		err = c.Register(ctx, strings.TrimSpace(name), pw)
+		err = c.Register(ctx, name, pw)
 	}
 	if err != nil {
 		fmt.Fprintf(a.stderr, "Registration failed: %s\n", message(err))
-		return
+		return false
 	}
-	fmt.Fprintf(a.stdout, "Registered %s. Now log in.\n", strings.TrimSpace(name))
+	if _, err := a.login(ctx, name, pw); err != nil {
+		fmt.Fprintf(a.stderr, "Registered %s, but logging in failed: %s\n", name, message(err))
+		return false
+	}
+	fmt.Fprintf(a.stdout, "Registered %s.\n", name)
+	return true
 }
 
 func (a *app) cd(ctx context.Context, args []string) error {

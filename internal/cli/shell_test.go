@@ -55,9 +55,18 @@ func TestShellFlow(t *testing.T) {
 func TestShellQuitAndRegister(t *testing.T) {
 	srv := startServer(t)
 	u := srv.newUser(t)
-	r := u.run("R\njudy\njudy's password\njudy's password\njudy\njudy's password\nls\nQ\n", "shell")
+	// A name that breaks the rules is refused before any password is
+	// asked; a password that does is refused before it is asked again;
+	// then a good registration logs in at once (no second login).
+	r := u.run("R\nj\nR\njudy\nshort\nR\njudy\njudy's password\njudy's password\nls\nexit\n", "shell")
 	if r.code != 0 || !strings.Contains(r.stdout, "Registered judy") || !strings.Contains(r.stdout, "Logged in as judy") {
 		t.Fatalf("register inside the shell: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "invalid user name: too short") || !strings.Contains(r.stderr, "use at least 8 characters") {
+		t.Errorf("the rules were not checked first:\n%s", r.stderr)
+	}
+	if n := strings.Count(r.stdout+r.stderr, "User name (R to register"); n != 3 {
+		t.Errorf("the login prompt came %d times; want 3 (twice after a refusal, none after registering)", n)
 	}
 	// Q at the user name prompt quits without logging in.
 	v := srv.newUser(t)
