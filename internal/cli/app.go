@@ -10,8 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"net"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/term"
@@ -132,16 +135,64 @@ func isCobraUsageError(err error) bool {
 
 // message turns an error into the one line a user reads. Errors from the
 // server already say what happened and what to do.
+//
+// Every message says which side failed: the server's refusals about a
+// path are "remote …"; local file errors are "local …" (see localError);
+// a server that cannot be reached is named with what to check.
 func message(err error) string {
 	var pe *proto.Error
 	if errors.As(err, &pe) {
 		switch pe.Code {
 		case proto.CodeSessionExpired, proto.CodeNotLoggedIn:
 			return safeText(pe.Message) + " (run: netdisk login USER)"
+		case proto.CodeNotFound, proto.CodeExists, proto.CodeNotDir, proto.CodeIsDir, proto.CodeNotEmpty,
+			proto.CodeNameCollision, proto.CodeBadPath:
+			return "remote " + safeText(pe.Message)
 		}
 		return safeText(pe.Message)
 	}
+	var de *dialError
+	if errors.As(err, &de) {
+		return de.Error()
+	}
 	return safeText(err.Error())
+}
+
+// dialError is a server that could not be reached, said in words.
+type dialError struct {
+	addr string
+	err  error
+}
+
+func (e *dialError) Error() string {
+	var dns *net.DNSError
+	switch {
+	case errors.Is(e.err, syscall.ECONNREFUSED):
+		return fmt.Sprintf("no netdisk server at %s (is it running? check --server)", e.addr)
+	case errors.As(e.err, &dns):
+		return fmt.Sprintf("cannot find the server's host %s (%s; check --server)", e.addr, dns.Err)
+	case errors.Is(e.err, syscall.EHOSTUNREACH), errors.Is(e.err, syscall.ENETUNREACH):
+		return fmt.Sprintf("cannot reach %s (%v; check the network and --server)", e.addr, errors.Unwrap(e.err))
+	}
+	return fmt.Sprintf("connecting to %s: %s", e.addr, safeText(e.err.Error()))
+}
+
+func (e *dialError) Unwrap() error { return e.err }
+
+// localError words an error of the local file system: which file, on
+// this machine, and what went wrong.
+func localError(action, path string, err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("local file %s does not exist", safeName(path))
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("local file %s: permission denied (%s)", safeName(path), action)
+	case errors.Is(err, syscall.ENOSPC):
+		return fmt.Errorf("local disk full while writing %s", safeName(path))
+	case errors.Is(err, syscall.EDQUOT):
+		return fmt.Errorf("local disk quota exceeded while writing %s", safeName(path))
+	}
+	return fmt.Errorf("local file %s: %s failed: %w", safeName(path), action, err)
 }
 
 // isTerminal reports whether r is an interactive terminal.

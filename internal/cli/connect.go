@@ -38,6 +38,9 @@ func (a *app) serverAddr() (string, error) {
 	if addr == "" {
 		addr = DefaultServer
 	}
+	if strings.Contains(addr, "://") || strings.ContainsAny(addr, "/ ") {
+		return "", usagef("--server takes HOST:PORT (like example.com:7070), not %q", addr)
+	}
 	if _, _, err := net.SplitHostPort(addr); err != nil {
 		addr = net.JoinHostPort(strings.Trim(addr, "[]"), "7070")
 	}
@@ -60,6 +63,10 @@ func (a *app) dial(ctx context.Context) (*client.Client, error) {
 	}
 	c, err := a.dialAddr(ctx, addr)
 	if err != nil {
+		var ne *net.OpError
+		if errors.As(err, &ne) || errors.As(err, new(*net.DNSError)) {
+			return nil, &dialError{addr: addr, err: err}
+		}
 		return nil, err
 	}
 	a.conn, a.connAddr, a.user = c, addr, ""

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -216,6 +218,10 @@ func (a *app) reportGet(local string, res client.GetResult, err error) error {
 		fmt.Fprintf(a.stderr, "netdisk: %s: starting again from zero: %s\n", safeName(local), safeText(res.Restarted))
 	}
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) || errors.Is(err, syscall.ENOSPC) {
+			return localError("writing", local, err)
+		}
 		return resumeAdvice(err, "the download of "+safeName(local)+" was interrupted: run the same command with --resume to continue")
 	}
 	if !a.quiet {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"path"
 
 	"github.com/spf13/cobra"
@@ -20,6 +21,9 @@ func (a *app) mvCommand() *cobra.Command {
 				return err
 			}
 			from, to := a.remote(args[0]), a.remote(args[1])
+			if path.Clean(from) == path.Clean(to) {
+				return fmt.Errorf("%s and %s are the same; nothing to move", safeName(args[0]), safeName(args[1]))
+			}
 			if e, err := c.Stat(cmd.Context(), to); err == nil && e.Kind == proto.KindDir {
 				to = joinRemote(to, path.Base(from))
 			} else if err != nil && !errors.Is(err, proto.ErrNotFound) {

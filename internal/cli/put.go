@@ -46,7 +46,7 @@ every file already there); the summary says how many.`,
 			local := args[0]
 			info, err := os.Stat(local)
 			if err != nil {
-				return err
+				return localError("reading", local, err)
 			}
 			if info.IsDir() {
 				if !opts.recursive {

@@ -2,10 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"netdisk/internal/client"
+	"netdisk/internal/proto"
 )
 
 func (a *app) rmCommand() *cobra.Command {
@@ -15,7 +18,11 @@ func (a *app) rmCommand() *cobra.Command {
 		Short: "Remove files, or folders with -r",
 		Args:  atLeastOne("path"),
 		RunE: a.forEachPath(func(ctx context.Context, c *client.Client, remote string) error {
-			return c.Remove(ctx, remote, recursive)
+			err := c.Remove(ctx, remote, recursive)
+			if !recursive && errors.Is(err, proto.ErrNotEmpty) {
+				return fmt.Errorf("remote folder %s is not empty; use rm -r to remove it with everything in it", safeName(remote))
+			}
+			return err
 		}),
 	}
 	cmd.Flags().BoolVarP(&recursive, "recursive", "r", false, "remove folders and everything in them")
