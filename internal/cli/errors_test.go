@@ -1,6 +1,11 @@
 package cli
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 // Errors say which side failed and what to do, with no Go operation names.
 func TestErrorsSayWhere(t *testing.T) {
@@ -24,5 +29,27 @@ func TestErrorsSayWhere(t *testing.T) {
 		if r.code != c.code || r.stderr != c.stderr {
 			t.Errorf("netdisk %q: exit %d, stderr %q\nwant exit %d, stderr %q", c.args, r.code, r.stderr, c.code, c.stderr)
 		}
+	}
+}
+
+// Flags people type by habit work: ls -lh, rm -rf, rm -R, mv -n.
+func TestHabitFlags(t *testing.T) {
+	s := startServer(t)
+	u := s.registered(t, "bob", "correct horse battery")
+	u.ok("", "mkdir", "-p", "d/e")
+	local := filepath.Join(t.TempDir(), "f.bin")
+	os.WriteFile(local, make([]byte, 3<<20), 0o644)
+	u.ok("", "put", local, "d/f.bin")
+	if out := u.ok("", "ls", "-lh", "d"); !strings.Contains(out, "3.0 MiB") && !strings.Contains(out, "3 MiB") {
+		t.Errorf("ls -lh:\n%s", out)
+	}
+	if out := u.ok("", "ls", "--help"); !strings.Contains(out, "Usage:") {
+		t.Errorf("ls --help:\n%s", out)
+	}
+	u.ok("", "mv", "-n", "d/f.bin", "g.bin")
+	u.ok("", "rm", "-rf", "nosuch")
+	u.ok("", "rm", "-R", "d")
+	if out := u.ok("", "ls"); out != "g.bin\n" {
+		t.Errorf("after rm -R d and mv -n: ls = %q", out)
 	}
 }

@@ -47,7 +47,11 @@ func (a *app) lsCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVarP(&long, "long", "l", false, "show kind, size and modification time")
-	cmd.Flags().BoolVarP(&human, "human", "H", false, "with -l, sizes in KiB/MiB/GiB")
+	cmd.Flags().BoolVarP(&human, "human", "h", false, "with -l, sizes in KiB/MiB/GiB (-H too)")
+	cmd.Flags().BoolVarP(&human, "human-readable", "H", false, "the same as -h")
+	cmd.Flags().MarkHidden("human-readable")
+	// -h is ls's "human sizes" by habit (ls -lh), so help is --help only.
+	cmd.Flags().Bool("help", false, "help for ls")
 	cmd.Flags().BoolVarP(&recursive, "recursive", "R", false, "list folders below too")
 	return cmd
 }

@@ -11,10 +11,12 @@ import (
 )
 
 func (a *app) mvCommand() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "mv FROM TO",
 		Short: "Move or rename a file or folder (into TO if TO is a folder)",
-		Args:  exactArgs(2),
+		Long: `Move or rename FROM to TO, or into TO if TO is a folder. An existing file
+at the destination is never replaced (as with mv -n, which is accepted).`,
+		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.loggedIn(cmd.Context())
 			if err != nil {
@@ -32,4 +34,6 @@ func (a *app) mvCommand() *cobra.Command {
 			return c.Move(cmd.Context(), from, to)
 		},
 	}
+	cmd.Flags().BoolP("no-clobber", "n", false, "never replace an existing file (always so; accepted by habit)")
+	return cmd
 }
