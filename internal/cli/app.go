@@ -37,6 +37,7 @@ const (
 // input and output go, the global flags, and the connection once made.
 type app struct {
 	stdin          io.Reader
+	batch          io.Reader // shell -b FILE
 	stdout, stderr io.Writer
 	getenv         func(string) string
 

@@ -36,6 +36,13 @@ Then:                netdisk ls, put, get, mkdir, rm, mv, df … or netdisk shel
 	pf.DurationVar(&a.timeout, "timeout", a.timeout, "give up on a server that sends nothing for this long while a request waits (connecting included)")
 	pf.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of this command to the file (for developers)")
 	pf.MarkHidden("cpuprofile")
+	if a.shell != nil {
+		// In the shell the connection is made: its flags mean nothing
+		// there, so commands' help does not offer them.
+		for _, f := range []string{"server", "plaintext", "client-key", "timeout"} {
+			pf.MarkHidden(f)
+		}
+	}
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		if a.cpuProfile == "" || a.stopProfile != nil {
 			return nil

@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path"
 	"path/filepath"
@@ -28,6 +30,8 @@ import (
 // shell is the state of `netdisk shell`: the current remote folder and the
 // line editor.
 type shell struct {
+	batch    bool   // reading shell -b FILE: stop at the first failure
+	failed   int    // commands that failed
 	cwd      string // remote folder, "" for the top
 	prompter prompter
 	editor   *liner.State // nil when stdin is not a terminal
@@ -41,32 +45,50 @@ type cachedList struct {
 
 // builtins are the shell's own commands; everything else is a one-shot
 // command run on the shell's connection.
-var builtins = map[string]string{
-	"cd":   "cd [FOLDER]     change the remote folder (no argument or / for the top)",
-	"pwd":  "pwd             show the remote folder",
-	"lcd":  "lcd FOLDER      change the local folder",
-	"lpwd": "lpwd            show the local folder",
-	"help": "help            this list",
-	"exit": "exit (or quit, Q) leave the shell",
+var builtins = map[string][2]string{
+	"cd":   {"cd [FOLDER]", "change the remote folder (no argument or / for the top)"},
+	"pwd":  {"pwd", "show the remote folder"},
+	"lcd":  {"lcd [FOLDER]", "change the local folder (no argument or ~ for your home)"},
+	"lpwd": {"lpwd", "show the local folder"},
+	"lls":  {"lls [FOLDER]", "list a local folder"},
+	"!":    {"!COMMAND", "run a command on this machine (sh -c)"},
+	"help": {"help", "this list"},
+	"exit": {"exit, quit, Q", "leave the shell"},
 }
 
 func (a *app) shellCommand() *cobra.Command {
-	return &cobra.Command{
+	var batch string
+	cmd := &cobra.Command{
 		Use:   "shell",
 		Short: "Interactive shell: log in once, then run commands with history and tab completion",
 		Long: `Connect, show the server's welcome, ask for your user name and password
 (retry on failure; Q quits; R registers a new account), then read commands:
 every netdisk command works (ls, put, get, mkdir, …) plus cd, pwd, lcd, lpwd.
 In the shell, paths are relative to the current remote folder and a leading /
-means your top folder. Tab completes commands and remote names.`,
+means your top folder. Tab completes commands and remote names.
+
+Fed a script on standard input, the shell runs every line and exits with
+status 1 if any command failed. With -b FILE it reads the commands from
+FILE and stops at the first that fails (as sftp -b does); a line starting
+with - may fail without stopping it.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if a.shell != nil {
 				return usagef("already in the shell")
 			}
+			if batch != "" {
+				f, err := os.Open(batch)
+				if err != nil {
+					return localError("reading", batch, err)
+				}
+				defer f.Close()
+				a.batch = f
+			}
 			return a.runShell(cmd.Context())
 		},
 	}
+	cmd.Flags().StringVarP(&batch, "batch", "b", "", "read commands from FILE and stop at the first that fails")
+	return cmd
 }
 
 func (a *app) runShell(ctx context.Context) error {
@@ -77,7 +99,11 @@ func (a *app) runShell(ctx context.Context) error {
 	sh := &shell{cache: make(map[string]cachedList)}
 	a.shell = sh
 	defer func() { a.shell = nil }()
-	if f, ok := a.stdin.(*os.File); ok && f == os.Stdin && isTerminal(f) {
+	if a.batch != nil {
+		sh.prompter = &scriptPrompter{a: a}
+		sh.batch = true
+		a.lines = bufio.NewReader(a.batch)
+	} else if f, ok := a.stdin.(*os.File); ok && f == os.Stdin && isTerminal(f) {
 		sh.editor = liner.NewLiner()
 		defer sh.editor.Close()
 		sh.editor.SetCtrlCAborts(true)
@@ -114,11 +140,18 @@ func (a *app) runShell(ctx context.Context) error {
 		}
 		if err != nil {
 			fmt.Fprintln(a.stdout)
-			return nil // end of input
+			return sh.result() // end of input
 		}
-		args, err := splitArgs(line)
-		if err != nil {
+		mayFail := false
+		if sh.batch && strings.HasPrefix(strings.TrimSpace(line), "-") {
+			mayFail, line = true, strings.TrimPrefix(strings.TrimSpace(line), "-")
+		}
+		var args []string
+		if t := strings.TrimSpace(line); strings.HasPrefix(t, "!") {
+			args = []string{"!", strings.TrimPrefix(t, "!")}
+		} else if args, err = splitArgs(line); err != nil {
 			fmt.Fprintf(a.stderr, "netdisk: %v\n", err)
+			sh.failed++
 			continue
 		}
 		if len(args) == 0 {
@@ -127,8 +160,15 @@ func (a *app) runShell(ctx context.Context) error {
 		if sh.editor != nil {
 			sh.editor.AppendHistory(line)
 		}
-		if done := a.shellLine(base, args, terms); done {
-			return nil
+		done, ok := a.shellLine(base, args, terms)
+		if !ok && !mayFail {
+			sh.failed++
+			if sh.batch {
+				return fmt.Errorf("stopped at the first command that failed: %s", safeText(strings.TrimSpace(line)))
+			}
+		}
+		if done {
+			return sh.result()
 		}
 		if a.user == "" { // logged out
 			if err := a.shellLogin(ctx); err != nil {
@@ -143,34 +183,70 @@ func (a *app) runShell(ctx context.Context) error {
 
 var errQuit = errors.New("quit")
 
-// shellLine runs one command line; it reports whether the shell should end.
-func (a *app) shellLine(ctx context.Context, args []string, terms chan os.Signal) bool {
+// result is how a shell fed a script ends: an error if any command
+// failed, so the exit status says so.
+func (sh *shell) result() error {
+	if sh.failed > 0 && sh.editor == nil {
+		return fmt.Errorf("%d command(s) failed", sh.failed)
+	}
+	return nil
+}
+
+// shellLine runs one command line; it reports whether the shell should
+// end, and whether the command succeeded.
+func (a *app) shellLine(ctx context.Context, args []string, terms chan os.Signal) (done, ok bool) {
 	sh := a.shell
+	fail := func(err error) (bool, bool) {
+		fmt.Fprintf(a.stderr, "netdisk: %s\n", message(err))
+		return false, false
+	}
 	switch args[0] {
 	case "exit", "quit", "Q", "q":
-		return true
+		return true, true
 	case "help", "?":
 		a.shellHelp()
-		return false
+		return false, true
 	case "pwd":
 		fmt.Fprintf(a.stdout, "/%s\n", sh.cwd)
-		return false
+		return false, true
 	case "cd":
 		if err := a.cd(ctx, args[1:]); err != nil {
-			fmt.Fprintf(a.stderr, "netdisk: %s\n", message(err))
+			return fail(err)
 		}
-		return false
+		return false, true
 	case "lpwd":
 		wd, _ := os.Getwd()
 		fmt.Fprintln(a.stdout, wd)
-		return false
+		return false, true
 	case "lcd":
-		if len(args) != 2 {
-			fmt.Fprintln(a.stderr, "netdisk: lcd takes one folder")
-		} else if err := os.Chdir(args[1]); err != nil {
-			fmt.Fprintf(a.stderr, "netdisk: %v\n", err)
+		dir := "~"
+		switch {
+		case len(args) > 2:
+			return fail(usagef("lcd takes one folder"))
+		case len(args) == 2:
+			dir = args[1]
 		}
-		return false
+		if dir == "~" || strings.HasPrefix(dir, "~/") {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return fail(err)
+			}
+			dir = filepath.Join(home, strings.TrimPrefix(dir, "~"))
+		}
+		if err := os.Chdir(dir); err != nil {
+			return fail(localError("changing to", dir, err))
+		}
+		return false, true
+	case "lls":
+		if err := a.lls(args[1:]); err != nil {
+			return fail(err)
+		}
+		return false, true
+	case "!":
+		if err := a.localCommand(ctx, args[1]); err != nil {
+			return fail(err)
+		}
+		return false, true
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	ints := make(chan os.Signal, 1)
@@ -187,7 +263,7 @@ func (a *app) shellLine(ctx context.Context, args []string, terms chan os.Signal
 		case <-stop:
 		}
 	}()
-	a.run(cctx, args)
+	code := a.run(cctx, args)
 	close(stop)
 	signal.Stop(ints)
 	cancel()
@@ -203,7 +279,47 @@ func (a *app) shellLine(ctx context.Context, args []string, terms chan os.Signal
 		default:
 		}
 	}
-	return ended
+	return ended, code == exitOK
+}
+
+// lls lists a local folder (the current one by default), folders with a
+// trailing /.
+func (a *app) lls(args []string) error {
+	dir := "."
+	if len(args) > 1 {
+		return usagef("lls takes at most one folder")
+	} else if len(args) == 1 {
+		dir = args[0]
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return localError("listing", dir, err)
+	}
+	for _, e := range entries {
+		name := safeText(e.Name())
+		if e.IsDir() {
+			name += "/"
+		}
+		fmt.Fprintln(a.stdout, name)
+	}
+	return nil
+}
+
+// localCommand runs a command line on this machine with sh -c, with the
+// shell's own standard streams.
+func (a *app) localCommand(ctx context.Context, line string) error {
+	if strings.TrimSpace(line) == "" {
+		return usagef("! needs a command, e.g. !ls -l")
+	}
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", line)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, a.stdout, a.stderr
+	if a.batch != nil || !isTerminal(a.stdin) {
+		cmd.Stdin = nil // the script's lines are the shell's, not the command's
+	}
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("local command %q: %v", line, err)
+	}
+	return nil
 }
 
 // shellLogin is the seeds' login flow: user name and password with retry,
@@ -363,7 +479,7 @@ func (a *app) shellHelp() {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		fmt.Fprintf(a.stdout, "  %s\n", builtins[k])
+		fmt.Fprintf(a.stdout, "  %-16s %s\n", builtins[k][0], builtins[k][1])
 	}
 }
 

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -27,7 +29,8 @@ func TestShellFlow(t *testing.T) {
 		"exit",
 	}, "\n") + "\n"
 	r := u.run(script, "shell")
-	if r.code != 0 {
+	// cd nowhere failed: a script's exit status says so.
+	if r.code != exitError || !strings.Contains(r.stderr, "1 command(s) failed") {
 		t.Fatalf("shell exit %d: %s", r.code, r.stderr)
 	}
 	for _, want := range []string{
@@ -106,5 +109,48 @@ func TestSplitArgs(t *testing.T) {
 		if _, err := splitArgs(bad); err == nil {
 			t.Errorf("splitArgs(%q) accepted", bad)
 		}
+	}
+}
+
+// A script fed to the shell says in its exit status that a command
+// failed; shell -b stops at the first failure (a leading - lets a line
+// fail); lcd, lls and ! work on this machine; help inside the shell does
+// not offer connection flags.
+func TestShellScriptsAndLocalCommands(t *testing.T) {
+	srv := startServer(t)
+	u := srv.registered(t, "kim", "kim's password")
+	r := u.run("mkdir a\nrm nosuch\nls\nexit\n", "shell")
+	if r.code != exitError || !strings.Contains(r.stderr, "1 command(s) failed") || !strings.Contains(r.stdout, "a/") {
+		t.Errorf("a script with a failing line: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+	r = u.run("ls\nexit\n", "shell")
+	if r.code != exitOK {
+		t.Errorf("a script that succeeds: exit %d, stderr %s", r.code, r.stderr)
+	}
+
+	local := t.TempDir()
+	os.WriteFile(filepath.Join(local, "here.txt"), []byte("x"), 0o644)
+	os.Mkdir(filepath.Join(local, "sub"), 0o755)
+	batch := filepath.Join(t.TempDir(), "cmds")
+	os.WriteFile(batch, []byte("-rm nosuch\nmkdir b\nlcd "+local+"\nlls\n!echo from-sh\nrm nosuch-either\nmkdir never\n"), 0o644)
+	r = u.run("", "shell", "-b", batch)
+	if r.code != exitError || !strings.Contains(r.stderr, "stopped at the first command that failed: rm nosuch-either") {
+		t.Errorf("shell -b: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"here.txt\n", "sub/\n", "from-sh\n"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("shell -b output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if out := u.ok("", "ls"); !strings.Contains(out, "b/") || strings.Contains(out, "never") {
+		t.Errorf("after shell -b: ls = %q (b made, never not)", out)
+	}
+
+	r = u.run("ls --help\nhelp\nexit\n", "shell")
+	if strings.Contains(r.stdout, "--server") {
+		t.Errorf("ls --help in the shell offers --server:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stdout, "  lcd [FOLDER]     change the local folder") {
+		t.Errorf("help is not aligned:\n%s", r.stdout)
 	}
 }
