@@ -53,3 +53,29 @@ func TestHabitFlags(t *testing.T) {
 		t.Errorf("after rm -R d and mv -n: ls = %q", out)
 	}
 }
+
+// One path rule for one-shot commands and the shell: a leading / is the
+// top folder, ./ is accepted, a trailing / on a file is an error.
+func TestOnePathRule(t *testing.T) {
+	s := startServer(t)
+	u := s.registered(t, "carl", "correct horse battery")
+	u.ok("", "mkdir", "/d")
+	local := filepath.Join(t.TempDir(), "f.txt")
+	os.WriteFile(local, []byte("f"), 0o644)
+	u.ok("", "put", local, "./d/f.txt")
+	for _, args := range [][]string{{"ls", "/"}, {"ls", "./"}, {"ls", "/d"}, {"ls", "./d"}} {
+		if out := u.ok("", args...); !strings.Contains(out, "d/") && !strings.Contains(out, "f.txt") {
+			t.Errorf("%v: %q", args, out)
+		}
+	}
+	if out := u.ok("", "stat", "/d/f.txt"); !strings.Contains(out, "f.txt") {
+		t.Errorf("stat /d/f.txt: %q", out)
+	}
+	u.fails("remote d/f.txt is not a folder", "", "ls", "d/f.txt/")
+	u.fails("refused", "", "ls", "../x")
+	// The shell reads them the same way.
+	r := u.run("cd d\nls /\nls ./\nexit\n", "shell")
+	if r.code != 0 || !strings.Contains(r.stdout, "d/\n") || !strings.Contains(r.stdout, "f.txt\n") {
+		t.Errorf("the shell: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -31,6 +32,9 @@ func (a *app) lsCommand() *cobra.Command {
 				return err
 			}
 			if entry.Kind != proto.KindDir {
+				if strings.HasSuffix(args[0], "/") {
+					return fmt.Errorf("remote %s is not a folder", safeName(strings.TrimRight(args[0], "/")))
+				}
 				entry.Name = args[0]
 				a.printEntries([]proto.Entry{entry}, long, human)
 				return nil

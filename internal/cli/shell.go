@@ -443,15 +443,21 @@ func (a *app) cd(ctx context.Context, args []string) error {
 // remote resolves a path typed by the user: as is for one-shot commands;
 // in the shell, relative to the current folder, with a leading / meaning
 // the top folder.
+//
+// One rule for the shell and one-shot commands alike: a leading / means
+// the user's top folder, anything else is relative to the current remote
+// folder (the top one outside the shell), and ./ is accepted. What climbs
+// above the top (..) stays in the path for the server to refuse.
 func (a *app) remote(p string) string {
-	if a.shell == nil {
-		return p
+	cwd := ""
+	if a.shell != nil {
+		cwd = a.shell.cwd
 	}
 	var joined string
 	if strings.HasPrefix(p, "/") {
 		joined = path.Clean(strings.TrimLeft(p, "/"))
 	} else {
-		joined = path.Join(a.shell.cwd, p)
+		joined = path.Join(cwd, p)
 	}
 	if joined == "" || joined == "/" {
 		return "."
