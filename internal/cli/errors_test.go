@@ -79,3 +79,34 @@ func TestOnePathRule(t *testing.T) {
 		t.Errorf("the shell: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// --resume never replaces an unrelated local file: one that is not the
+// start of the server's file is left as it was, with the way out said.
+func TestResumeNeverReplacesAnotherFile(t *testing.T) {
+	s := startServer(t)
+	u := s.registered(t, "dora", "correct horse battery")
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.bin")
+	os.WriteFile(src, []byte(strings.Repeat("server bytes ", 100000)), 0o644)
+	u.ok("", "put", src, "big.bin")
+
+	local := filepath.Join(dir, "big.bin")
+	mine := []byte(strings.Repeat("my own precious file ", 1000))
+	os.WriteFile(local, mine, 0o644)
+	u.fails("is not the start of the server's file, so it cannot be resumed; it was left as it was (use --overwrite to replace it)", "", "get", "--resume", "big.bin", local)
+	if got, _ := os.ReadFile(local); string(got) != string(mine) {
+		t.Fatalf("the local file was changed by a refused resume (%d bytes)", len(got))
+	}
+	if _, err := os.Stat(local + ".ndpart"); !os.IsNotExist(err) {
+		t.Errorf("a refused resume left %s.ndpart: %v", local, err)
+	}
+
+	// Both LOCAL and LOCAL.ndpart there: the question names both.
+	os.WriteFile(local+".ndpart", []byte("server"), 0o644)
+	u.fails("big.bin and "+local+".ndpart (an interrupted download) already exist", "", "get", "big.bin", local)
+
+	u.ok("", "get", "--overwrite", "big.bin", local)
+	if got, _ := os.ReadFile(local); string(got) != strings.Repeat("server bytes ", 100000) {
+		t.Errorf("--overwrite did not replace the file")
+	}
+}

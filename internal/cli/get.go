@@ -99,6 +99,17 @@ says how many.`,
 			m := a.newMeter()
 			res, err := getOne(ctx, c, remote, t, mode, m, -1)
 			m.wait()
+			var np *notPrefixError
+			if errors.As(err, &np) && (a.interactive() || a.shell != nil) {
+				// Asked to resume, but it is another file: ask again.
+				answer, perr := a.prompt().Line(fmt.Sprintf("%s is not the start of the server's file: resuming would replace it. Overwrite it? [y/N] ", safeName(local)))
+				if perr != nil || !strings.EqualFold(strings.TrimSpace(answer), "y") {
+					return errCancelled
+				}
+				m = a.newMeter()
+				res, err = getOne(ctx, c, remote, t, overwrite, m, -1)
+				m.wait()
+			}
 			return a.reportGet(local, res, err)
 		},
 	}
@@ -157,8 +168,12 @@ func endsInSlash(p string) bool {
 func (a *app) askExisting(t localTarget, n int) (existing, error) {
 	local := safeName(t.display)
 	what := local + " already exists"
+	_, errLocal := t.root.Lstat(t.name)
 	if _, err := t.root.Lstat(t.part()); err == nil {
-		what = local + " was partly downloaded before"
+		what = local + " was partly downloaded before (" + safeName(t.display+partSuffix) + ")"
+		if errLocal == nil {
+			what = local + " and " + safeName(t.display+partSuffix) + " (an interrupted download) already exist; resuming continues the .ndpart and then replaces " + local
+		}
 	}
 	if n > 1 {
 		what = fmt.Sprintf("%d of the files already exist locally (e.g. %s)", n, local)
@@ -187,7 +202,7 @@ var errCancelled = errors.New("cancelled; nothing was changed")
 // getOne downloads one file to t. listedSize, if not negative, is the
 // file's size as a listing gave it: the server may not announce another.
 func getOne(ctx context.Context, c *client.Client, remote string, t localTarget, mode existing, m meter, listedSize int64) (client.GetResult, error) {
-	f, offset, err := openPart(t, mode)
+	f, offset, moved, err := openPart(t, mode)
 	if err != nil {
 		return client.GetResult{}, err
 	}
@@ -197,8 +212,18 @@ func getOne(ctx context.Context, c *client.Client, remote string, t localTarget,
 		Progress:  func(n int64) { tr.update(n) },
 		Size:      listedSize,
 		SizeKnown: listedSize >= 0,
+		// Resuming LOCAL itself: if it is not the start of the server's
+		// file it is some other file, and must not be replaced unasked.
+		NoRestart: moved,
 	})
 	tr.finish(err == nil)
+	if errors.Is(err, client.ErrNotPrefix) {
+		f.Close()
+		if rerr := t.root.Rename(t.part(), t.name); rerr != nil {
+			return res, rerr
+		}
+		return res, &notPrefixError{local: t.display}
+	}
 	if err != nil {
 		if errors.Is(err, client.ErrChecksumMismatch) {
 			// Keep only the verified prefix for a later resume.
@@ -213,9 +238,21 @@ func getOne(ctx context.Context, c *client.Client, remote string, t localTarget,
 	return res, finishPart(f, t, res)
 }
 
+// notPrefixError is a resume of a local file that is not the start of the
+// server's file: it was left as it was.
+type notPrefixError struct{ local string }
+
+func (e *notPrefixError) Error() string {
+	return fmt.Sprintf("local %s is not the start of the server's file, so it cannot be resumed; it was left as it was (use --overwrite to replace it)", safeName(e.local))
+}
+
 func (a *app) reportGet(local string, res client.GetResult, err error) error {
 	if res.Restarted != "" {
 		fmt.Fprintf(a.stderr, "netdisk: %s: starting again from zero: %s\n", safeName(local), safeText(res.Restarted))
+	}
+	var np *notPrefixError
+	if errors.As(err, &np) {
+		return err
 	}
 	if err != nil {
 		var pe *fs.PathError

@@ -70,12 +70,15 @@ func (t localTarget) checkLocal(name, display string) error {
 // openPart prepares LOCAL.ndpart for a download and returns it with the
 // number of bytes to resume from. Resuming a complete-looking LOCAL moves
 // it to LOCAL.ndpart first, so LOCAL is only ever a whole file.
-func openPart(t localTarget, mode existing) (*os.File, int64, error) {
+//
+// moved says LOCAL itself was moved aside to be resumed: if it turns out
+// not to be the start of the server's file, it must go back (see getOne).
+func openPart(t localTarget, mode existing) (f *os.File, offset int64, moved bool, err error) {
 	if err := t.checkLocal(t.name, t.display); err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
 	if err := t.checkLocal(t.part(), t.display+partSuffix); err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
 	part := t.part()
 	switch mode {
@@ -83,23 +86,24 @@ func openPart(t localTarget, mode existing) (*os.File, int64, error) {
 		if _, err := t.root.Lstat(part); errors.Is(err, fs.ErrNotExist) {
 			if info, err := t.root.Lstat(t.name); err == nil && info.Mode().IsRegular() {
 				if err := t.root.Rename(t.name, part); err != nil {
-					return nil, 0, err
+					return nil, 0, false, err
 				}
+				moved = true
 			}
 		}
 	case overwrite, askUser:
 		if err := t.root.Remove(part); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, 0, err
+			return nil, 0, false, err
 		}
 	}
 	// A new partial is created exclusively (O_EXCL never follows a link);
 	// an existing one was checked above to be a regular file.
-	f, err := t.root.OpenFile(part, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err = t.root.OpenFile(part, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if errors.Is(err, fs.ErrExist) {
 		f, err = t.root.OpenFile(part, os.O_RDWR, 0)
 	}
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, moved, err
 	}
 	info, err := f.Stat()
 	if err == nil && !info.Mode().IsRegular() {
@@ -107,9 +111,9 @@ func openPart(t localTarget, mode existing) (*os.File, int64, error) {
 	}
 	if err != nil {
 		f.Close()
-		return nil, 0, err
+		return nil, 0, moved, err
 	}
-	return f, info.Size(), nil
+	return f, info.Size(), moved, nil
 }
 
 // finishPart makes a verified download the local file.

@@ -162,7 +162,15 @@ type GetOptions struct {
 	// written (the file changed since, or the server is lying).
 	Size      int64
 	SizeKnown bool
+	// NoRestart makes a resume whose local bytes are not the start of the
+	// server's file fail with ErrNotPrefix before anything is written,
+	// instead of starting again from zero (which replaces those bytes).
+	NoRestart bool
 }
+
+// ErrNotPrefix is a resume refused under GetOptions.NoRestart: the local
+// bytes are not the start of the server's file.
+var ErrNotPrefix = errors.New("the local file is not the start of the server's file")
 
 // GetResult describes a finished (or failed) download.
 type GetResult struct {
@@ -248,6 +256,9 @@ func (p *PendingGet) Receive(ctx context.Context, dst *os.File, opts GetOptions)
 			p.c.addr, data.Size, strconv.Quote(p.remote), opts.Size)
 	}
 	res := GetResult{Size: data.Size, Offset: data.Offset, Restarted: data.Restarted, MTime: data.MTime}
+	if opts.NoRestart && data.Offset != p.offset {
+		return res, fmt.Errorf("%w (%s)", ErrNotPrefix, data.Restarted)
+	}
 	h := p.h
 	if data.Offset != p.offset {
 		h.Reset()
