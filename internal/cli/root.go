@@ -23,7 +23,8 @@ Then:                netdisk ls, put, get, mkdir, rm, mv, df … or netdisk shel
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// Flag errors are usage errors (exit status 2).
-		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+		// netdisk completion bash|zsh|fish|powershell writes the script.
+		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err.Error()} })
 	// Defaults are the current values, so the shell's fresh tree per line

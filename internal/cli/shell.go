@@ -469,7 +469,7 @@ func (a *app) shellHelp() {
 	root := a.rootCommand()
 	var lines []string
 	for _, c := range root.Commands() {
-		if c.Name() == "serve" || c.Name() == "shell" || c.Name() == "keygen" || c.Hidden {
+		if c.Name() == "serve" || c.Name() == "shell" || c.Name() == "keygen" || c.Name() == "completion" || c.Name() == "help" || c.Hidden {
 			continue
 		}
 		lines = append(lines, fmt.Sprintf("  %-16s %s", c.Name(), c.Short))
@@ -667,7 +667,7 @@ func countArgs(words []string) int {
 func (a *app) commandNames() []string {
 	var names []string
 	for _, c := range a.rootCommand().Commands() {
-		if c.Name() != "serve" && c.Name() != "shell" {
+		if c.Name() != "serve" && c.Name() != "shell" && c.Name() != "completion" {
 			names = append(names, c.Name())
 		}
 	}

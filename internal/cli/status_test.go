@@ -25,3 +25,13 @@ func TestStatusAndVersion(t *testing.T) {
 		t.Errorf("--version says %q", out)
 	}
 }
+
+func TestCompletionScripts(t *testing.T) {
+	s := startServer(t)
+	u := s.newUser(t)
+	for _, sh := range []string{"bash", "zsh", "fish", "powershell"} {
+		if out := u.ok("", "completion", sh); !strings.Contains(out, "netdisk") || len(out) < 500 {
+			t.Errorf("completion %s wrote %d bytes", sh, len(out))
+		}
+	}
+}
