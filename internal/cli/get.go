@@ -53,6 +53,9 @@ says how many.`,
 			if opts.resume && opts.overwrite {
 				return usagef("--resume and --overwrite exclude each other")
 			}
+			if len(args) == 2 && args[1] == "-" && !opts.recursive {
+				return a.cat(cmd, args[0]) // standard output
+			}
 			ctx := cmd.Context()
 			c, err := a.loggedIn(ctx)
 			if err != nil {

@@ -71,6 +71,7 @@ Then:                netdisk ls, put, get, mkdir, rm, mv, df … or netdisk shel
 		a.shellCommand(),
 		a.keygenCommand(),
 		a.statusCommand(),
+		a.catCommand(),
 	)
 	root.Version = version()
 	root.SetVersionTemplate("netdisk {{.Version}}\n")

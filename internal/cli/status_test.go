@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -34,4 +36,20 @@ func TestCompletionScripts(t *testing.T) {
 			t.Errorf("completion %s wrote %d bytes", sh, len(out))
 		}
 	}
+}
+
+func TestCatAndGetToStdout(t *testing.T) {
+	s := startServer(t)
+	u := s.registered(t, "cat", "correct horse battery")
+	local := filepath.Join(t.TempDir(), "note.txt")
+	body := strings.Repeat("猫 meow\n", 50000)
+	os.WriteFile(local, []byte(body), 0o644)
+	u.ok("", "put", local, "note.txt")
+	if out := u.ok("", "cat", "note.txt"); out != body {
+		t.Errorf("cat gave %d bytes, want %d", len(out), len(body))
+	}
+	if out := u.ok("", "get", "note.txt", "-"); out != body {
+		t.Errorf("get - gave %d bytes, want %d", len(out), len(body))
+	}
+	u.fails("remote nosuch: does not exist", "", "cat", "nosuch")
 }

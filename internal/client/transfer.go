@@ -373,3 +373,68 @@ func isLocalError(err error) bool {
 	var le *localError
 	return errors.As(err, &le)
 }
+
+// Cat streams remote into w (standard output, say) from its first byte,
+// hashing as it goes. The digest is compared at the end, after every byte
+// was written: on a mismatch the error wraps ErrChecksumMismatch and what
+// was written must not be trusted. Nothing is resumed.
+func (c *Client) Cat(ctx context.Context, remote string, w io.Writer) (GetResult, error) {
+	p := &PendingGet{c: c, remote: remote, h: digest.New()}
+	var err error
+	p.cl, err = c.start(ctx, proto.Get{Path: remote}, 0, nil)
+	if err != nil {
+		return GetResult{}, err
+	}
+	f, err := p.cl.next(ctx, c)
+	if err != nil {
+		return GetResult{}, err
+	}
+	if f.body == nil || f.h.Type != "get_data" {
+		if f.body != nil {
+			f.body.Close()
+		}
+		return GetResult{}, fmt.Errorf("the server %s sent no file data for %s (a %q frame)", c.addr, strconv.Quote(remote), f.h.Type)
+	}
+	defer f.body.Close()
+	var data proto.GetData
+	if err := f.h.Decode(&data); err != nil {
+		return GetResult{}, err
+	}
+	if data.Size < 0 || data.Offset != 0 || f.h.BodyLen != data.Size+proto.DigestLen {
+		return GetResult{}, fmt.Errorf("malformed get_data reply from %s for %s (size %d, offset %d, body_len %d); nothing was written",
+			c.addr, strconv.Quote(remote), data.Size, data.Offset, f.h.BodyLen)
+	}
+	res := GetResult{Size: data.Size, MTime: data.MTime}
+	got, err := hashcopy.Copy(ctx, &streamWriter{w: w}, f.body, data.Size, p.h, nil)
+	switch {
+	case err != nil && !isLocalError(err):
+		if terr := timeoutError(c.addr, c.timeout, err); terr != nil {
+			err = terr
+		}
+		return res, fmt.Errorf("%w: %s stopped at byte %d of %d: %w", ErrConnLost, remote, got, data.Size, err)
+	case err != nil:
+		return res, err
+	}
+	var trailer [proto.DigestLen]byte
+	if _, err := io.ReadFull(f.body, trailer[:]); err != nil {
+		return res, fmt.Errorf("%w: reading the checksum: %w", ErrConnLost, err)
+	}
+	res.Digest = p.h.Sum(nil)
+	if !bytes.Equal(res.Digest, trailer[:]) {
+		return res, fmt.Errorf("%w: received %s with BLAKE3 %x but the server's file has %x", ErrChecksumMismatch, remote, res.Digest, trailer)
+	}
+	return res, nil
+}
+
+// streamWriter marks the errors of the writer a Cat streams into, so they
+// are told apart from the connection's (a closed pipe is the reader's
+// doing, not the server's).
+type streamWriter struct{ w io.Writer }
+
+func (s *streamWriter) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	if err != nil {
+		err = &localError{err}
+	}
+	return n, err
+}
