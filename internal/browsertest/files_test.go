@@ -339,12 +339,14 @@ func TestKeyboardOnly(t *testing.T) {
 	p.waitFor(`document.getElementById('filter').value === 'br' && document.querySelectorAll('#rows tr').length === 0`)
 	s.stored("olga", "toast.txt")
 
-	// Clear the filter, go down to apple.txt (folders first: boxes, books), delete it.
+	// The renamed row stays the current one. Clear the filter, go up to
+	// apple.txt (folders first: books, boxes; then apple.txt, toast.txt),
+	// delete it.
 	p.do(chromedp.Focus(chromedp.CSS("#filter")))
 	key(kb.Escape)
 	p.waitFor(`document.querySelectorAll('#rows tr').length === 4`)
-	p.do(chromedp.Focus(chromedp.CSS(`#files th[data-sort="name"] button`)))
-	key(kb.ArrowDown + kb.ArrowDown + kb.ArrowDown)
+	p.do(chromedp.Focus(chromedp.CSS(`#rows tr[data-name="toast.txt"] button.open`)))
+	key(kb.ArrowUp)
 	p.waitFor(`document.querySelector('#rows tr.selected')?.dataset.name === 'apple.txt'`)
 	key(kb.Delete)
 	p.waitFor(`document.getElementById('dialog').open`)
@@ -354,8 +356,10 @@ func TestKeyboardOnly(t *testing.T) {
 		t.Errorf("apple.txt still stored: %v", err)
 	}
 
+	// The focus is on the row after the deleted one.
+	p.waitFor(`document.activeElement.closest('tr')?.dataset.name === 'toast.txt'`)
+
 	// Into books with Enter, back with Backspace.
-	p.do(chromedp.Focus(chromedp.CSS(`#files th[data-sort="name"] button`)))
 	key(kb.ArrowUp + kb.ArrowUp + kb.ArrowUp + kb.ArrowUp)
 	p.waitFor(`document.querySelector('#rows tr.selected')?.dataset.name === 'books'`)
 	key(kb.Enter)

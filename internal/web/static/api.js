@@ -28,6 +28,12 @@ export function whenSessionEnds(f) {
   onSessionEnded = f;
 }
 
+// sessionEnded tells the page its session is gone, if err says so (from
+// any request: the JSON API, tus, a preview).
+export function sessionEnded(err) {
+  if (err instanceof ApiError && (err.code === 'session_expired' || err.code === 'not_logged_in')) onSessionEnded(err);
+}
+
 // errorFrom reads a refusal's body.
 export async function errorFrom(res) {
   let body = null;

@@ -2,7 +2,7 @@
 // Text reaches the page only through textContent (never as HTML), so a
 // file named <script> is just a name.
 
-import { call, setCSRF, describe, encodePath, join, whenSessionEnds, ApiError } from './api.js';
+import { call, setCSRF, describe, encodePath, join, whenSessionEnds, sessionEnded, errorFrom, ApiError } from './api.js';
 import { t, apply, setLanguage, language, bytes, count, when } from './i18n.js';
 import { Uploads } from './upload.js';
 
@@ -57,10 +57,13 @@ function setupPreferences() {
 // refreshWords redraws what code wrote, after a change of language.
 function refreshWords() {
   setRegisterMode(registerMode);
+  if (uploads) uploads.relabel();
   if (state.user) {
     renderCrumbs();
     renderRows();
     loadUsage();
+    const e = state.detail && state.entries.find((x) => x.name === baseOf(state.detail));
+    if (e) showDetails(e);
   }
 }
 
@@ -81,6 +84,13 @@ function setRegisterMode(on) {
 function showLogin(message) {
   state.user = '';
   setCSRF('');
+  // Nothing of this user's may stay for the next one on this page: the
+  // uploads stop, the listing and details go.
+  if (uploads) uploads.reset();
+  Object.assign(state, { path: '', entries: [], selected: new Set(), filter: '', cursor: '', shown: pageRows, detail: '' });
+  $('filter').value = '';
+  $('rows').replaceChildren();
+  closeDetails();
   $('drive-view').hidden = true;
   $('login-view').hidden = false;
   $('who').hidden = $('logout').hidden = $('passwd').hidden = true;
@@ -178,7 +188,15 @@ function navigate(path) {
   load(path);
 }
 
+// refresh loads the folder the page shows, or is on its way to: the
+// address says which (state.path changes only once a listing arrives, so
+// a refresh by it could undo a navigation still under way).
+function refresh() {
+  return load(pathFromHash());
+}
+
 let loading = 0;
+let focusAfterLoad = false; // after a rename or delete: the current row gets the focus
 
 async function load(path) {
   const mine = ++loading;
@@ -190,7 +208,9 @@ async function load(path) {
     // (of the names still there), the focus, the details.
     const same = state.path === path;
     const names = new Set(list.entries.map((e) => e.name));
-    const hadFocus = same && $('rows').contains(document.activeElement);
+    const hadFocus = (same && $('rows').contains(document.activeElement)) || focusAfterLoad || !same;
+    focusAfterLoad = false;
+    const shownDetail = same && state.detail ? state.entries.find((e) => e.name === baseOf(state.detail)) : null;
     if (!same) {
       state.filter = '';
       $('filter').value = '';
@@ -199,11 +219,28 @@ async function load(path) {
     state.entries = list.entries;
     state.selected = same ? new Set([...state.selected].filter((n) => names.has(n))) : new Set();
     if (!same || !names.has(state.cursor)) state.cursor = '';
+    dropHidden();
     if (!same) state.shown = pageRows;
     if (!same || !names.has(baseOf(state.detail))) closeDetails();
     renderCrumbs();
     renderRows();
-    if (hadFocus && state.cursor) $('rows').querySelector(`tr[data-name="${CSS.escape(state.cursor)}"] button.open`)?.focus();
+    if (hadFocus && !document.querySelector('dialog[open]') && document.activeElement !== $('filter')) {
+      // Keep the keyboard where it was: on the current row, else (a new
+      // folder) on the first one, else on the folder's name.
+      const current = state.cursor && $('rows').querySelector(`tr[data-name="${CSS.escape(state.cursor)}"] button.open`);
+      const row = current || (!same && $('rows').querySelector('button.open'));
+      const crumb = $('crumbs').querySelector('[aria-current]');
+      if (row) row.focus();
+      else if (!same && crumb) {
+        crumb.tabIndex = -1;
+        crumb.focus();
+      }
+    }
+    // Details of a file that changed meanwhile are shown afresh.
+    if (shownDetail) {
+      const now = list.entries.find((e) => e.name === shownDetail.name);
+      if (now && (now.size !== shownDetail.size || now.mtime !== shownDetail.mtime)) showDetails(now);
+    }
     if (list.error) status(describe(new ApiError(list.error.code, list.error.message), path), true);
   } catch (err) {
     if (mine !== loading) return;
@@ -358,6 +395,21 @@ function row(e) {
   return tr;
 }
 
+// visibleNames are the rows shown now (filtered, and paged): what "all"
+// means to a person looking at the list.
+function visibleNames() {
+  return sorted()
+    .slice(0, state.shown)
+    .map((e) => e.name);
+}
+
+// dropHidden unselects what the filter hides, so an action never touches
+// rows nobody can see.
+function dropHidden() {
+  const shown = new Set(visibleNames());
+  state.selected = new Set([...state.selected].filter((n) => shown.has(n)));
+}
+
 function syncSelection() {
   const names = [...state.selected];
   for (const tr of $('rows').children) {
@@ -368,8 +420,9 @@ function syncSelection() {
     if (box) box.checked = on;
   }
   const all = $('select-all');
-  all.checked = state.entries.length > 0 && names.length === state.entries.length;
-  all.indeterminate = names.length > 0 && names.length < state.entries.length;
+  const shown = $('rows').children.length;
+  all.checked = shown > 0 && names.length === shown;
+  all.indeterminate = names.length > 0 && names.length < shown;
   const one = names.length === 1;
   const oneFile = one && entryNamed(names[0])?.kind === 'file';
   $('download').disabled = names.length === 0;
@@ -391,6 +444,7 @@ function openEntry(e) {
   }
   state.selected.clear();
   state.selected.add(e.name);
+  state.cursor = e.name;
   syncSelection();
   showDetails(e);
 }
@@ -411,8 +465,11 @@ function previewKind(name) {
   return 'text';
 }
 
+let previewing = 0;
+
 async function showDetails(e) {
   const path = join(state.path, e.name);
+  const mine = ++previewing;
   state.detail = path;
   $('details').hidden = false;
   $('details-name').textContent = e.name;
@@ -441,28 +498,28 @@ async function showDetails(e) {
     frame.title = e.name;
     preview.append(frame);
   } else {
-    previewText(path, e, preview);
+    previewText(path, e, preview, () => mine === previewing);
   }
   try {
     const st = await call('GET', '/api/stat', { query: { path } });
-    if (state.detail === path) $('details-digest').textContent = st.digest || '—';
+    if (mine === previewing) $('details-digest').textContent = st.digest || '—';
   } catch (err) {
-    if (state.detail === path) $('details-digest').textContent = describe(err);
+    if (mine === previewing) $('details-digest').textContent = describe(err);
   }
 }
 
 // previewText shows the start of a file as text (whatever it holds: an
 // HTML file shows its source; nothing in it runs).
-async function previewText(path, e, preview) {
+async function previewText(path, e, preview, current) {
   if (e.size === 0) return;
   try {
     const res = await fetch('/view/' + encodePath(path), {
       headers: { Range: 'bytes=0-' + (textPreviewBytes - 1) },
       credentials: 'same-origin',
     });
-    if (!res.ok && res.status !== 206) throw new ApiError('unknown', '');
+    if (!res.ok && res.status !== 206) throw await errorFrom(res);
     const buf = new Uint8Array(await res.arrayBuffer());
-    if (state.detail !== path) return;
+    if (!current()) return;
     if (buf.includes(0)) {
       const p = document.createElement('p');
       p.textContent = t('noPreview');
@@ -479,16 +536,25 @@ async function previewText(path, e, preview) {
       preview.append(p);
     }
   } catch (err) {
+    if (!current()) return;
     const p = document.createElement('p');
     p.textContent = describe(err);
     preview.append(p);
+    sessionEnded(err);
   }
 }
 
 function closeDetails() {
+  const hadFocus = $('details').contains(document.activeElement);
   state.detail = '';
+  previewing++;
   $('details').hidden = true;
   $('preview').replaceChildren();
+  if (hadFocus) {
+    // Back to the row whose details these were.
+    const row = state.cursor && $('rows').querySelector(`tr[data-name="${CSS.escape(state.cursor)}"] button.open`);
+    if (row) row.focus();
+  }
 }
 
 // ---- dialogs ----
@@ -496,7 +562,7 @@ function closeDetails() {
 // ask shows the dialog; it resolves with the input's text (or true for a
 // confirmation), or null if cancelled. act runs on OK and may refuse by
 // throwing: the dialog then stays open with the error.
-function ask({ title, text = '', label = '', value = null, act }) {
+function ask({ title, text = '', label = '', value = null, act, allowEmpty = false }) {
   const dlg = $('dialog');
   $('dialog-title').textContent = title;
   $('dialog-text').textContent = text;
@@ -520,16 +586,21 @@ function ask({ title, text = '', label = '', value = null, act }) {
     const onSubmit = async (ev) => {
       ev.preventDefault();
       const v = hasInput ? input.value.trim() : true;
-      if (hasInput && !v) return;
+      if (hasInput && !v && !allowEmpty) {
+        input.focus();
+        return;
+      }
       $('dialog-ok').disabled = true;
       try {
         await act(v);
         done(v);
       } catch (err) {
         $('dialog-error').textContent = describe(err);
-      } finally {
         $('dialog-ok').disabled = false;
+        (hasInput ? input : $('dialog-ok')).focus();
+        return;
       }
+      $('dialog-ok').disabled = false;
     };
     const onCancel = (ev) => {
       ev.preventDefault();
@@ -577,7 +648,7 @@ async function newFolder() {
       status(t('created', { name }));
     },
   });
-  if (made !== null) load(state.path);
+  if (made !== null) refresh();
 }
 
 async function rename() {
@@ -595,7 +666,13 @@ async function rename() {
       status(t('renamed', { name: to }));
     },
   });
-  if (changed !== null) load(state.path);
+  if (changed !== null) {
+    // The renamed row stays the current one.
+    state.selected = new Set([changed]);
+    state.cursor = changed;
+    focusAfterLoad = true;
+    refresh();
+  }
 }
 
 async function move() {
@@ -605,6 +682,7 @@ async function move() {
     title: t('moveTitle', { n: count(names.length) }),
     label: t('moveLabel'),
     value: state.path,
+    allowEmpty: true, // an empty box is the top folder
     act: async (to) => {
       const dest = to.replace(/^\/+|\/+$/g, '');
       const r = await call('POST', '/api/mv', {
@@ -613,12 +691,22 @@ async function move() {
       batch(r.results, 'moved', names.length);
     },
   });
-  if (moved !== null) load(state.path);
+  if (moved !== null) refresh();
 }
 
 async function remove() {
   const names = [...state.selected];
   if (names.length === 0) return;
+  // The row after the last one deleted becomes the current one.
+  const rows = [...$('rows').children].map((r) => r.dataset.name);
+  const last = Math.max(...names.map((n) => rows.indexOf(n)));
+  const next =
+    rows.slice(last + 1).find((n) => !state.selected.has(n)) ||
+    rows
+      .slice(0, Math.max(0, last))
+      .reverse()
+      .find((n) => !state.selected.has(n)) ||
+    '';
   const shown = names.slice(0, 5).join(', ') + (names.length > 5 ? ', …' : '');
   const ok = await ask({
     title: t('deleteTitle', { n: count(names.length) }),
@@ -628,7 +716,12 @@ async function remove() {
       batch(r.results, 'deleted', names.length);
     },
   });
-  if (ok !== null) load(state.path);
+  if (ok !== null) {
+    state.cursor = next;
+    state.selected = new Set(next ? [next] : []);
+    focusAfterLoad = true;
+    refresh();
+  }
 }
 
 // fetchTo starts a download the browser saves (and can resume: /dl
@@ -681,12 +774,12 @@ function setupUploads() {
   $('upload-input').addEventListener('change', (ev) => {
     const files = [...ev.target.files].map((file) => ({ file, path: join(state.path, file.name) }));
     ev.target.value = '';
-    uploads.add(files);
+    uploads.add(state.user, files);
   });
   $('upload-folder-input').addEventListener('change', (ev) => {
     const files = [...ev.target.files].map((file) => ({ file, path: join(state.path, file.webkitRelativePath || file.name) }));
     ev.target.value = '';
-    uploads.add(files);
+    uploads.add(state.user, files);
     scheduleReload();
   });
   const view = $('drive-view');
@@ -712,7 +805,7 @@ function setupUploads() {
     depth = 0;
     $('drop-hint').hidden = true;
     const { files, folders } = await dropped(ev.dataTransfer, state.path);
-    uploads.add(files, folders);
+    uploads.add(state.user, files, folders);
     if (folders.length) scheduleReload();
   });
   window.addEventListener('beforeunload', (ev) => {
@@ -723,7 +816,7 @@ function setupUploads() {
 let reloadTimer = 0;
 function scheduleReload() {
   clearTimeout(reloadTimer);
-  reloadTimer = setTimeout(() => load(state.path), 300);
+  reloadTimer = setTimeout(() => refresh(), 300);
 }
 
 // dropped reads what was dropped: files, and folders with everything in
@@ -764,7 +857,7 @@ function setupKeys() {
     const typing = ev.target.closest('input, select, textarea');
     if (typing && ev.target.type !== 'checkbox') return;
     const names = [...state.selected];
-    if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
+    if ((ev.key === 'ArrowDown' || ev.key === 'ArrowUp') && !ev.altKey) {
       if (ev.target.closest('#crumbs, .toolbar, .bar')) return;
       ev.preventDefault();
       moveCursor(ev.key === 'ArrowDown' ? 1 : -1, ev.shiftKey);
@@ -773,7 +866,7 @@ function setupKeys() {
       $('filter').focus();
     } else if ((ev.ctrlKey || ev.metaKey) && ev.key.toLowerCase() === 'a') {
       ev.preventDefault();
-      state.selected = new Set(state.entries.map((e) => e.name));
+      state.selected = new Set(visibleNames());
       syncSelection();
     } else if (ev.key === 'Delete' && names.length) {
       ev.preventDefault();
@@ -822,6 +915,14 @@ function setup() {
   apply(document);
   setupPreferences();
   setRegisterMode(false);
+  // The skip link moves the focus to the list; it must not touch the
+  // address (the folder is in the #fragment).
+  document.querySelector('.skip').addEventListener('click', (ev) => {
+    ev.preventDefault();
+    const first = $('rows').querySelector('button.open');
+    if (first) first.focus();
+    else $('files').focus();
+  });
   $('login-form').addEventListener('submit', submitLogin);
   $('show-register').addEventListener('click', () => {
     setRegisterMode(!registerMode);
@@ -845,6 +946,7 @@ function setup() {
   $('filter').addEventListener('input', () => {
     state.filter = $('filter').value.trim();
     state.shown = pageRows;
+    dropHidden();
     renderRows();
   });
   $('filter').addEventListener('keydown', (ev) => {
@@ -858,7 +960,7 @@ function setup() {
     }
   });
   $('select-all').addEventListener('change', (ev) => {
-    state.selected = ev.target.checked ? new Set(state.entries.map((e) => e.name)) : new Set();
+    state.selected = ev.target.checked ? new Set(visibleNames()) : new Set();
     syncSelection();
   });
   for (const th of document.querySelectorAll('#files th[data-sort]')) {

@@ -115,6 +115,7 @@ const en = {
     too_large: 'Too large.',
     internal: 'The server failed (it logged the details).',
     network: 'Cannot reach the server. Check your connection.',
+    file_changed: 'The file changed or went away after it was picked. Pick it again.',
     unknown: 'Something went wrong.',
   },
 };
@@ -232,6 +233,7 @@ const zh = {
     too_large: '太大了。',
     internal: '服务器出错（详情已记录在服务器日志中）。',
     network: '无法连接服务器，请检查网络。',
+    file_changed: '文件在选择之后被修改或删除了，请重新选择。',
     unknown: '出错了。',
   },
 };

@@ -9,7 +9,7 @@
 // or a closed tab); otherwise it discards the part and starts again.
 
 /* global tus */
-import { call, ApiError, describe, csrfToken } from './api.js';
+import { call, ApiError, describe, csrfToken, sessionEnded } from './api.js';
 import { t, bytes, count } from './i18n.js';
 
 const chunkSize = 16 << 20;
@@ -29,11 +29,15 @@ export class Uploads {
     clear.addEventListener('click', () => this.clearFinished());
   }
 
-  // add queues files ({file, path}) and makes folders (paths) first.
-  add(files, folders = []) {
+  // add queues files ({file, path}) for user and makes folders (paths)
+  // first. Folders made earlier may have been removed since: each batch
+  // makes its folders afresh.
+  add(user, files, folders = []) {
+    this.user = user;
+    this.dirs.clear();
     for (const d of folders) this.ensureDir(d).catch(() => {});
     for (const { file, path } of files) {
-      const job = new Job(this, file, path);
+      const job = new Job(this, user, file, path);
       this.jobs.push(job);
       this.list.append(job.el);
     }
@@ -42,9 +46,23 @@ export class Uploads {
     this.refresh();
   }
 
+  // reset cancels every upload and forgets them: the user logged out, or
+  // the session ended. Nothing of one user's queue may run for the next.
+  reset() {
+    for (const j of this.jobs) j.cancel();
+    this.jobs = [];
+    this.list.replaceChildren();
+    this.section.hidden = true;
+    this.user = '';
+    this.refresh();
+  }
+
   pump() {
+    const busy = (p) => this.jobs.some((j) => j.active() && samePath(j.path, p));
     while (this.running < parallel) {
-      const next = this.jobs.find((j) => j.state === 'queued');
+      // Two uploads of one path at once would write one partial: the
+      // second waits until the first has ended.
+      const next = this.jobs.find((j) => j.state === 'queued' && j.user === this.user && !busy(j.path));
       if (!next) break;
       this.running++;
       next.run().finally(() => {
@@ -99,16 +117,38 @@ export class Uploads {
     this.summary.textContent = t('uploadsSummary', { done: count(done), n: count(n), sent: bytes(sent), total: bytes(total) });
   }
 
+  // relabel writes each upload's state in the page's language anew.
+  relabel() {
+    for (const j of this.jobs) j.setState(j.state);
+  }
+
   busy() {
     return this.jobs.some((j) => j.state !== 'done' && j.state !== 'error' && j.state !== 'cancelled');
   }
 }
 
+// samePath compares two paths as the server would find them the same
+// upload (its names are NFC; a case-insensitive file system may fold case).
+function samePath(a, b) {
+  return a.normalize('NFC').toLowerCase() === b.normalize('NFC').toLowerCase();
+}
+
+// cancelled is what a job's awaits reject with once it is cancelled, so
+// that no await can hang a cancelled job (and its slot) forever.
+const cancelled = new Error('cancelled');
+
 class Job {
-  constructor(queue, file, path) {
+  constructor(queue, user, file, path) {
     this.queue = queue;
+    this.user = user;
     this.file = file;
     this.path = path;
+    let stop;
+    this.stopped = new Promise((_, rej) => {
+      stop = rej;
+    });
+    this.stopped.catch(() => {});
+    this.stop = () => stop(cancelled);
     this.sent = 0;
     this.state = 'queued';
     this.note = '';
@@ -139,6 +179,16 @@ class Job {
     this.setState('queued');
   }
 
+  // active says the job has started and not ended.
+  active() {
+    return ['hashing', 'uploading', 'committing'].includes(this.state);
+  }
+
+  // until races p against the job's cancellation.
+  until(p) {
+    return Promise.race([p, this.stopped]);
+  }
+
   setState(state, note) {
     this.state = state;
     if (note !== undefined) this.note = note;
@@ -160,7 +210,7 @@ class Job {
     try {
       await this.send();
     } catch (err) {
-      if (this.state === 'cancelled') return;
+      if (this.state === 'cancelled' || err === cancelled) return;
       this.fail(err);
     } finally {
       if (this.worker) this.worker.terminate();
@@ -169,39 +219,47 @@ class Job {
   }
 
   fail(err) {
+    if (this.upload) this.upload.abort(false).catch(() => {});
     this.setState('error', describe(err));
     this.queue.status(describe(err, this.path), true);
+    sessionEnded(err);
   }
 
   async send() {
     const { file, path } = this;
     this.setState('hashing');
     const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
-    await this.queue.ensureDir(dir);
-    const held = await retryBusy(() => call('GET', '/api/upload', { query: { path, size: file.size } }));
-    if (this.state === 'cancelled') return;
+    await this.until(this.queue.ensureDir(dir));
+    const held = await this.until(retryBusy(() => call('GET', '/api/upload', { query: { path, size: file.size } })));
 
     const hashing = this.hash(held.held);
     let resume = false;
     if (held.held > 0) {
-      const prefix = await hashing.mark;
+      const prefix = await this.until(hashing.mark);
       if (prefix === held.prefix_digest) {
         resume = true;
         this.note = t('resumed', { held: bytes(held.held) });
       } else {
-        await call('POST', '/api/uploads/discard', { body: { path } });
+        await this.until(call('POST', '/api/uploads/discard', { body: { path } }));
         this.note = t('restarted');
       }
     }
-    if (this.state === 'cancelled') return;
     this.setState('uploading');
-    await this.tus(resume ? held.url : null);
-    if (this.state === 'cancelled') return;
-    const digest = await hashing.done;
-    this.setState('committing');
-    await call('POST', '/api/commit', {
-      body: { path, size: file.size, digest, mtime: new Date(file.lastModified || Date.now()).toISOString() },
+    // A hashing failure (the file cannot be read any more) stops the
+    // upload at once rather than after its last byte.
+    hashing.done.catch((err) => {
+      if (this.upload) this.upload.abort(false).catch(() => {});
+      this.hashFailed = err;
     });
+    await this.until(this.tus(resume ? held.url : null));
+    const digest = await this.until(hashing.done);
+    this.setState('committing');
+    await this.until(
+      call('POST', '/api/commit', {
+        body: { path, size: file.size, digest, mtime: new Date(file.lastModified || Date.now()).toISOString() },
+      }),
+    );
+    if (this.state !== 'committing') return; // cancelled meanwhile
     this.progress(file.size);
     this.setState('done');
     this.queue.onStored(path);
@@ -236,9 +294,9 @@ class Job {
       else if (m.type === 'done') {
         markResolve('');
         doneResolve(m.hex);
-      } else if (m.type === 'error') failed(new ApiError('unknown', m.message));
+      } else if (m.type === 'error') failed(new ApiError('file_changed', m.message));
     };
-    w.onerror = (ev) => failed(new ApiError('unknown', ev.message));
+    w.onerror = (ev) => failed(new ApiError('file_changed', ev.message));
     w.postMessage({ file: this.file, mark });
     return { mark: markP, done: doneP };
   }
@@ -249,18 +307,33 @@ class Job {
         endpoint: '/tus/',
         chunkSize,
         retryDelays: [0, 1000, 3000, 5000, 10000, 20000],
-        headers: { 'X-CSRF-Token': csrfToken() },
         metadata: { path: this.path },
         storeFingerprintForResuming: false,
+        // The token of the session now (a password change renews it).
+        onBeforeRequest: (req) => req.setHeader('X-CSRF-Token', csrfToken()),
         onProgress: (sent) => this.progress(sent),
         onSuccess: () => resolve(),
-        onError: (err) => reject(tusError(err)),
+        onError: async (err) => {
+          let e = tusError(err);
+          if (e.code === 'network' && !(await readable(this.file))) e = new ApiError('file_changed', '');
+          reject(e);
+        },
         onShouldRetry: (err) => {
           // Again after no answer, an offset that moved (409), or a
           // refusal that passes (busy, restarting, a proxy's 502-504);
           // never after one that will not (a full space, a bad name).
           const res = err.originalResponse;
-          if (!res) return true;
+          if (!res) {
+            // No answer, or the file could not be read: a file changed
+            // or removed after it was picked is not retried for long.
+            readable(this.file).then((ok) => {
+              if (!ok) {
+                this.upload.abort(false).catch(() => {});
+                reject(new ApiError('file_changed', ''));
+              }
+            });
+            return true;
+          }
           const status = res.getStatus();
           if (status === 409) return true;
           const code = tusError(err).code;
@@ -277,6 +350,7 @@ class Job {
     if (this.state === 'done' || this.state === 'error' || this.state === 'cancelled') return;
     const started = this.state !== 'queued';
     this.setState('cancelled', '');
+    this.stop();
     if (this.worker) this.worker.terminate();
     this.worker = null;
     if (this.upload) {
@@ -290,6 +364,17 @@ class Job {
       // Nothing of a cancelled upload is kept on the server.
       call('POST', '/api/uploads/discard', { body: { path: this.path } }).catch(() => {});
     }
+  }
+}
+
+// readable says whether the picked file can still be read (a file changed
+// or removed after it was picked cannot).
+async function readable(file) {
+  try {
+    await file.slice(0, 1).arrayBuffer();
+    return true;
+  } catch {
+    return false;
   }
 }
 
