@@ -9,22 +9,11 @@ import (
 	"unicode/utf8"
 
 	"netdisk/internal/proto"
+	"netdisk/internal/units"
 )
 
 // humanSize formats a byte count in binary units: 1.5 KiB, 3.0 GiB.
-func humanSize(n int64) string {
-	if n < 1024 {
-		return fmt.Sprintf("%d B", n)
-	}
-	units := []string{"KiB", "MiB", "GiB", "TiB", "PiB"}
-	v := float64(n)
-	i := -1
-	for v >= 1024 && i < len(units)-1 {
-		v /= 1024
-		i++
-	}
-	return fmt.Sprintf("%.1f %s", v, units[i])
-}
+func humanSize(n int64) string { return units.Bytes(n) }
 
 // Text from a server (names, messages, the welcome line) is printed only
 // through safeText or safeName: a server must not be able to move the

@@ -45,7 +45,8 @@ func TestQuota(t *testing.T) {
 	proxy.up.Store(-1)
 	// 1 MiB stored + ~2 MiB unfinished + 3 MiB more would pass 5 MiB.
 	other, _ := randomFile(t, dir, "other.bin", 3<<20, 3)
-	u.fails("quota exceeded", "", "put", other)
+	// In the same units as everywhere else.
+	u.fails("of 5.0 MiB used, this needs 3.0 MiB more", "", "put", other)
 	// Resuming the unfinished one needs only its rest: it fits.
 	if out := u.ok("", "put", big); !strings.Contains(out, "resumed after") {
 		t.Errorf("resume under the quota: %q", out)

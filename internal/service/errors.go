@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"netdisk/internal/storage"
+	"netdisk/internal/units"
 	"netdisk/internal/users"
 )
 
@@ -84,8 +85,8 @@ type QuotaError struct {
 }
 
 func (e *QuotaError) Error() string {
-	return fmt.Sprintf("quota exceeded: %d of %d bytes used, this needs %d more; remove files or ask for a larger quota",
-		e.Used, e.Quota, e.Need)
+	return fmt.Sprintf("quota exceeded: %s of %s used, this needs %s more; remove files or ask for a larger quota",
+		units.Bytes(e.Used), units.Bytes(e.Quota), units.Bytes(e.Need))
 }
 
 func (e *QuotaError) Is(target error) bool { return target == ErrQuotaExceeded }
