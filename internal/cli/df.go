@@ -7,7 +7,8 @@ import (
 )
 
 func (a *app) dfCommand() *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "df",
 		Short: "Show the space and the files and folders you use, and your limits",
 		Args:  exactArgs(0),
@@ -19,6 +20,9 @@ func (a *app) dfCommand() *cobra.Command {
 			u, err := c.Usage(cmd.Context())
 			if err != nil {
 				return err
+			}
+			if asJSON {
+				return a.printJSON(map[string]int64{"used": u.Used, "charged": u.Used + 4096*u.Entries, "quota": u.Quota, "entries": u.Entries, "max_entries": u.MaxEntries})
 			}
 			if u.Quota <= 0 {
 				fmt.Fprintf(a.stdout, "Used %s (%d bytes); no quota.\n", humanSize(u.Used), u.Used)
@@ -34,4 +38,6 @@ func (a *app) dfCommand() *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, `one JSON document: {"used", "charged", "quota", "entries", "max_entries"} (bytes; 0: no limit)`)
+	return cmd
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -114,4 +115,30 @@ func joinRemote(dir, name string) string {
 		return name
 	}
 	return strings.TrimSuffix(dir, "/") + "/" + name
+}
+
+// jsonEntry is a file or folder in --json output (stable field names,
+// documented in the README).
+type jsonEntry struct {
+	Path  string    `json:"path,omitempty"`
+	Name  string    `json:"name"`
+	Kind  string    `json:"kind"`
+	Size  int64     `json:"size"`
+	MTime time.Time `json:"mtime"`
+}
+
+func toJSONEntry(dir string, e proto.Entry) jsonEntry {
+	j := jsonEntry{Name: e.Name, Kind: e.Kind, Size: e.Size, MTime: e.MTime.UTC()}
+	if dir != "" {
+		j.Path = joinRemote(dir, e.Name)
+	}
+	return j
+}
+
+// printJSON writes v as one JSON document (names from the server are
+// escaped by the encoder: no terminal control reaches the screen).
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

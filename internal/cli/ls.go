@@ -12,7 +12,7 @@ import (
 )
 
 func (a *app) lsCommand() *cobra.Command {
-	var long, human, recursive bool
+	var long, human, recursive, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "ls [PATH]",
 		Short: "List a folder (one level; -l for size and time, -R for everything below)",
@@ -35,22 +35,36 @@ func (a *app) lsCommand() *cobra.Command {
 				if strings.HasSuffix(args[0], "/") {
 					return fmt.Errorf("remote %s is not a folder", safeName(strings.TrimRight(args[0], "/")))
 				}
+				if asJSON {
+					return a.printJSON(map[string]any{"path": path, "entries": []jsonEntry{toJSONEntry("", entry)}})
+				}
 				entry.Name = args[0]
 				a.printEntries([]proto.Entry{entry}, long, human)
 				return nil
 			}
 			if recursive {
+				if asJSON {
+					return usagef("--json lists one folder; not with -R")
+				}
 				return a.listRecursive(cmd.Context(), c, path, long, human)
 			}
 			entries, err := c.List(cmd.Context(), path)
 			if err != nil {
 				return err
 			}
+			if asJSON {
+				out := make([]jsonEntry, len(entries))
+				for i, e := range entries {
+					out[i] = toJSONEntry("", e)
+				}
+				return a.printJSON(map[string]any{"path": path, "entries": out})
+			}
 			a.printEntries(entries, long, human)
 			return nil
 		},
 	}
 	cmd.Flags().BoolVarP(&long, "long", "l", false, "show kind, size and modification time")
+	cmd.Flags().BoolVar(&asJSON, "json", false, `one JSON document: {"path", "entries": [{"name", "kind", "size", "mtime"}]}`)
 	cmd.Flags().BoolVarP(&human, "human", "h", false, "with -l, sizes in KiB/MiB/GiB (-H too)")
 	cmd.Flags().BoolVarP(&human, "human-readable", "H", false, "the same as -h")
 	cmd.Flags().MarkHidden("human-readable")

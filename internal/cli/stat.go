@@ -7,7 +7,8 @@ import (
 )
 
 func (a *app) statCommand() *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "stat PATH",
 		Short: "Show a file's or folder's kind, size and modification time",
 		Args:  exactArgs(1),
@@ -16,9 +17,15 @@ func (a *app) statCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			e, err := c.Stat(cmd.Context(), a.remote(args[0]))
+			remote := a.remote(args[0])
+			e, err := c.Stat(cmd.Context(), remote)
 			if err != nil {
 				return err
+			}
+			if asJSON {
+				j := toJSONEntry("", e)
+				j.Path = remote
+				return a.printJSON(j)
 			}
 			fmt.Fprintf(a.stdout, "    Path: %s\n", safeName(e.Name))
 			fmt.Fprintf(a.stdout, "    Kind: %s\n", safeText(e.Kind))
@@ -29,4 +36,6 @@ func (a *app) statCommand() *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, `one JSON document: {"path", "name", "kind", "size", "mtime"}`)
+	return cmd
 }

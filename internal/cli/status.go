@@ -12,7 +12,8 @@ import (
 // statusCommand shows, without contacting the server, what later commands
 // will use: the server, the saved session and the pinned certificate.
 func (a *app) statusCommand() *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the server later commands use, the saved session and the pinned certificate",
 		Long: `Show what later commands will use, from the config folder, without
@@ -28,6 +29,9 @@ the server's certificate pinned on first use.`,
 			st, err := a.loadState()
 			if err != nil {
 				return err
+			}
+			if asJSON {
+				return a.statusJSON(st, addr, from)
 			}
 			fmt.Fprintf(a.stdout, "server:      %s (%s)\n", addr, from)
 			if sess, ok := st.session(addr); ok {
@@ -59,6 +63,33 @@ the server's certificate pinned on first use.`,
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, `one JSON document: {"server", "server_from", "user", "session_expires", "certificate", "config"}`)
+	return cmd
+}
+
+func (a *app) statusJSON(st *state, addr, from string) error {
+	out := struct {
+		Server         string     `json:"server"`
+		ServerFrom     string     `json:"server_from"`
+		User           string     `json:"user,omitempty"`
+		SessionExpires *time.Time `json:"session_expires,omitempty"`
+		Certificate    string     `json:"certificate,omitempty"`
+		Config         string     `json:"config"`
+	}{Server: addr, ServerFrom: from, Config: st.dir}
+	if sess, ok := st.session(addr); ok {
+		exp := sess.Expires.UTC()
+		out.User, out.SessionExpires = sess.User, &exp
+	}
+	if !a.plaintext {
+		fp, ok, err := st.pins().Lookup(addr)
+		if err != nil {
+			return err
+		}
+		if ok {
+			out.Certificate = fp
+		}
+	}
+	return a.printJSON(out)
 }
 
 // serverChoice is serverAddr with where the address came from.

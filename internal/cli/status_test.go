@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestStatusAndVersion(t *testing.T) {
@@ -52,4 +54,57 @@ func TestCatAndGetToStdout(t *testing.T) {
 		t.Errorf("get - gave %d bytes, want %d", len(out), len(body))
 	}
 	u.fails("remote nosuch: does not exist", "", "cat", "nosuch")
+}
+
+// --json gives one document with stable field names.
+func TestJSONOutput(t *testing.T) {
+	s := startServer(t)
+	u := s.registered(t, "jay", "correct horse battery")
+	local := filepath.Join(t.TempDir(), "a.txt")
+	os.WriteFile(local, []byte("hello"), 0o644)
+	u.ok("", "mkdir", "d")
+	u.ok("", "put", local, "d/a.txt")
+
+	var ls struct {
+		Path    string `json:"path"`
+		Entries []struct {
+			Name  string    `json:"name"`
+			Kind  string    `json:"kind"`
+			Size  int64     `json:"size"`
+			MTime time.Time `json:"mtime"`
+		} `json:"entries"`
+	}
+	decode(t, u.ok("", "ls", "--json", "d"), &ls)
+	if ls.Path != "d" || len(ls.Entries) != 1 || ls.Entries[0].Name != "a.txt" || ls.Entries[0].Kind != "file" || ls.Entries[0].Size != 5 || ls.Entries[0].MTime.IsZero() {
+		t.Errorf("ls --json: %+v", ls)
+	}
+	var st map[string]any
+	decode(t, u.ok("", "stat", "--json", "d/a.txt"), &st)
+	if st["path"] != "d/a.txt" || st["kind"] != "file" || st["size"] != 5.0 {
+		t.Errorf("stat --json: %v", st)
+	}
+	var df map[string]int64
+	decode(t, u.ok("", "df", "--json"), &df)
+	if df["used"] != 5 || df["entries"] != 2 || df["charged"] != 5+2*4096 {
+		t.Errorf("df --json: %v", df)
+	}
+	var up struct {
+		Uploads []any `json:"uploads"`
+	}
+	decode(t, u.ok("", "uploads", "--json"), &up)
+	if up.Uploads == nil || len(up.Uploads) != 0 {
+		t.Errorf("uploads --json: %+v", up)
+	}
+	var status map[string]any
+	decode(t, u.ok("", "status", "--json"), &status)
+	if status["user"] != "jay" || status["server"] != s.addr || status["certificate"] != s.d.Fingerprint {
+		t.Errorf("status --json: %v", status)
+	}
+}
+
+func decode(t *testing.T, out string, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		t.Fatalf("not one JSON document (%v):\n%s", err, out)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -11,6 +12,7 @@ import (
 )
 
 func (a *app) uploadsCommand() *cobra.Command {
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "uploads",
 		Short: "List your unfinished uploads (resume one by running the same put again)",
@@ -24,6 +26,18 @@ func (a *app) uploadsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if asJSON {
+				type upload struct {
+					Path    string    `json:"path"`
+					Size    int64     `json:"size"`
+					Updated time.Time `json:"updated"`
+				}
+				out := make([]upload, len(list))
+				for i, u := range list {
+					out[i] = upload{Path: u.Path, Size: u.Size, Updated: u.Updated.UTC()}
+				}
+				return a.printJSON(map[string]any{"uploads": out})
+			}
 			if len(list) == 0 {
 				fmt.Fprintln(a.stdout, "No unfinished uploads.")
 				return nil
@@ -34,6 +48,7 @@ func (a *app) uploadsCommand() *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, `one JSON document: {"uploads": [{"path", "size", "updated"}]}`)
 	cmd.AddCommand(&cobra.Command{
 		Use:   "discard PATH...",
 		Short: "Drop unfinished uploads",
