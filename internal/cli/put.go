@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -35,7 +36,11 @@ thing and can be run again to finish or refresh a copy: put -r photos DEST
 makes DEST/photos (whether or not DEST exists yet); put -r photos/ DEST (a
 trailing slash) puts what is in photos into DEST. Files already there with
 the same size and modification time are skipped (--ignore-existing skips
-every file already there); the summary says how many.`,
+every file already there); the summary says how many.
+
+put - NAME stores standard input as NAME: it is first kept in a temporary
+file (the size must be known before the upload starts, and the upload is
+verified like any other), so an interrupted put - cannot be resumed.`,
 		Args: rangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -44,6 +49,21 @@ every file already there); the summary says how many.`,
 				return err
 			}
 			local := args[0]
+			if local == "-" {
+				if len(args) != 2 || strings.HasSuffix(args[1], "/") {
+					return usagef("put - needs the NAME to store standard input as")
+				}
+				spool, err := a.spoolStdin()
+				if err != nil {
+					return err
+				}
+				defer os.Remove(spool)
+				remote := a.remote(args[1])
+				m := a.newMeter()
+				res, err := putOne(ctx, c, spool, remote, true, m)
+				m.wait()
+				return a.reportPut(remote, res, err)
+			}
 			info, err := os.Stat(local)
 			if err != nil {
 				return localError("reading", local, err)
@@ -147,6 +167,25 @@ func contentsOnly(p string) bool {
 	}
 	base := filepath.Base(filepath.Clean(p))
 	return base == "." || base == ".." || base == string(filepath.Separator)
+}
+
+// spoolStdin copies standard input into a temporary file (mode 0600) and
+// returns its name.
+func (a *app) spoolStdin() (string, error) {
+	f, err := os.CreateTemp("", "netdisk-stdin-*")
+	if err != nil {
+		return "", localError("making a temporary file in", os.TempDir(), err)
+	}
+	if _, err := io.Copy(f, a.stdin); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return "", localError("writing", f.Name(), err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return "", localError("writing", f.Name(), err)
+	}
+	return f.Name(), nil
 }
 
 // putOne uploads one file, showing its progress.

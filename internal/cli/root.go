@@ -72,6 +72,7 @@ Then:                netdisk ls, put, get, mkdir, rm, mv, df … or netdisk shel
 		a.keygenCommand(),
 		a.statusCommand(),
 		a.catCommand(),
+		a.duCommand(),
 	)
 	root.Version = version()
 	root.SetVersionTemplate("netdisk {{.Version}}\n")

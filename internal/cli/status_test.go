@@ -108,3 +108,21 @@ func decode(t *testing.T, out string, v any) {
 		t.Fatalf("not one JSON document (%v):\n%s", err, out)
 	}
 }
+
+func TestDuAndPutFromStdin(t *testing.T) {
+	s := startServer(t)
+	u := s.registered(t, "dee", "correct horse battery")
+	u.ok("", "mkdir", "-p", "d/e")
+	u.ok("one\n", "put", "-", "d/one.txt")
+	u.ok("two two\n", "put", "-", "d/e/two.txt")
+	if out := u.ok("", "cat", "d/e/two.txt"); out != "two two\n" {
+		t.Errorf("put - stored %q", out)
+	}
+	if out := u.ok("", "du", "d"); out != "12\td (2 files, 1 folders)\n" {
+		t.Errorf("du d = %q", out)
+	}
+	if out := u.ok("", "du", "-h"); !strings.Contains(out, "12 B\t. (2 files, 2 folders)") {
+		t.Errorf("du -h = %q", out)
+	}
+	u.fails("put - needs the NAME", "", "put", "-")
+}
