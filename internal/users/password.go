@@ -131,6 +131,11 @@ func (h *Hasher) compute(ctx context.Context, password string, salt []byte, p Pa
 	}
 	defer h.release()
 	h.running.Add(1)
+	// Collect before taking MemoryKiB as well as after: a block another
+	// computation has just dropped is then reused, not stacked beside
+	// this one (without it a burst of logins on a busy machine peaked
+	// near four blocks resident where two slots need two).
+	runtime.GC()
 	key := argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, p.KeyLen)
 	// The MemoryKiB block argon2 just dropped is garbage now; collecting
 	// it at once lets the next computation reuse it. Left to the pacer, a
