@@ -8,17 +8,21 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"netdisk/internal/xlsxtest"
 )
 
 func TestConcurrentAddsPersist(t *testing.T) {
 	const n = 200
+	started := time.Now()
 	path := filepath.Join(t.TempDir(), "users.xlsx")
 	r := openTest(t, path, testHooks{})
 	hasher := NewHasher(cheapParams(), 0)
@@ -94,12 +98,16 @@ func TestConcurrentAddsPersist(t *testing.T) {
 				t.Errorf("row %d hash = %q", i+2, row[1].Text)
 			}
 			for _, col := range []int{2, 3} {
-				if _, err := time.Parse(timeLayout, row[col].Text); err != nil {
-					t.Errorf("row %d column %d = %q; want ISO-8601 UTC text", i+2, col+1, row[col].Text)
+				// A date: a serial number shown with a date format, within
+				// this test's run.
+				serial, err := strconv.ParseFloat(row[col].Text, 64)
+				when := time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).Add(time.Duration(serial * 24 * float64(time.Hour)))
+				if err != nil || row[col].Type != "" || !strings.Contains(row[col].NumFmt, "yyyy") || when.Before(started.Add(-2*time.Second)) || when.After(time.Now().Add(2*time.Second)) {
+					t.Errorf("row %d column %d = %+v (%v); want a date serial with a date format, during the test", i+2, col+1, row[col], when)
 				}
 			}
-			if row[4].Type != "" || row[4].Text != fmt.Sprint(int64(i)<<20) {
-				t.Errorf("row %d quota = %+v; want the number %d", i+2, row[4], int64(i)<<20)
+			if row[4].Type != "" || row[4].Text != fmt.Sprint(int64(i)<<20) || row[4].NumFmt != "#,##0" {
+				t.Errorf("row %d quota = %+v; want the number %d shown as #,##0", i+2, row[4], int64(i)<<20)
 			}
 			if row[5].Type != "b" || row[5].Text != "0" {
 				t.Errorf("row %d disabled = %+v; want boolean false", i+2, row[5])
@@ -403,5 +411,46 @@ func TestCloseCommitsPending(t *testing.T) {
 	r2 := openTest(t, path, testHooks{})
 	if r2.Len() != committed {
 		t.Fatalf("file holds %d users; the registry acknowledged %d", r2.Len(), committed)
+	}
+}
+
+// The workbook behaves like a spreadsheet: its declared extent covers
+// every row (readers that trust it, such as openpyxl's read-only mode, see
+// all users), the header has a filter and stays frozen, and an About
+// sheet says what each column means and which may be edited.
+func TestWorkbookIsASpreadsheet(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "users.xlsx")
+	r := openTest(t, path, testHooks{})
+	hasher := NewHasher(cheapParams(), 0)
+	hash, _ := hasher.Hash(context.Background(), "a fine password")
+	for i := range 5 {
+		if err := r.Add(context.Background(), User{Name: fmt.Sprintf("user%d", i), PasswordHash: hash, Registered: time.Now(), PasswordChanged: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sh := xlsxtest.ReadSheet(t, path)
+	if sh.Dimension != "A1:G6" || strings.ReplaceAll(sh.AutoFilter, "$", "") != "A1:G6" || !sh.Frozen {
+		t.Errorf("sheet = %+v; want dimension and filter A1:G6, header frozen", sh)
+	}
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	about, err := f.GetRows("About")
+	if err != nil || len(about) < 8 {
+		t.Fatalf("About sheet: %v, %d rows", err, len(about))
+	}
+	var editable []string
+	for _, row := range about[1:] {
+		if len(row) == 2 && strings.HasPrefix(row[1], "Editable") {
+			editable = append(editable, row[0])
+		}
+	}
+	if !slices.Equal(editable, []string{"Quota (bytes)", "Disabled"}) {
+		t.Errorf("About marks %q as editable", editable)
+	}
+	if f.GetSheetName(f.GetActiveSheetIndex()) != "users" {
+		t.Errorf("the workbook opens on %q", f.GetSheetName(f.GetActiveSheetIndex()))
 	}
 }

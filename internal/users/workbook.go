@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -65,9 +66,40 @@ func writeWorkbook(w io.Writer, users []User, version string) error {
 	if err := f.SetSheetName(f.GetSheetName(0), sheetName); err != nil {
 		return fmt.Errorf("naming sheet: %w", err)
 	}
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	// The header is bold on a tint; times are real dates (serial numbers
+	// with a date-time format, UTC as the header says), so a spreadsheet
+	// sorts and filters them as dates; quotas show thousands separators.
+	bold, err := f.NewStyle(&excelize.Style{
+		Font:      &excelize.Font{Bold: true},
+		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DCE6F1"}},
+		Alignment: &excelize.Alignment{Vertical: "center"},
+	})
 	if err != nil {
 		return fmt.Errorf("creating header style: %w", err)
+	}
+	dateFmt := "yyyy-mm-dd hh:mm:ss"
+	dateStyle, err := f.NewStyle(&excelize.Style{CustomNumFmt: &dateFmt})
+	if err != nil {
+		return fmt.Errorf("creating date style: %w", err)
+	}
+	quotaStyle, err := f.NewStyle(&excelize.Style{NumFmt: 3}) // #,##0
+	if err != nil {
+		return fmt.Errorf("creating quota style: %w", err)
+	}
+	// The sheet's declared extent and its filter, set before streaming
+	// (the stream writer writes them from the sheet as it starts).
+	last, err := excelize.CoordinatesToCellName(numCols, len(users)+1)
+	if err != nil {
+		return err
+	}
+	if err := f.SetSheetDimension(sheetName, "A1:"+last); err != nil {
+		return fmt.Errorf("setting the sheet's dimension: %w", err)
+	}
+	if err := f.AutoFilter(sheetName, "A1:"+last, nil); err != nil {
+		return fmt.Errorf("adding the filter: %w", err)
+	}
+	if err := writeAbout(f); err != nil {
+		return err
 	}
 	sw, err := f.NewStreamWriter(sheetName)
 	if err != nil {
@@ -93,9 +125,9 @@ func writeWorkbook(w io.Writer, users []User, version string) error {
 	for i, u := range users {
 		row[colName-1] = u.Name
 		row[colHash-1] = u.PasswordHash
-		row[colRegistered-1] = u.Registered.UTC().Format(timeLayout)
-		row[colPasswordChanged-1] = u.PasswordChanged.UTC().Format(timeLayout)
-		row[colQuota-1] = u.QuotaBytes
+		row[colRegistered-1] = excelize.Cell{StyleID: dateStyle, Value: dateCell(u.Registered)}
+		row[colPasswordChanged-1] = excelize.Cell{StyleID: dateStyle, Value: dateCell(u.PasswordChanged)}
+		row[colQuota-1] = excelize.Cell{StyleID: quotaStyle, Value: u.QuotaBytes}
 		row[colDisabled-1] = u.Disabled
 		row[colAccountID-1] = u.AccountID
 		// SetRow encodes the values at once, so row can be reused.
@@ -106,11 +138,56 @@ func writeWorkbook(w io.Writer, users []User, version string) error {
 	if err := sw.Flush(); err != nil {
 		return fmt.Errorf("finishing sheet: %w", err)
 	}
+	f.SetActiveSheet(0)
 	if err := f.SetCustomProps(excelize.CustomProperty{Name: versionProp, Value: version}); err != nil {
 		return fmt.Errorf("marking the workbook's version: %w", err)
 	}
 	if _, err := f.WriteTo(w); err != nil {
 		return fmt.Errorf("writing workbook: %w", err)
 	}
+	return nil
+}
+
+// dateCell is a time as the sheet stores it: a date (UTC, to the second),
+// or nothing for a zero time.
+func dateCell(t time.Time) any {
+	if t.IsZero() {
+		return ""
+	}
+	// Naive UTC: spreadsheets have no zones, and the header says UTC.
+	u := t.UTC().Truncate(time.Second)
+	return time.Date(u.Year(), u.Month(), u.Day(), u.Hour(), u.Minute(), u.Second(), 0, time.UTC)
+}
+
+// aboutRows is the second sheet: what each column of the users sheet
+// means and which ones an administrator may edit while the server runs.
+var aboutRows = [][2]string{
+	{"Column", "Meaning"},
+	{"Username", "The user's name (3-32 of a-z, 0-9, _ and -, starting with a letter). Delete the row to remove the user: their folder is moved to files/.removed/ and their sessions end."},
+	{"Password hash (argon2id)", "Never the password. Paste a hash made by netdisk to set a password; or use netdisk passwd."},
+	{"Registered (UTC)", "When the account was made (a date, UTC). Informational."},
+	{"Password changed (UTC)", "When the password last changed (a date, UTC). Informational."},
+	{"Quota (bytes)", "Editable: the bytes the user may store (each file and folder also counts 4 KiB); 0 or empty for no quota."},
+	{"Disabled", "Editable: TRUE stops the user logging in and ends their sessions at once; FALSE lets them back in."},
+	{"Account ID", "Tells this account apart from any later one of the same name. Do not edit."},
+	{"", ""},
+	{"Editing", "The server reads this workbook when it changes (within about 2 seconds) and applies each valid row; a row it cannot accept is logged with its number and the reason, and the server's value is kept. Save as .xlsx."},
+}
+
+// writeAbout adds the "About" sheet.
+func writeAbout(f *excelize.File) error {
+	if _, err := f.NewSheet("About"); err != nil {
+		return fmt.Errorf("adding the About sheet: %w", err)
+	}
+	for i, r := range aboutRows {
+		for j, v := range r {
+			cell, _ := excelize.CoordinatesToCellName(j+1, i+1)
+			if err := f.SetCellValue("About", cell, v); err != nil {
+				return err
+			}
+		}
+	}
+	f.SetColWidth("About", "A", "A", 26)
+	f.SetColWidth("About", "B", "B", 110)
 	return nil
 }

@@ -15,8 +15,8 @@ import (
 )
 
 // ReadUsers reads the "users" sheet of an .xlsx file (the workbook must
-// hold exactly that one sheet). It returns the rows in order, each as its
-// cells by column.
+// hold that sheet first, and may hold an "About" sheet after it). It
+// returns the rows in order, each as its cells by column.
 func ReadUsers(t testing.TB, file string) [][]Cell {
 	t.Helper()
 	zr, err := zip.OpenReader(file)
@@ -32,8 +32,8 @@ func ReadUsers(t testing.TB, file string) [][]Cell {
 		} `xml:"sheets>sheet"`
 	}
 	decodeZipXML(t, zr, "xl/workbook.xml", &wb)
-	if len(wb.Sheets) != 1 || wb.Sheets[0].Name != "users" {
-		t.Fatalf("workbook sheets = %+v; want exactly one named users", wb.Sheets)
+	if len(wb.Sheets) == 0 || wb.Sheets[0].Name != "users" || len(wb.Sheets) > 2 || (len(wb.Sheets) == 2 && wb.Sheets[1].Name != "About") {
+		t.Fatalf("workbook sheets = %+v; want users, then About if any", wb.Sheets)
 	}
 
 	var rels struct {
@@ -69,18 +69,63 @@ func ReadUsers(t testing.TB, file string) [][]Cell {
 		}
 	}
 
+	// Styles: cell style index -> number format code.
+	var styles struct {
+		NumFmts []struct {
+			ID   int    `xml:"numFmtId,attr"`
+			Code string `xml:"formatCode,attr"`
+		} `xml:"numFmts>numFmt"`
+		Xfs []struct {
+			NumFmtID int `xml:"numFmtId,attr"`
+		} `xml:"cellXfs>xf"`
+	}
+	if findZipFile(zr, "xl/styles.xml") != nil {
+		decodeZipXML(t, zr, "xl/styles.xml", &styles)
+	}
+	fmts := map[int]string{}
+	for id, code := range builtinNumFmts {
+		fmts[id] = code
+	}
+	for _, f := range styles.NumFmts {
+		fmts[f.ID] = f.Code
+	}
+	numFmtOf := func(style string) string {
+		if style == "" {
+			return ""
+		}
+		i, err := strconv.Atoi(style)
+		if err != nil || i < 0 || i >= len(styles.Xfs) {
+			t.Fatalf("bad cell style %q", style)
+		}
+		return fmts[styles.Xfs[i].NumFmtID]
+	}
+
 	var ws struct {
+		Dimension struct {
+			Ref string `xml:"ref,attr"`
+		} `xml:"dimension"`
+		AutoFilter struct {
+			Ref string `xml:"ref,attr"`
+		} `xml:"autoFilter"`
+		Panes []struct {
+			State string `xml:"state,attr"`
+		} `xml:"sheetViews>sheetView>pane"`
 		Rows []struct {
 			R     int `xml:"r,attr"`
 			Cells []struct {
 				Ref    string   `xml:"r,attr"`
 				Type   string   `xml:"t,attr"`
+				Style  string   `xml:"s,attr"`
 				Value  string   `xml:"v"`
 				Inline richText `xml:"is"`
 			} `xml:"c"`
 		} `xml:"sheetData>row"`
 	}
 	decodeZipXML(t, zr, sheetPath, &ws)
+	lastSheet = Sheet{Dimension: ws.Dimension.Ref, AutoFilter: ws.AutoFilter.Ref}
+	for _, p := range ws.Panes {
+		lastSheet.Frozen = lastSheet.Frozen || p.State == "frozen"
+	}
 	var rows [][]Cell
 	for i, row := range ws.Rows {
 		if row.R != i+1 {
@@ -93,6 +138,7 @@ func ReadUsers(t testing.TB, file string) [][]Cell {
 				cells = append(cells, Cell{})
 			}
 			cells[col].Type = c.Type
+			cells[col].NumFmt = numFmtOf(c.Style)
 			switch c.Type {
 			case "inlineStr":
 				cells[col].Text = c.Inline.text()
@@ -111,11 +157,34 @@ func ReadUsers(t testing.TB, file string) [][]Cell {
 	return rows
 }
 
-// Cell is one cell as stored: its text and its t attribute
-// ("" for a number, "b" boolean, "inlineStr" or "s" text).
+// Cell is one cell as stored: its text, its t attribute ("" for a
+// number, "b" boolean, "inlineStr" or "s" text) and the number format
+// its style gives it ("" for General).
 type Cell struct {
-	Text string
-	Type string
+	Text   string
+	Type   string
+	NumFmt string
+}
+
+// Sheet is what the users sheet declares about itself.
+type Sheet struct {
+	Dimension  string // <dimension ref>
+	AutoFilter string // <autoFilter ref>, "" if none
+	Frozen     bool   // a frozen pane
+}
+
+// builtinNumFmts are the number formats Excel knows by id (those a
+// writer may refer to without declaring them).
+var builtinNumFmts = map[int]string{0: "", 1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00", 14: "mm-dd-yy", 22: "m/d/yy h:mm"}
+
+// lastSheet is what the last ReadUsers found about the sheet itself.
+var lastSheet Sheet
+
+// ReadSheet reads what the users sheet of file declares about itself.
+func ReadSheet(t testing.TB, file string) Sheet {
+	t.Helper()
+	ReadUsers(t, file)
+	return lastSheet
 }
 
 // richText is a string item: plain <t> or runs of <r><t>.
