@@ -50,6 +50,7 @@ const (
 	CodeClientKeyRejected = "client_key_rejected"
 	CodeServerBusy        = "server_busy"   // connection limit reached
 	CodeShuttingDown      = "shutting_down" // server is stopping
+	CodeTimeout           = "timeout"       // a deadline passed: the connection closes (id 0)
 	CodeNotLoggedIn       = "not_logged_in"
 	CodeAlreadyLoggedIn   = "already_logged_in"
 	CodeSessionExpired    = "session_expired" // token unknown, revoked or expired

@@ -191,6 +191,17 @@ func (c *conn) sendRaw(e *proto.Error) {
 	}
 }
 
+// deadlineReason says which deadline ended an idle connection.
+func (c *conn) deadlineReason() string {
+	switch {
+	case !c.keyOK:
+		return "no client key within " + c.srv.cfg.HandshakeTimeout.String()
+	case c.sess == nil:
+		return "no login within " + c.srv.cfg.LoginTimeout.String() + " of the hello"
+	}
+	return "no request for " + c.srv.cfg.IdleTimeout.String()
+}
+
 // loop reads and serves requests until the client leaves, a deadline
 // passes, the protocol breaks, or the server shuts down.
 func (c *conn) loop() {
@@ -217,9 +228,17 @@ func (c *conn) loop() {
 		}
 		if err := c.r.Wait(); err != nil {
 			c.logEnd(err, "waiting for a request")
-			if c.srv.closing.Load() {
+			switch {
+			case c.srv.closing.Load():
 				c.replies.wait() // their replies go before the notice
 				c.send(0, proto.Errorf(proto.CodeShuttingDown, "the server is shutting down"))
+			case isTimeout(err):
+				// Say why before closing (PROTOCOL.md §6), with a short
+				// deadline of its own: a peer that reads nothing cannot
+				// hold the connection open by not reading this either.
+				c.replies.wait()
+				c.stream.SetWriteDeadline(time.Now().Add(time.Second))
+				c.send(0, proto.Errorf(proto.CodeTimeout, "%s; closing the connection", c.deadlineReason()))
 			}
 			return
 		}

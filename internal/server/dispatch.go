@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"netdisk/internal/proto"
+	"netdisk/internal/service"
 )
 
 // handler serves one request type. It returns the reply, or an error that
@@ -85,6 +87,10 @@ func (c *conn) dispatch(h *proto.Header) error {
 		err = proto.Errorf(proto.CodeNotLoggedIn, "log in first")
 	case h.ID == 0:
 		err = proto.Errorf(proto.CodeBadRequest, "a request needs a non-zero id")
+	case !utf8.Valid(h.Raw):
+		// JSON decoding would quietly turn the bytes into U+FFFD and a
+		// path into another name: refused instead (PROTOCOL.md §5.2).
+		err = proto.Errorf(proto.CodeBadPath, "the request holds invalid UTF-8; names must be UTF-8")
 	default:
 		reply, err = hd.fn(c, h)
 	}
@@ -103,6 +109,15 @@ func (c *conn) dispatch(h *proto.Header) error {
 		} else {
 			err = fatal{err}
 		}
+	}
+	if err != nil && c.sess != nil && errors.Is(err, service.ErrSessionExpired) {
+		// The session ended elsewhere (logout, passwd, a disabled user,
+		// expiry): the connection is logged out, so a new login on it
+		// is taken instead of refused as already logged in.
+		c.reserved.closeAll()
+		c.sess = nil
+		c.leaveUser()
+		c.loginBy = time.Now().Add(c.srv.cfg.LoginTimeout)
 	}
 	if err != nil {
 		// Replies stay in request order: uploads before this request are

@@ -347,7 +347,9 @@ func TestClientKey(t *testing.T) {
 	t.Run("silent", func(t *testing.T) {
 		c, _ := dialRaw(t, d)
 		start := time.Now()
-		c.expectClosed() // at the handshake deadline, not the login one
+		// At the handshake deadline, not the login one, saying why.
+		c.expectError(0, proto.CodeTimeout)
+		c.expectClosed()
 		if took := time.Since(start); took > 15*time.Second {
 			t.Fatalf("closed after %v", took)
 		}

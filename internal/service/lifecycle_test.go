@@ -239,3 +239,36 @@ func TestSlowUploadIsAlive(t *testing.T) {
 		<-done
 	})
 }
+
+// TestDiscardOfALiveUploadIsBusy: discarding an upload another request is
+// streaming answers busy (PROTOCOL.md: upload_discard) and leaves the
+// streaming one alone.
+func TestDiscardOfALiveUploadIsBusy(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		local, err := storage.NewLocal(filepath.Join(dir, "files"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := newServiceOn(t, dir, local)
+		sess := loggedIn(t, s, "vera")
+		ctx := context.Background()
+		const size = 1 << 20
+		live, err := s.OpenUpload(ctx, sess, "f.bin", size, UploadResume)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer live.Close()
+		done := make(chan error, 1)
+		go func() { _, err := live.Stream(0, &slowReader{left: size}); done <- err }()
+		time.Sleep(time.Second)
+		if err := s.DiscardUpload(ctx, sess, "f.bin"); !errors.Is(err, ErrBusy) {
+			t.Errorf("discard of a live upload: %v, want ErrBusy", err)
+		}
+		if cause := context.Cause(live.Context()); cause != nil {
+			t.Errorf("the live upload was ended: %v", cause)
+		}
+		live.cancel(errors.New("test over"))
+		<-done
+	})
+}
