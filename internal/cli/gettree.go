@@ -60,14 +60,33 @@ func (a *app) getTree(ctx context.Context, remoteRoot, localRoot string, mode ex
 		return localTarget{root: root, name: j.local, display: filepath.Join(localRoot, j.local)}
 	}
 	total := newTotals(len(tree.jobs) + len(tree.blocked))
+	var skipErr error
 	tree.jobs = slices.DeleteFunc(tree.jobs, func(j transferJob) bool {
 		info, err := root.Lstat(j.local)
-		skip := err == nil && info.Mode().IsRegular() && (opts.ignoreExisting || looksSame(info.Size(), info.ModTime(), j.size, j.mtime))
+		skip := err == nil && info.Mode().IsRegular()
+		switch {
+		case !skip || opts.ignoreExisting:
+		case opts.checksum:
+			if info.Size() != j.size {
+				skip = false
+				break
+			}
+			same, err := sameDigest(ctx, c, filepath.Join(localRoot, j.local), j.remote)
+			if err != nil && skipErr == nil {
+				skipErr = err
+			}
+			skip = same
+		default:
+			skip = looksSame(info.Size(), info.ModTime(), j.size, j.mtime)
+		}
 		if skip {
 			total.skip()
 		}
 		return skip
 	})
+	if skipErr != nil {
+		return skipErr
+	}
 	if mode == askUser {
 		var exist []transferJob
 		for _, j := range tree.jobs {

@@ -100,6 +100,7 @@ type transferFlags struct {
 	recursive      bool
 	parallel       int
 	ignoreExisting bool
+	checksum       bool
 	restart        bool // put: --restart
 	resume         bool // get: --resume
 	overwrite      bool // get: --overwrite
@@ -108,6 +109,7 @@ type transferFlags struct {
 func (f *transferFlags) register(cmd *cobra.Command, restartHelp string) {
 	cmd.Flags().BoolVarP(&f.recursive, "recursive", "r", false, "transfer a folder and everything in it")
 	cmd.Flags().IntVar(&f.parallel, "parallel", 4, "with -r, how many files move at once (each on its own connection)")
+	cmd.Flags().BoolVar(&f.checksum, "checksum", false, "with -r, skip files whose BLAKE3 equals the one recorded on the server (reads each local file of the same size), instead of comparing size and modification time")
 	cmd.Flags().BoolVar(&f.ignoreExisting, "ignore-existing", false, "with -r, skip every file already at the destination (by default only those of the same size and modification time are skipped)")
 	if restartHelp != "" {
 		cmd.Flags().BoolVar(&f.restart, "restart", false, restartHelp)
@@ -275,14 +277,33 @@ func (a *app) putTree(ctx context.Context, localRoot, remoteRoot string, opts tr
 		}
 	}
 	total := newTotals(len(jobs))
+	var skipErr error
 	jobs = slices.DeleteFunc(jobs, func(j transferJob) bool {
 		e, ok := there[j.remote]
-		skip := ok && e.Kind == proto.KindFile && (opts.ignoreExisting || looksSame(e.Size, e.MTime, j.size, j.mtime))
+		skip := ok && e.Kind == proto.KindFile
+		switch {
+		case !skip || opts.ignoreExisting:
+		case opts.checksum:
+			if e.Size != j.size {
+				skip = false
+				break
+			}
+			same, err := sameDigest(ctx, c, j.local, j.remote)
+			if err != nil && skipErr == nil {
+				skipErr = err
+			}
+			skip = same
+		default:
+			skip = looksSame(e.Size, e.MTime, j.size, j.mtime)
+		}
 		if skip {
 			total.skip()
 		}
 		return skip
 	})
+	if skipErr != nil {
+		return skipErr
+	}
 	m := a.newMeter()
 	err = a.runTransfers(ctx, jobs, opts.parallel, func(ctx context.Context, w *worker, queue <-chan transferJob) {
 		pipelinePuts(ctx, w, queue, opts.restart, m, total)

@@ -89,3 +89,49 @@ func TestFolderRerunContinuesTheSameCopy(t *testing.T) {
 		t.Errorf("get -r dest/tree/ LOCAL did not put the contents in LOCAL: %v", err)
 	}
 }
+
+// --checksum compares content, not size and time: a file changed in place
+// with its time put back is sent again; hash shows the recorded digest.
+func TestChecksumAndHash(t *testing.T) {
+	s := startServer(t)
+	u := s.registered(t, "hank", "correct horse battery")
+	src := filepath.Join(t.TempDir(), "tree")
+	a, _ := randomFile(t, src, "a.bin", 4096, 1)
+	randomFile(t, src, "b.bin", 5000, 2)
+	u.ok("", "put", "-r", src+"/", "dest")
+
+	want, err := localDigest(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := u.ok("", "hash", "dest/a.bin"); out != fmt.Sprintf("%x  dest/a.bin\n", want) {
+		t.Errorf("hash = %q", out)
+	}
+	u.fails("is a folder", "", "hash", "dest")
+
+	// Same size, same time, other bytes.
+	info, _ := os.Stat(a)
+	other := make([]byte, 4096)
+	os.WriteFile(a, other, 0o644)
+	os.Chtimes(a, info.ModTime(), info.ModTime())
+	if out := u.ok("", "put", "-r", src+"/", "dest"); !strings.Contains(out, "uploaded 0 of 0 files, 2 skipped") {
+		t.Errorf("without --checksum the change is not seen (by design): %q", out)
+	}
+	if out := u.ok("", "put", "-r", "--checksum", src+"/", "dest"); !strings.Contains(out, "uploaded 1 of 1 files, 1 skipped") {
+		t.Errorf("put -r --checksum said %q", out)
+	}
+	sameFile(t, s.serverFile("hank", "dest/a.bin"), other)
+
+	// get -r --checksum the same way.
+	local := t.TempDir()
+	u.ok("", "get", "-r", "dest/", local)
+	got := filepath.Join(local, "a.bin")
+	info, _ = os.Stat(got)
+	os.WriteFile(got, make([]byte, 4096), 0o644)
+	os.WriteFile(got, append(make([]byte, 4095), 1), 0o644)
+	os.Chtimes(got, info.ModTime(), info.ModTime())
+	if out := u.ok("", "get", "-r", "--checksum", "--overwrite", "dest/", local); !strings.Contains(out, "downloaded 1 of 1 files, 1 skipped") {
+		t.Errorf("get -r --checksum said %q", out)
+	}
+	sameFile(t, got, other)
+}

@@ -73,6 +73,7 @@ Then:                netdisk ls, put, get, mkdir, rm, mv, df … or netdisk shel
 		a.statusCommand(),
 		a.catCommand(),
 		a.duCommand(),
+		a.hashCommand(),
 	)
 	root.Version = version()
 	root.SetVersionTemplate("netdisk {{.Version}}\n")

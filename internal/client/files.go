@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strconv"
@@ -65,6 +66,23 @@ func (c *Client) Stat(ctx context.Context, path string) (proto.Entry, error) {
 		return proto.Entry{}, fmt.Errorf("the server %s gave %s a negative size (%d)", c.addr, strconv.Quote(r.Entry.Name), r.Entry.Size)
 	}
 	return r.Entry, nil
+}
+
+// Hash returns the BLAKE3-256 the server recorded for a stored file, and
+// its size; a nil digest means the server has none for it.
+func (c *Client) Hash(ctx context.Context, path string) ([]byte, int64, error) {
+	var r proto.DigestReply
+	if err := c.do(ctx, proto.HashRequest{Path: path}, &r); err != nil {
+		return nil, 0, err
+	}
+	if r.Digest == "" {
+		return nil, r.Size, nil
+	}
+	sum, err := hex.DecodeString(r.Digest)
+	if err != nil || len(sum) != proto.DigestLen {
+		return nil, 0, fmt.Errorf("the server %s sent a malformed digest for %s", c.addr, strconv.Quote(path))
+	}
+	return sum, r.Size, nil
 }
 
 // Mkdir creates a folder; with parents, missing parents too.

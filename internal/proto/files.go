@@ -89,9 +89,26 @@ type Usage struct {
 func (ListRequest) MsgType() string  { return "ls" }
 func (List) MsgType() string         { return "list" }
 func (StatRequest) MsgType() string  { return "stat" }
+func (HashRequest) MsgType() string  { return "hash" }
+func (DigestReply) MsgType() string  { return "digest" }
 func (EntryReply) MsgType() string   { return "entry" }
 func (Mkdir) MsgType() string        { return "mkdir" }
 func (Remove) MsgType() string       { return "rm" }
 func (Move) MsgType() string         { return "mv" }
 func (UsageRequest) MsgType() string { return "df" }
 func (Usage) MsgType() string        { return "usage" }
+
+// HashRequest asks for the BLAKE3-256 the server recorded for a stored
+// file (when it was uploaded): nothing is read or hashed for it.
+// Layout: {"type":"hash","id":N,"path":…} → digest
+type HashRequest struct {
+	Path string `json:"path"`
+}
+
+// DigestReply is a file's recorded digest: 64 hexadecimal digits, or ""
+// when the server has none (a file not uploaded through netdisk).
+// Layout: {"type":"digest","id":N,"digest":"…","size":N}
+type DigestReply struct {
+	Digest string `json:"digest"`
+	Size   int64  `json:"size"`
+}

@@ -50,6 +50,7 @@ func init() {
 		"passwd":         {fn: (*conn).handlePasswd, login: true},
 		"ls":             {fn: (*conn).handleList, login: true},
 		"stat":           {fn: (*conn).handleStat, login: true},
+		"hash":           {fn: (*conn).handleHash, login: true},
 		"mkdir":          {fn: (*conn).handleMkdir, login: true},
 		"rm":             {fn: (*conn).handleRemove, login: true},
 		"mv":             {fn: (*conn).handleMove, login: true},

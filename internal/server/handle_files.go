@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/hex"
 	"netdisk/internal/proto"
 	"netdisk/internal/service"
 )
@@ -70,6 +71,25 @@ func (c *conn) handleStat(h *proto.Header) (proto.Message, error) {
 		return nil, err
 	}
 	return proto.EntryReply{Entry: entry(info)}, nil
+}
+
+func (c *conn) handleHash(h *proto.Header) (proto.Message, error) {
+	var req proto.HashRequest
+	if err := decode(h, &req); err != nil {
+		return nil, err
+	}
+	info, err := c.srv.svc.Stat(c.ctx, c.sess, req.Path)
+	if err != nil {
+		return nil, err
+	}
+	if info.IsDir {
+		return nil, proto.Errorf(proto.CodeIsDir, "%s is a folder; hash takes files", req.Path)
+	}
+	sum, err := c.srv.svc.Digest(c.ctx, c.sess, req.Path)
+	if err != nil {
+		return nil, err
+	}
+	return proto.DigestReply{Digest: hex.EncodeToString(sum), Size: info.Size}, nil
 }
 
 func (c *conn) handleMkdir(h *proto.Header) (proto.Message, error) {
