@@ -30,7 +30,7 @@ const (
 func (a *app) getCommand() *cobra.Command {
 	var opts transferFlags
 	cmd := &cobra.Command{
-		Use:   "get REMOTE [LOCAL]",
+		Use:   "get REMOTE... [LOCAL]",
 		Short: "Download a file (or a folder with -r) with a progress bar; resume with --resume",
 		Long: `Download REMOTE to LOCAL (default: the same name in the current folder;
 into LOCAL if it is a folder). The file arrives in LOCAL.ndpart and replaces
@@ -47,74 +47,98 @@ finish or refresh a copy: get -r photos DEST makes DEST/photos (whether or
 not DEST exists yet); get -r photos/ DEST puts what is in photos into DEST.
 Local files with the same size and modification time as the server's are
 skipped (--ignore-existing skips every file already there); the summary
-says how many.`,
-		Args: rangeArgs(1, 2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.resume && opts.overwrite {
-				return usagef("--resume and --overwrite exclude each other")
+says how many.
+
+Several sources (get a b DIR), or a pattern in the last name of a remote
+path, quoted so the local shell leaves it (get 'photos/*.jpg' DIR), go into
+the local folder DIR (default: the current one), which must exist. get
+REMOTE - writes the file to standard output.`,
+		Args: atLeastOne("remote file"),
+	}
+	var one func(cmd *cobra.Command, args []string) error
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		srcs, dest := args, "."
+		if len(args) > 1 {
+			srcs, dest = args[:len(args)-1], args[len(args)-1]
+		}
+		if len(srcs) == 1 && !hasPattern(srcs[0]) {
+			return one(cmd, args)
+		}
+		c, err := a.loggedIn(cmd.Context())
+		if err != nil {
+			return err
+		}
+		expanded, err := a.expandRemote(cmd.Context(), c, srcs)
+		if err != nil {
+			return err
+		}
+		return a.eachSource(cmd, expanded, dest, one)
+	}
+	one = func(cmd *cobra.Command, args []string) error {
+		if opts.resume && opts.overwrite {
+			return usagef("--resume and --overwrite exclude each other")
+		}
+		if len(args) == 2 && args[1] == "-" && !opts.recursive {
+			return a.cat(cmd, args[0]) // standard output
+		}
+		ctx := cmd.Context()
+		c, err := a.loggedIn(ctx)
+		if err != nil {
+			return err
+		}
+		remote := a.remote(args[0])
+		if t := strings.TrimRight(remote, "/"); t != "" {
+			remote = t // the slash is a folder's, and says "what is in it" to -r
+		}
+		e, err := c.Stat(ctx, remote)
+		if err != nil {
+			return err
+		}
+		mode := askUser
+		if opts.resume {
+			mode = resumeIt
+		} else if opts.overwrite {
+			mode = overwrite
+		}
+		if e.Kind == proto.KindDir {
+			if !opts.recursive {
+				return usagef("%s is a folder; use get -r to download folders", args[0])
 			}
-			if len(args) == 2 && args[1] == "-" && !opts.recursive {
-				return a.cat(cmd, args[0]) // standard output
-			}
-			ctx := cmd.Context()
-			c, err := a.loggedIn(ctx)
+			local, err := downloadTreeTarget(args[0], remote, args[1:])
 			if err != nil {
 				return err
 			}
-			remote := a.remote(args[0])
-			if t := strings.TrimRight(remote, "/"); t != "" {
-				remote = t // the slash is a folder's, and says "what is in it" to -r
-			}
-			e, err := c.Stat(ctx, remote)
-			if err != nil {
+			return a.getTree(ctx, remote, local, mode, opts)
+		}
+		local, err := a.downloadTarget(remote, args[1:])
+		if err != nil {
+			return err
+		}
+		t, err := openTarget(local)
+		if err != nil {
+			return err
+		}
+		defer t.root.Close()
+		if mode == askUser && t.exists() {
+			if mode, err = a.askExisting(t, 1); err != nil {
 				return err
 			}
-			mode := askUser
-			if opts.resume {
-				mode = resumeIt
-			} else if opts.overwrite {
-				mode = overwrite
+		}
+		m := a.newMeter()
+		res, err := getOne(ctx, c, remote, t, mode, m, -1)
+		m.wait()
+		var np *notPrefixError
+		if errors.As(err, &np) && (a.interactive() || a.shell != nil) {
+			// Asked to resume, but it is another file: ask again.
+			answer, perr := a.prompt().Line(fmt.Sprintf("%s is not the start of the server's file: resuming would replace it. Overwrite it? [y/N] ", safeName(local)))
+			if perr != nil || !strings.EqualFold(strings.TrimSpace(answer), "y") {
+				return errCancelled
 			}
-			if e.Kind == proto.KindDir {
-				if !opts.recursive {
-					return usagef("%s is a folder; use get -r to download folders", args[0])
-				}
-				local, err := downloadTreeTarget(args[0], remote, args[1:])
-				if err != nil {
-					return err
-				}
-				return a.getTree(ctx, remote, local, mode, opts)
-			}
-			local, err := a.downloadTarget(remote, args[1:])
-			if err != nil {
-				return err
-			}
-			t, err := openTarget(local)
-			if err != nil {
-				return err
-			}
-			defer t.root.Close()
-			if mode == askUser && t.exists() {
-				if mode, err = a.askExisting(t, 1); err != nil {
-					return err
-				}
-			}
-			m := a.newMeter()
-			res, err := getOne(ctx, c, remote, t, mode, m, -1)
+			m = a.newMeter()
+			res, err = getOne(ctx, c, remote, t, overwrite, m, -1)
 			m.wait()
-			var np *notPrefixError
-			if errors.As(err, &np) && (a.interactive() || a.shell != nil) {
-				// Asked to resume, but it is another file: ask again.
-				answer, perr := a.prompt().Line(fmt.Sprintf("%s is not the start of the server's file: resuming would replace it. Overwrite it? [y/N] ", safeName(local)))
-				if perr != nil || !strings.EqualFold(strings.TrimSpace(answer), "y") {
-					return errCancelled
-				}
-				m = a.newMeter()
-				res, err = getOne(ctx, c, remote, t, overwrite, m, -1)
-				m.wait()
-			}
-			return a.reportGet(local, res, err)
-		},
+		}
+		return a.reportGet(local, res, err)
 	}
 	opts.register(cmd, "")
 	cmd.Flags().BoolVar(&opts.resume, "resume", false, "continue an existing local file after verifying its bytes")

@@ -21,7 +21,7 @@ import (
 func (a *app) putCommand() *cobra.Command {
 	var opts transferFlags
 	cmd := &cobra.Command{
-		Use:   "put LOCAL [REMOTE]",
+		Use:   "put LOCAL... [REMOTE]",
 		Short: "Upload a file (or a folder with -r); resumes an interrupted upload",
 		Long: `Upload LOCAL to REMOTE (default: the same name in your top folder, or in
 the shell's current folder; into REMOTE if it is a folder). An existing file is
@@ -40,56 +40,66 @@ every file already there); the summary says how many.
 
 put - NAME stores standard input as NAME: it is first kept in a temporary
 file (the size must be known before the upload starts, and the upload is
-verified like any other), so an interrupted put - cannot be resumed.`,
-		Args: rangeArgs(1, 2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			c, err := a.loggedIn(ctx)
+verified like any other), so an interrupted put - cannot be resumed.
+
+Several sources (put a b c DIR, or put *.jpg photos as the local shell
+expands it) go into the remote folder DIR, which must exist.`,
+		Args: atLeastOne("local file"),
+	}
+	var one func(cmd *cobra.Command, args []string) error
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) <= 2 {
+			return one(cmd, args)
+		}
+		return a.eachSource(cmd, args[:len(args)-1], args[len(args)-1], one)
+	}
+	one = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		c, err := a.loggedIn(ctx)
+		if err != nil {
+			return err
+		}
+		local := args[0]
+		if local == "-" {
+			if len(args) != 2 || strings.HasSuffix(args[1], "/") {
+				return usagef("put - needs the NAME to store standard input as")
+			}
+			spool, err := a.spoolStdin()
 			if err != nil {
 				return err
 			}
-			local := args[0]
-			if local == "-" {
-				if len(args) != 2 || strings.HasSuffix(args[1], "/") {
-					return usagef("put - needs the NAME to store standard input as")
-				}
-				spool, err := a.spoolStdin()
-				if err != nil {
-					return err
-				}
-				defer os.Remove(spool)
-				remote := a.remote(args[1])
-				m := a.newMeter()
-				res, err := putOne(ctx, c, spool, remote, true, m)
-				m.wait()
-				return a.reportPut(remote, res, err)
-			}
-			info, err := os.Stat(local)
-			if err != nil {
-				return localError("reading", local, err)
-			}
-			if info.IsDir() {
-				if !opts.recursive {
-					return usagef("%s is a folder; use put -r to upload folders", local)
-				}
-				remote, err := a.uploadTreeTarget(ctx, c, local, args[1:])
-				if err != nil {
-					return err
-				}
-				return a.putTree(ctx, local, remote, opts)
-			}
-			remote, err := a.uploadTarget(ctx, c, local, args[1:])
-			if err != nil {
-				return err
-			}
-			if !info.Mode().IsRegular() {
-				return fmt.Errorf("%s is not a regular file", local)
-			}
+			defer os.Remove(spool)
+			remote := a.remote(args[1])
 			m := a.newMeter()
-			res, err := putOne(ctx, c, local, remote, opts.restart, m)
+			res, err := putOne(ctx, c, spool, remote, true, m)
 			m.wait()
 			return a.reportPut(remote, res, err)
-		},
+		}
+		info, err := os.Stat(local)
+		if err != nil {
+			return localError("reading", local, err)
+		}
+		if info.IsDir() {
+			if !opts.recursive {
+				return usagef("%s is a folder; use put -r to upload folders", local)
+			}
+			remote, err := a.uploadTreeTarget(ctx, c, local, args[1:])
+			if err != nil {
+				return err
+			}
+			return a.putTree(ctx, local, remote, opts)
+		}
+		remote, err := a.uploadTarget(ctx, c, local, args[1:])
+		if err != nil {
+			return err
+		}
+		if !info.Mode().IsRegular() {
+			return fmt.Errorf("%s is not a regular file", local)
+		}
+		m := a.newMeter()
+		res, err := putOne(ctx, c, local, remote, opts.restart, m)
+		m.wait()
+		return a.reportPut(remote, res, err)
 	}
 	opts.register(cmd, "start from zero even if the server holds part of the file")
 	return cmd

@@ -135,3 +135,39 @@ func TestChecksumAndHash(t *testing.T) {
 	}
 	sameFile(t, got, other)
 }
+
+// Several sources and patterns: put a b c DIR, get 'dir/*.jpg' DIR, rm
+// 'dir/*'.
+func TestSourcesAndPatterns(t *testing.T) {
+	s := startServer(t)
+	u := s.registered(t, "iris", "correct horse battery")
+	src := t.TempDir()
+	a, _ := randomFile(t, src, "a.jpg", 100, 1)
+	b, _ := randomFile(t, src, "b.jpg", 200, 2)
+	c, _ := randomFile(t, src, "c.txt", 300, 3)
+	u.fails("remote folder photos/ does not exist", "", "put", a, b, c, "photos")
+	u.ok("", "mkdir", "photos")
+	u.ok("", "put", a, b, c, "photos")
+	if out := u.ok("", "ls", "photos"); out != "a.jpg\nb.jpg\nc.txt\n" {
+		t.Errorf("ls photos = %q", out)
+	}
+	dst := t.TempDir()
+	u.ok("", "get", "photos/*.jpg", dst)
+	entries, _ := os.ReadDir(dst)
+	if len(entries) != 2 || entries[0].Name() != "a.jpg" || entries[1].Name() != "b.jpg" {
+		t.Errorf("get 'photos/*.jpg' DIR made %v", entries)
+	}
+	u.fails("remote: nothing matches photos/*.png", "", "get", "photos/*.png", dst)
+	u.ok("", "rm", "photos/*.jpg")
+	if out := u.ok("", "ls", "photos"); out != "c.txt\n" {
+		t.Errorf("after rm 'photos/*.jpg': %q", out)
+	}
+	// One of several failing does not stop the others.
+	r := u.run("", "put", a, filepath.Join(src, "nosuch"), b, "photos")
+	if r.code == 0 || !strings.Contains(r.stderr, "1 of 3 failed") {
+		t.Errorf("put with a missing source: exit %d, %q", r.code, r.stderr)
+	}
+	if out := u.ok("", "ls", "photos"); out != "a.jpg\nb.jpg\nc.txt\n" {
+		t.Errorf("the others went up anyway: %q", out)
+	}
+}

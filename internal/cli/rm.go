@@ -17,7 +17,9 @@ func (a *app) rmCommand() *cobra.Command {
 		Use:   "rm PATH...",
 		Short: "Remove files, or folders with -r",
 		Args:  atLeastOne("path"),
-		RunE: a.forEachPath(func(ctx context.Context, c *client.Client, remote string) error {
+		// rm 'tmp/*' removes what matches (quote the pattern so the local
+		// shell leaves it).
+		RunE: a.forEachPathOf(true, func(ctx context.Context, c *client.Client, remote string) error {
 			err := c.Remove(ctx, remote, recursive)
 			if force && errors.Is(err, proto.ErrNotFound) {
 				return nil // rm -f: what is not there is already removed

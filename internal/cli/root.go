@@ -113,10 +113,21 @@ func atLeastOne(what string) cobra.PositionalArgs {
 // forEachPath is the RunE of commands that apply one request to each path
 // argument (mkdir, rm, uploads discard), stopping at the first error.
 func (a *app) forEachPath(op func(ctx context.Context, c *client.Client, remote string) error) func(*cobra.Command, []string) error {
+	return a.forEachPathOf(false, op)
+}
+
+// forEachPathOf is forEachPath, with patterns in last names expanded
+// first (from listings) when expand is set.
+func (a *app) forEachPathOf(expand bool, op func(ctx context.Context, c *client.Client, remote string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		c, err := a.loggedIn(cmd.Context())
 		if err != nil {
 			return err
+		}
+		if expand {
+			if args, err = a.expandRemote(cmd.Context(), c, args); err != nil {
+				return err
+			}
 		}
 		for _, p := range args {
 			if err := op(cmd.Context(), c, a.remote(p)); err != nil {
