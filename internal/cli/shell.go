@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -32,6 +33,7 @@ import (
 type shell struct {
 	batch    bool   // reading shell -b FILE: stop at the first failure
 	failed   int    // commands that failed
+	user     string // the user logged in last (for the prompt while reconnecting)
 	cwd      string // remote folder, "" for the top
 	prompter prompter
 	editor   *liner.State // nil when stdin is not a terminal
@@ -134,7 +136,10 @@ func (a *app) runShell(ctx context.Context) error {
 	// the shell, so commands run under a context only the shell cancels.
 	base := context.WithoutCancel(ctx)
 	for {
-		line, err := sh.prompter.Line(fmt.Sprintf("%s@netdisk:/%s> ", a.user, sh.cwd))
+		if a.user != "" {
+			sh.user = a.user
+		}
+		line, err := sh.prompter.Line(fmt.Sprintf("%s@netdisk:/%s> ", sh.user, sh.cwd))
 		if errors.Is(err, liner.ErrPromptAborted) {
 			continue
 		}
@@ -170,7 +175,7 @@ func (a *app) runShell(ctx context.Context) error {
 		if done {
 			return sh.result()
 		}
-		if a.user == "" { // logged out
+		if a.user == "" && a.conn != nil { // logged out (a lost connection reconnects at the next command)
 			if err := a.shellLogin(ctx); err != nil {
 				if errors.Is(err, errQuit) {
 					return nil
@@ -253,9 +258,11 @@ func (a *app) shellLine(ctx context.Context, args []string, terms chan os.Signal
 	signal.Notify(ints, os.Interrupt)
 	stop := make(chan struct{})
 	ended := false
+	var interrupted atomic.Bool
 	go func() {
 		select {
 		case <-ints:
+			interrupted.Store(true)
 			cancel()
 		case <-terms:
 			ended = true
@@ -271,10 +278,14 @@ func (a *app) shellLine(ctx context.Context, args []string, terms chan os.Signal
 	if a.conn != nil {
 		select {
 		case <-a.conn.Done():
-			fmt.Fprintln(a.stderr, "netdisk: the connection was lost; reconnecting")
+			// The shell stays: the next command connects again (and
+			// resumes the saved session), so an interrupted transfer
+			// (Ctrl-C closes its connection) or a restarted server costs
+			// nothing but a note.
+			addr := a.connAddr
 			a.disconnect()
-			if _, err := a.loggedIn(ctx); err != nil {
-				fmt.Fprintf(a.stderr, "netdisk: %s\n", message(err))
+			if !interrupted.Load() {
+				fmt.Fprintf(a.stderr, "netdisk: the connection to %s was lost; the next command connects again\n", addr)
 			}
 		default:
 		}

@@ -1,11 +1,16 @@
 package cli
 
 import (
+	"bytes"
+	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // TestShellFlow walks the seeds' interactive flow on a script: welcome,
@@ -152,5 +157,72 @@ func TestShellScriptsAndLocalCommands(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "  lcd [FOLDER]     change the local folder") {
 		t.Errorf("help is not aligned:\n%s", r.stdout)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe to read while a command writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// When the server goes away under the shell, the shell says so and stays;
+// the next command connects again with the saved session, without asking
+// for a login.
+func TestShellSurvivesAServerRestart(t *testing.T) {
+	srv := startServer(t)
+	u := srv.registered(t, "lena", "lena's password")
+	u.ok("", "mkdir", "here")
+	env := map[string]string{"NETDISK_CONFIG_DIR": u.cfgDir, "NETDISK_SERVER": srv.addr}
+	in, feed := io.Pipe()
+	var out, errs lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- mainWithEnv(context.Background(), []string{"shell"}, in, &out, &errs, func(k string) string { return env[k] })
+	}()
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("waiting for %s\nstdout: %s\nstderr: %s", what, out.String(), errs.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	io.WriteString(feed, "ls\n")
+	waitFor("the first ls", func() bool { return strings.Contains(out.String(), "here/") })
+	// The server stops: the next command fails, and the shell says so
+	// and waits, asking for nothing.
+	srv.stop()
+	io.WriteString(feed, "ls\n")
+	waitFor("the refused ls", func() bool { return strings.Contains(errs.String(), "no netdisk server at") })
+	// It comes back on the same address: the next command works.
+	srv.cfg.Listen = srv.addr
+	srv.start()
+	io.WriteString(feed, "ls\nexit\n")
+	feed.Close()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the shell did not end")
+	}
+	if n := strings.Count(out.String(), "here/"); n < 2 {
+		t.Errorf("after the restart the shell listed %d times:\nstdout: %s\nstderr: %s", n, out.String(), errs.String())
+	}
+	if strings.Contains(out.String(), "User name (R to register") || strings.Contains(out.String(), "\n@netdisk") {
+		t.Errorf("the shell asked for a login after the server came back:\n%s", out.String())
 	}
 }
