@@ -38,6 +38,7 @@ const (
 type app struct {
 	stdin          io.Reader
 	batch          io.Reader // shell -b FILE
+	progress       string    // --progress: auto, bar, plain or none
 	stdout, stderr io.Writer
 	getenv         func(string) string
 

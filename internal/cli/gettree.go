@@ -100,15 +100,19 @@ func (a *app) getTree(ctx context.Context, remoteRoot, localRoot string, mode ex
 			}
 		}
 	}
-	m := a.newMeter()
+	var bytes int64
+	for _, j := range tree.jobs {
+		bytes += j.size
+	}
+	m := a.newTreeMeter(len(tree.jobs), bytes)
 	for _, b := range tree.blocked {
 		total.done(b.job, 0, b.err)
 	}
 	err = a.runTransfers(ctx, tree.jobs, opts.parallel, func(ctx context.Context, w *worker, queue <-chan transferJob) {
 		for job := range queue {
-			tm := m
+			var tm meter = m
 			if job.size < client.ResumeThreshold {
-				tm = quietMeter{}
+				tm = m.small()
 			}
 			c, err := w.conn(ctx)
 			if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vbauerster/mpb/v8"
@@ -28,10 +29,16 @@ type tracker interface {
 
 func (a *app) newMeter() meter {
 	switch {
-	case a.quiet:
+	case a.quiet || a.progress == "none":
 		return quietMeter{}
-	case isTerminal(a.stderr):
-		return &barMeter{p: mpb.New(mpb.WithOutput(a.stderr), mpb.WithWidth(72), mpb.WithRefreshRate(120*time.Millisecond))}
+	case a.progress == "plain":
+		return &lineMeter{w: a.stderr, every: 2 * time.Second}
+	case a.progress == "bar" || isTerminal(a.stderr):
+		opts := []mpb.ContainerOption{mpb.WithOutput(a.stderr), mpb.WithWidth(72), mpb.WithRefreshRate(120 * time.Millisecond)}
+		if a.progress == "bar" {
+			opts = append(opts, mpb.WithAutoRefresh()) // asked for, terminal or not
+		}
+		return &barMeter{p: mpb.New(opts...)}
 	default:
 		return &lineMeter{w: a.stderr, every: 2 * time.Second}
 	}
@@ -132,4 +139,119 @@ func shorten(s string, n int) string {
 		return string(r)
 	}
 	return "…" + string(r[len(r)-n+1:])
+}
+
+// treeMeter shows a folder transfer: one overall bar (or line) for all of
+// it — files done of all, bytes, rate and time left — above the bars of
+// the files moving now.
+type treeMeter struct {
+	inner     meter
+	files     int64
+	bytes     int64
+	doneFiles atomic.Int64
+	doneBytes atomic.Int64
+	start     time.Time
+
+	bar *mpb.Bar // bar mode
+
+	line  io.Writer // plain mode
+	every time.Duration
+	mu    sync.Mutex
+	next  time.Time
+}
+
+// newTreeMeter starts the display of a transfer of files files holding
+// bytes bytes in all.
+func (a *app) newTreeMeter(files int, bytes int64) *treeMeter {
+	t := &treeMeter{inner: a.newMeter(), files: int64(files), bytes: bytes, start: time.Now()}
+	switch m := t.inner.(type) {
+	case *barMeter:
+		t.bar = m.p.AddBar(max(bytes, 1),
+			mpb.BarPriority(-1), // on top
+			mpb.PrependDecorators(
+				decor.Any(func(decor.Statistics) string {
+					return fmt.Sprintf("all: %d/%d files", t.doneFiles.Load(), t.files)
+				}, decor.WC{C: decor.DindentRight | decor.DextraSpace, W: 28}),
+				decor.Counters(decor.SizeB1024(0), "% .1f / % .1f", decor.WCSyncWidth),
+			),
+			mpb.AppendDecorators(
+				decor.OnComplete(decor.AverageSpeed(decor.SizeB1024(0), "% .1f", decor.WCSyncSpace), "done"),
+				decor.OnComplete(decor.Name(" ETA "), ""),
+				decor.OnComplete(decor.AverageETA(decor.ET_STYLE_GO), ""),
+			),
+		)
+	case *lineMeter:
+		t.line, t.every, t.next = m.w, m.every, time.Now().Add(m.every)
+	}
+	return t
+}
+
+func (t *treeMeter) track(name string, total, done int64) tracker {
+	return t.wrap(t.inner.track(name, total, done), done)
+}
+
+// small is the meter for files too small for a bar of their own: they
+// count in the overall display only.
+func (t *treeMeter) small() meter { return treeSmall{t} }
+
+type treeSmall struct{ t *treeMeter }
+
+func (s treeSmall) track(_ string, _, done int64) tracker { return s.t.wrap(quietTracker{}, done) }
+func (s treeSmall) wait()                                 {}
+
+func (t *treeMeter) wrap(inner tracker, done int64) tracker {
+	t.add(done)
+	return &treeTracker{t: t, inner: inner, last: done}
+}
+
+// add counts bytes that arrived (or were there already) and shows them.
+func (t *treeMeter) add(n int64) {
+	all := t.doneBytes.Add(n)
+	if t.bar != nil {
+		t.bar.SetCurrent(all)
+	}
+	if t.line == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := time.Now()
+	if now.Before(t.next) {
+		return
+	}
+	t.next = now.Add(t.every)
+	secs := now.Sub(t.start).Seconds()
+	rate := float64(all) / max(secs, 0.001)
+	eta := ""
+	if rate > 0 && all < t.bytes {
+		eta = fmt.Sprintf(", %s left", time.Duration(float64(t.bytes-all)/rate*float64(time.Second)).Round(time.Second))
+	}
+	fmt.Fprintf(t.line, "all: %d/%d files, %s / %s (%.0f%%), %s/s%s\n", t.doneFiles.Load(), t.files,
+		humanSize(all), humanSize(t.bytes), 100*float64(all)/float64(max(t.bytes, 1)), humanSize(int64(rate)), eta)
+}
+
+func (t *treeMeter) wait() {
+	if t.bar != nil {
+		t.bar.SetTotal(max(t.doneBytes.Load(), 1), true)
+	}
+	t.inner.wait()
+}
+
+type treeTracker struct {
+	t     *treeMeter
+	inner tracker
+	last  int64
+}
+
+func (tt *treeTracker) update(done int64) {
+	tt.inner.update(done)
+	tt.t.add(done - tt.last)
+	tt.last = done
+}
+
+func (tt *treeTracker) finish(ok bool) {
+	tt.inner.finish(ok)
+	if ok {
+		tt.t.doneFiles.Add(1)
+	}
 }

@@ -314,7 +314,11 @@ func (a *app) putTree(ctx context.Context, localRoot, remoteRoot string, opts tr
 	if skipErr != nil {
 		return skipErr
 	}
-	m := a.newMeter()
+	var bytes int64
+	for _, j := range jobs {
+		bytes += j.size
+	}
+	m := a.newTreeMeter(len(jobs), bytes)
 	err = a.runTransfers(ctx, jobs, opts.parallel, func(ctx context.Context, w *worker, queue <-chan transferJob) {
 		pipelinePuts(ctx, w, queue, opts.restart, m, total)
 	})
@@ -366,9 +370,16 @@ func pipelinePuts(ctx context.Context, w *worker, queue <-chan transferJob, rest
 			return
 		}
 		job.size = info.Size()
-		var tr tracker = quietTracker{} // a bar per tiny file would only flicker
-		if info.Size() >= client.ResumeThreshold {
+		// A bar per tiny file would only flicker: it counts in the
+		// overall display only.
+		var tr tracker
+		switch tm, ok := m.(*treeMeter); {
+		case info.Size() >= client.ResumeThreshold:
 			tr = m.track(job.remote, info.Size(), 0)
+		case ok:
+			tr = tm.small().track(job.remote, info.Size(), 0)
+		default:
+			tr = quietTracker{}
 		}
 		p, err := c.StartPut(ctx, f, job.remote, client.PutOptions{Restart: restart, Progress: tr.update})
 		if err != nil {

@@ -34,6 +34,10 @@ Then:                netdisk ls, put, get, mkdir, rm, mv, df … or netdisk shel
 	pf.BoolVar(&a.plaintext, "plaintext", a.plaintext, "connect without TLS (the server must run with --plaintext too)")
 	pf.StringVar(&a.clientKey, "client-key", a.clientKey, "client key file for servers that require one (default $NETDISK_CLIENT_KEY_FILE)")
 	pf.BoolVarP(&a.quiet, "quiet", "q", a.quiet, "no progress output")
+	if a.progress == "" {
+		a.progress = "auto"
+	}
+	pf.StringVar(&a.progress, "progress", a.progress, "progress display: auto (bars on a terminal, a line every 2 s otherwise), bar, plain or none")
 	pf.DurationVar(&a.timeout, "timeout", a.timeout, "give up on a server that sends nothing for this long while a request waits (connecting included)")
 	pf.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of this command to the file (for developers)")
 	pf.MarkHidden("cpuprofile")
@@ -45,6 +49,11 @@ Then:                netdisk ls, put, get, mkdir, rm, mv, df … or netdisk shel
 		}
 	}
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		switch a.progress {
+		case "auto", "bar", "plain", "none":
+		default:
+			return usagef("--progress takes auto, bar, plain or none, not %q", a.progress)
+		}
 		if a.cpuProfile == "" || a.stopProfile != nil {
 			return nil
 		}
