@@ -39,6 +39,7 @@ type app struct {
 	stdin          io.Reader
 	batch          io.Reader // shell -b FILE
 	progress       string    // --progress: auto, bar, plain or none
+	bwlimit        string    // --bwlimit RATE
 	stdout, stderr io.Writer
 	getenv         func(string) string
 

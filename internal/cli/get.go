@@ -236,7 +236,7 @@ func getOne(ctx context.Context, c *client.Client, remote string, t localTarget,
 	var tr tracker = quietTracker{}
 	res, err := c.Get(ctx, remote, f, offset, client.GetOptions{
 		Started:   func(size, from int64) { tr = m.track(remote, size, from) },
-		Progress:  func(n int64) { tr.update(n) },
+		Progress:  paced(ctx, func(n int64) { tr.update(n) }),
 		Size:      listedSize,
 		SizeKnown: listedSize >= 0,
 		// Resuming LOCAL itself: if it is not the start of the server's

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +14,7 @@ func TestTreeMeterCountsAll(t *testing.T) {
 	var out bytes.Buffer
 	a := &app{stderr: &out, progress: "plain"}
 	m := a.newTreeMeter(3, 3000)
-	m.every, m.next = 0, time.Time{} // a line at every change, for the test
+	m.every, m.next = 0, time.Time{}     // a line at every change, for the test
 	big := m.track("big.bin", 2000, 500) // resumed after 500 bytes
 	small := m.small().track("tiny.txt", 1000, 0)
 	big.update(1500)
@@ -62,4 +63,27 @@ func TestTreeBars(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stderr, "all: ") || !strings.Contains(r.stdout, "uploaded 2 of 2 files") {
 		t.Errorf("put -r --progress bar: exit %d\nstdout %q\nstderr %q", r.code, r.stdout, r.stderr)
 	}
+}
+
+// --bwlimit holds a transfer to the rate: 6 MiB at 3 MiB/s cannot take
+// less than about 2 s (a lower bound, so the test cannot flake on a slow
+// machine), and the file arrives whole.
+func TestBandwidthLimit(t *testing.T) {
+	s := startServer(t)
+	u := s.registered(t, "rae", "correct horse battery")
+	local, data := randomFile(t, t.TempDir(), "f.bin", 6<<20, 1)
+	start := time.Now()
+	u.ok("", "--bwlimit", "3M", "put", local, "f.bin")
+	if took := time.Since(start); took < 1500*time.Millisecond {
+		t.Errorf("put of 6 MiB at 3 MiB/s took %v", took)
+	}
+	sameFile(t, s.serverFile("rae", "f.bin"), data)
+	start = time.Now()
+	back := filepath.Join(t.TempDir(), "back.bin")
+	u.ok("", "--bwlimit", "3M", "get", "f.bin", back)
+	if took := time.Since(start); took < 1500*time.Millisecond {
+		t.Errorf("get of 6 MiB at 3 MiB/s took %v", took)
+	}
+	sameFile(t, back, data)
+	u.fails("--bwlimit takes a rate", "", "--bwlimit", "fast", "ls")
 }

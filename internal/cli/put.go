@@ -212,7 +212,7 @@ func putOne(ctx context.Context, c *client.Client, local, remote string, restart
 		return client.PutResult{}, err
 	}
 	tr := m.track(remote, info.Size(), 0)
-	res, err := c.Put(ctx, f, remote, client.PutOptions{Restart: restart, Progress: tr.update})
+	res, err := c.Put(ctx, f, remote, client.PutOptions{Restart: restart, Progress: paced(ctx, tr.update)})
 	tr.finish(err == nil)
 	return res, err
 }
@@ -381,7 +381,7 @@ func pipelinePuts(ctx context.Context, w *worker, queue <-chan transferJob, rest
 		default:
 			tr = quietTracker{}
 		}
-		p, err := c.StartPut(ctx, f, job.remote, client.PutOptions{Restart: restart, Progress: tr.update})
+		p, err := c.StartPut(ctx, f, job.remote, client.PutOptions{Restart: restart, Progress: paced(ctx, tr.update)})
 		if err != nil {
 			f.Close()
 			tr.finish(false)

@@ -37,6 +37,7 @@ Then:                netdisk ls, put, get, mkdir, rm, mv, df … or netdisk shel
 	if a.progress == "" {
 		a.progress = "auto"
 	}
+	pf.StringVar(&a.bwlimit, "bwlimit", a.bwlimit, "hold put and get to this rate, all files together (e.g. 500K, 10M: bytes a second)")
 	pf.StringVar(&a.progress, "progress", a.progress, "progress display: auto (bars on a terminal, a line every 2 s otherwise), bar, plain or none")
 	pf.DurationVar(&a.timeout, "timeout", a.timeout, "give up on a server that sends nothing for this long while a request waits (connecting included)")
 	pf.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of this command to the file (for developers)")
@@ -53,6 +54,13 @@ Then:                netdisk ls, put, get, mkdir, rm, mv, df … or netdisk shel
 		case "auto", "bar", "plain", "none":
 		default:
 			return usagef("--progress takes auto, bar, plain or none, not %q", a.progress)
+		}
+		if a.bwlimit != "" {
+			rate, err := parseRate(a.bwlimit)
+			if err != nil {
+				return usageError{err.Error()}
+			}
+			cmd.SetContext(context.WithValue(cmd.Context(), pacerKey{}, &pacer{rate: rate}))
 		}
 		if a.cpuProfile == "" || a.stopProfile != nil {
 			return nil

@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// pacer holds the transfers of one command to a rate (--bwlimit): all of
+// them together, as the link sees them.
+type pacer struct {
+	rate  float64 // bytes a second
+	mu    sync.Mutex
+	start time.Time
+	total int64
+}
+
+// take waits until n more bytes fit the rate (or ctx ends).
+func (p *pacer) take(ctx context.Context, n int64) {
+	if n <= 0 {
+		return
+	}
+	p.mu.Lock()
+	if p.start.IsZero() {
+		p.start = time.Now()
+	}
+	p.total += n
+	due := p.start.Add(time.Duration(float64(p.total) / p.rate * float64(time.Second)))
+	p.mu.Unlock()
+	if d := time.Until(due); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+	}
+}
+
+type pacerKey struct{}
+
+// paced wraps a transfer's progress callback (called in the copy loop
+// with the bytes done so far) so that the copy keeps to --bwlimit.
+func paced(ctx context.Context, update func(int64)) func(int64) {
+	p, _ := ctx.Value(pacerKey{}).(*pacer)
+	if p == nil {
+		return update
+	}
+	last := int64(-1)
+	return func(done int64) {
+		if last >= 0 {
+			p.take(ctx, done-last)
+		}
+		last = done
+		update(done)
+	}
+}
+
+// parseRate reads a rate such as 500K, 10M or 1.5G (bytes a second;
+// K, M, G are KiB, MiB, GiB).
+func parseRate(s string) (float64, error) {
+	t := strings.TrimSuffix(strings.TrimSuffix(strings.ToUpper(strings.TrimSpace(s)), "/S"), "B")
+	t = strings.TrimSuffix(t, "I")
+	mult := 1.0
+	if n := len(t); n > 0 {
+		switch t[n-1] {
+		case 'K':
+			mult, t = 1<<10, t[:n-1]
+		case 'M':
+			mult, t = 1<<20, t[:n-1]
+		case 'G':
+			mult, t = 1<<30, t[:n-1]
+		}
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || v <= 0 {
+		return 0, fmt.Errorf("--bwlimit takes a rate such as 500K, 10M or 1.5G (bytes a second), not %q", s)
+	}
+	return v * mult, nil
+}
