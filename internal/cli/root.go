@@ -91,6 +91,7 @@ Then:                netdisk ls, put, get, mkdir, rm, mv, df … or netdisk shel
 		a.catCommand(),
 		a.duCommand(),
 		a.hashCommand(),
+		a.findCommand(),
 	)
 	root.Version = version()
 	root.SetVersionTemplate("netdisk {{.Version}}\n")

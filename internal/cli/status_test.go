@@ -126,3 +126,18 @@ func TestDuAndPutFromStdin(t *testing.T) {
 	}
 	u.fails("put - needs the NAME", "", "put", "-")
 }
+
+func TestFind(t *testing.T) {
+	s := startServer(t)
+	u := s.registered(t, "fay", "correct horse battery")
+	u.ok("", "mkdir", "-p", "p/2024/x")
+	for _, n := range []string{"p/a.jpg", "p/2024/b.jpg", "p/2024/c.txt"} {
+		u.ok("data\n", "put", "-", n)
+	}
+	if out := u.ok("", "find", "p", "-name", "*.jpg"); out != "p/a.jpg\np/2024/b.jpg\n" && out != "p/2024/b.jpg\np/a.jpg\n" {
+		t.Errorf("find --name = %q", out)
+	}
+	if out := u.ok("", "find", "-type", "d"); out != "p\np/2024\np/2024/x\n" {
+		t.Errorf("find --type d = %q", out)
+	}
+}
