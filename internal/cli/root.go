@@ -92,6 +92,7 @@ Then:                netdisk ls, put, get, mkdir, rm, mv, df … or netdisk shel
 		a.duCommand(),
 		a.hashCommand(),
 		a.findCommand(),
+		a.cpCommand(),
 	)
 	root.Version = version()
 	root.SetVersionTemplate("netdisk {{.Version}}\n")

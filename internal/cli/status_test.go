@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"netdisk/internal/users"
 )
 
 func TestStatusAndVersion(t *testing.T) {
@@ -140,4 +143,31 @@ func TestFind(t *testing.T) {
 	if out := u.ok("", "find", "-type", "d"); out != "p\np/2024\np/2024/x\n" {
 		t.Errorf("find --type d = %q", out)
 	}
+}
+
+// cp copies on the server: same bytes and digest, counted in the quota.
+func TestCopyOnTheServer(t *testing.T) {
+	s := startServer(t)
+	u := s.registered(t, "cody", "correct horse battery")
+	local, data := randomFile(t, t.TempDir(), "f.bin", 300000, 1)
+	u.ok("", "put", local, "f.bin")
+	u.ok("", "mkdir", "d")
+	u.ok("", "cp", "f.bin", "d")
+	u.ok("", "cp", "f.bin", "g.bin")
+	sameFile(t, s.serverFile("cody", "d/f.bin"), data)
+	sameFile(t, s.serverFile("cody", "g.bin"), data)
+	if a, b := u.ok("", "hash", "f.bin"), u.ok("", "hash", "g.bin"); a[:64] != b[:64] || a[0] == '-' {
+		t.Errorf("the copy's digest %q differs from %q", b, a)
+	}
+	var df map[string]int64
+	decode(t, u.ok("", "df", "--json"), &df)
+	if df["used"] != 3*300000 {
+		t.Errorf("after two copies used = %d, want %d", df["used"], 3*300000)
+	}
+	u.fails("remote nosuch: does not exist", "", "cp", "nosuch", "x")
+	u.fails("is a folder", "", "cp", "d", "e")
+	if err := s.d.Users.Update(context.Background(), "cody", func(usr *users.User) error { usr.QuotaBytes = 1 << 20; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	u.fails("quota exceeded", "", "cp", "f.bin", "h.bin")
 }

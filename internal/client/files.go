@@ -85,6 +85,11 @@ func (c *Client) Hash(ctx context.Context, path string) ([]byte, int64, error) {
 	return sum, r.Size, nil
 }
 
+// Copy makes to a copy of the stored file from, on the server.
+func (c *Client) Copy(ctx context.Context, from, to string) error {
+	return c.do(ctx, proto.Copy{From: from, To: to}, nil)
+}
+
 // Mkdir creates a folder; with parents, missing parents too.
 func (c *Client) Mkdir(ctx context.Context, path string, parents bool) error {
 	return c.do(ctx, proto.Mkdir{Path: path, Parents: parents}, nil)

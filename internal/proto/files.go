@@ -95,6 +95,7 @@ func (EntryReply) MsgType() string   { return "entry" }
 func (Mkdir) MsgType() string        { return "mkdir" }
 func (Remove) MsgType() string       { return "rm" }
 func (Move) MsgType() string         { return "mv" }
+func (Copy) MsgType() string         { return "cp" }
 func (UsageRequest) MsgType() string { return "df" }
 func (Usage) MsgType() string        { return "usage" }
 
@@ -111,4 +112,13 @@ type HashRequest struct {
 type DigestReply struct {
 	Digest string `json:"digest"`
 	Size   int64  `json:"size"`
+}
+
+// Copy asks the server to copy a stored file: the copy counts in the
+// quota like an upload and replaces a file at to whole; a folder at to is
+// refused (is_dir).
+// Layout: {"type":"cp","id":N,"from":…,"to":…} → ok
+type Copy struct {
+	From string `json:"from"`
+	To   string `json:"to"`
 }

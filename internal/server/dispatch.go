@@ -54,6 +54,7 @@ func init() {
 		"mkdir":          {fn: (*conn).handleMkdir, login: true},
 		"rm":             {fn: (*conn).handleRemove, login: true},
 		"mv":             {fn: (*conn).handleMove, login: true},
+		"cp":             {fn: (*conn).handleCopy, login: true},
 		"df":             {fn: (*conn).handleUsage, login: true},
 		"put_open":       {fn: (*conn).handlePutOpen, login: true},
 		"put":            {fn: (*conn).handlePut, login: true, body: true},

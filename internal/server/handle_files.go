@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/hex"
 	"netdisk/internal/proto"
 	"netdisk/internal/service"
@@ -90,6 +91,20 @@ func (c *conn) handleHash(h *proto.Header) (proto.Message, error) {
 		return nil, err
 	}
 	return proto.DigestReply{Digest: hex.EncodeToString(sum), Size: info.Size}, nil
+}
+
+func (c *conn) handleCopy(h *proto.Header) (proto.Message, error) {
+	var req proto.Copy
+	if err := decode(h, &req); err != nil {
+		return nil, err
+	}
+	err := c.whileWatching(func(ctx context.Context) error {
+		return c.srv.svc.Copy(ctx, c.sess, req.From, req.To)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return proto.OK{}, nil
 }
 
 func (c *conn) handleMkdir(h *proto.Header) (proto.Message, error) {

@@ -2,9 +2,11 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"time"
 
+	"netdisk/internal/digest"
 	"netdisk/internal/storage"
 )
 
@@ -78,4 +80,31 @@ func (s *Service) Digest(ctx context.Context, sess *Session, path string) ([]byt
 	}
 	defer f.Close()
 	return f.Digest(), nil
+}
+
+// Copy makes to a copy of the stored file from, on the server: an upload
+// whose bytes are read from the file, counted in the quota and limits like
+// any upload and committed the same way (an existing file at to is
+// replaced whole, atomically; a folder there is refused). The copy keeps
+// from's modification time and gets its own digest record.
+func (s *Service) Copy(ctx context.Context, sess *Session, from, to string) error {
+	src, err := s.OpenFile(ctx, sess, from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	up, err := s.OpenUpload(ctx, sess, to, src.Size, UploadOnce)
+	if err != nil {
+		return err
+	}
+	defer up.Close()
+	h := digest.New()
+	n, err := up.Stream(0, io.TeeReader(io.LimitReader(src, src.Size), h))
+	if err != nil {
+		return err
+	}
+	if n != src.Size {
+		return fmt.Errorf("%w: %s changed while it was copied", ErrBusy, src.Path)
+	}
+	return up.Commit(ctx, h.Sum(nil), src.ModTime)
 }
