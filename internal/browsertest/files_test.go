@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
@@ -177,7 +176,9 @@ func TestPreviewRunsNothing(t *testing.T) {
 	tab, closeTab := p.newTab()
 	defer closeTab()
 	tab.do(chromedpNavigate(s.web + "/view/evil.html"))
-	time.Sleep(300 * time.Millisecond) // time for a script to run, if one could
+	// A script, or an error handler of a broken image, would have run by
+	// the time the document has loaded.
+	tab.waitFor(`document.readyState === 'complete'`)
 	if got := eval[string](tab, `document.contentType + ' ' + document.title`); !strings.HasPrefix(got, "text/plain") || strings.Contains(got, "pwned") {
 		t.Errorf("opened directly, the preview is %q", got)
 	}

@@ -14,6 +14,19 @@ func (p *page) heldBytes(path string) int64 {
 	return int64(eval[float64](p, `fetch('/api/uploads').then(r => r.json()).then(j => (j.uploads.find(u => u.path === `+jsString(path)+`) || {size: 0}).size)`))
 }
 
+// waitHeld waits until the server holds at least n bytes of the
+// unfinished upload of path.
+func (p *page) waitHeld(path string, n int64) {
+	p.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for p.heldBytes(path) < n {
+		if time.Now().After(deadline) {
+			p.t.Fatalf("the server holds %d bytes of %s after %v, want %d", p.heldBytes(path), path, timeout, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // A tab closed in the middle of an upload loses nothing: the same file
 // picked again in a new tab continues from what the server holds, and
 // sends only the rest.
@@ -31,13 +44,7 @@ func TestResumeAfterClosedTab(t *testing.T) {
 	tab, closeTab := p.newTab()
 	tab.upload(local)
 	tab.waitUpload("big.bin", "uploading")
-	deadline := time.Now().Add(timeout)
-	for p.heldBytes("big.bin") < 8<<20 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the server holds %d bytes after %v", p.heldBytes("big.bin"), timeout)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	p.waitHeld("big.bin", 8<<20)
 	closeTab()
 
 	px.setPatchBody(nil)
@@ -70,13 +77,7 @@ func TestChangedFileStartsAgain(t *testing.T) {
 	tab, closeTab := p.newTab()
 	tab.upload(first)
 	tab.waitUpload("data.bin", "uploading")
-	deadline := time.Now().Add(timeout)
-	for p.heldBytes("data.bin") < 2<<20 {
-		if time.Now().After(deadline) {
-			t.Fatal("nothing held")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	p.waitHeld("data.bin", 2<<20)
 	closeTab()
 	px.setPatchBody(nil)
 

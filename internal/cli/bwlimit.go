@@ -43,7 +43,8 @@ func (p *pacer) take(ctx context.Context, n int64) {
 type pacerKey struct{}
 
 // paced wraps a transfer's progress callback (called in the copy loop
-// with the bytes done so far) so that the copy keeps to --bwlimit.
+// with the bytes done so far, first with where the transfer starts) so
+// that the copy keeps to --bwlimit.
 func paced(ctx context.Context, update func(int64)) func(int64) {
 	p, _ := ctx.Value(pacerKey{}).(*pacer)
 	if p == nil {

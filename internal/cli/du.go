@@ -52,38 +52,15 @@ func (a *app) du(ctx context.Context, c *client.Client, top string) (files, fold
 	} else if e.Kind != proto.KindDir {
 		return 1, 0, e.Size, nil
 	}
-	queue := []struct {
-		dir   string
-		depth int
-	}{{top, 0}}
-	for len(queue) > 0 {
-		d := queue[0]
-		queue = queue[1:]
-		entries, err := c.List(ctx, d.dir)
-		if err != nil {
-			return files, folders, size, err
+	err = walkRemote(ctx, c, top, func(_ string, e proto.Entry) error {
+		switch e.Kind {
+		case proto.KindDir:
+			folders++
+		case proto.KindFile:
+			files++
+			size += e.Size
 		}
-		for _, e := range entries {
-			switch e.Kind {
-			case proto.KindDir:
-				if err := client.CheckName(e.Name); err != nil {
-					return files, folders, size, fmt.Errorf("in %s: %w", client.FolderLabel(d.dir), err)
-				}
-				if folders++; folders > int64(treeLimits.folders) {
-					return files, folders, size, fmt.Errorf("%s holds more than %d folders; stopping", safeName(top), treeLimits.folders)
-				}
-				if d.depth+1 > treeLimits.depth {
-					return files, folders, size, fmt.Errorf("%s is more than %d folders deep; stopping", safeName(top), treeLimits.depth)
-				}
-				queue = append(queue, struct {
-					dir   string
-					depth int
-				}{joinRemote(d.dir, e.Name), d.depth + 1})
-			case proto.KindFile:
-				files++
-				size += e.Size
-			}
-		}
-	}
-	return files, folders, size, nil
+		return nil
+	})
+	return files, folders, size, err
 }

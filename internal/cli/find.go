@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"netdisk/internal/client"
 	"netdisk/internal/proto"
 )
 
@@ -65,40 +64,16 @@ files, -type d folders.`,
 				top = args[0]
 			}
 			top = a.remote(top)
-			type folder struct {
-				dir   string
-				depth int
-			}
-			queue := []folder{{top, 0}}
-			folders := 0
-			for len(queue) > 0 {
-				d := queue[0]
-				queue = queue[1:]
-				entries, err := c.List(ctx, d.dir)
-				if err != nil {
-					return err
+			return walkRemote(ctx, c, top, func(dir string, e proto.Entry) error {
+				if ok, _ := path.Match(name, e.Name); name != "" && !ok {
+					return nil
 				}
-				for _, e := range entries {
-					p := joinRemote(d.dir, e.Name)
-					if e.Kind == proto.KindDir {
-						if err := client.CheckName(e.Name); err != nil {
-							return fmt.Errorf("in %s: %w", client.FolderLabel(d.dir), err)
-						}
-						if folders++; folders > treeLimits.folders || d.depth+1 > treeLimits.depth {
-							return fmt.Errorf("%s holds more than %d folders or is deeper than %d; stopping", safeName(top), treeLimits.folders, treeLimits.depth)
-						}
-						queue = append(queue, folder{p, d.depth + 1})
-					}
-					if ok, _ := path.Match(name, e.Name); name != "" && !ok {
-						continue
-					}
-					if (kind == "f" && e.Kind != proto.KindFile) || (kind == "d" && e.Kind != proto.KindDir) {
-						continue
-					}
-					fmt.Fprintln(a.stdout, safeName(p))
+				if (kind == "f" && e.Kind != proto.KindFile) || (kind == "d" && e.Kind != proto.KindDir) {
+					return nil
 				}
-			}
-			return nil
+				fmt.Fprintln(a.stdout, safeName(joinRemote(dir, e.Name)))
+				return nil
+			})
 		},
 	}
 	return cmd

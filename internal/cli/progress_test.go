@@ -2,10 +2,13 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"netdisk/internal/daemon"
 )
 
 // The overall display of a folder transfer counts files and bytes over
@@ -86,4 +89,18 @@ func TestBandwidthLimit(t *testing.T) {
 	}
 	sameFile(t, back, data)
 	u.fails("--bwlimit takes a rate", "", "--bwlimit", "fast", "ls")
+
+	// Small files too, each counted from its first byte, also where one
+	// zero-copy step (1 MiB, in plaintext) moves a whole file.
+	ps := startServer(t, func(c *daemon.Config) { c.Plaintext = true })
+	pu := ps.registered(t, "sol", "correct horse battery")
+	src := t.TempDir()
+	for i := range 8 {
+		randomFile(t, src, fmt.Sprintf("s%d.bin", i), 512<<10, uint64(i))
+	}
+	start = time.Now()
+	pu.ok("", "--bwlimit", "2M", "put", "-r", "--parallel", "1", src+"/", "small")
+	if took := time.Since(start); took < 1500*time.Millisecond {
+		t.Errorf("put -r of 8 × 512 KiB at 2 MiB/s took %v", took)
+	}
 }

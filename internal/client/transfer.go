@@ -142,10 +142,14 @@ func (p *PendingPut) Wait(ctx context.Context) (PutResult, error) {
 
 // progressFrom turns hashcopy's count of bytes copied into the bytes of
 // the file held, starting from offset.
+//
+// It reports the starting point at once, so the first report of moved
+// bytes is a change from it (a rate limit, say, counts only what moves).
 func progressFrom(offset int64, progress func(int64)) func(int64) {
 	if progress == nil {
 		return nil
 	}
+	progress(offset)
 	return func(n int64) { progress(offset + n) }
 }
 

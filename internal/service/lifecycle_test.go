@@ -205,29 +205,40 @@ func (s *slowReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// liveUpload starts, inside a synctest bubble, an upload of f.bin by
+// user that keeps receiving bytes slowly; stop ends it.
+func liveUpload(t *testing.T, user string) (s *Service, sess *Session, live *Upload, stop func()) {
+	t.Helper()
+	dir := t.TempDir()
+	local, err := storage.NewLocal(filepath.Join(dir, "files"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = newServiceOn(t, dir, local)
+	sess = loggedIn(t, s, user)
+	const size = 1 << 20
+	live, err = s.OpenUpload(context.Background(), sess, "f.bin", size, UploadResume)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := live.Stream(0, &slowReader{left: size}); done <- err }()
+	return s, sess, live, func() {
+		live.cancel(errors.New("test over"))
+		<-done
+		live.Close()
+	}
+}
+
 // TestSlowUploadIsAlive: an upload whose bytes keep coming, slowly, is not
 // taken over by a newer attempt at the same path, even though the copy
 // fills a whole buffer before it writes.
 func TestSlowUploadIsAlive(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		dir := t.TempDir()
-		local, err := storage.NewLocal(filepath.Join(dir, "files"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := newServiceOn(t, dir, local)
-		sess := loggedIn(t, s, "sly")
-		ctx := context.Background()
-		const size = 1 << 20
-		live, err := s.OpenUpload(ctx, sess, "f.bin", size, UploadResume)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer live.Close()
-		done := make(chan error, 1)
-		go func() { _, err := live.Stream(0, &slowReader{left: size}); done <- err }()
-		time.Sleep(3 * time.Second)
-		other, err := s.OpenUpload(ctx, sess, "f.bin", size, UploadResume)
+		s, sess, live, stop := liveUpload(t, "sly")
+		defer stop()
+		time.Sleep(3 * time.Second) // fake time: past the stall limit, with bytes still coming
+		other, err := s.OpenUpload(context.Background(), sess, "f.bin", 1<<20, UploadResume)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -235,8 +246,6 @@ func TestSlowUploadIsAlive(t *testing.T) {
 		if errors.Is(context.Cause(live.Context()), ErrTakenOver) {
 			t.Error("a live upload was taken over")
 		}
-		live.cancel(errors.New("test over"))
-		<-done
 	})
 }
 
@@ -245,30 +254,14 @@ func TestSlowUploadIsAlive(t *testing.T) {
 // streaming one alone.
 func TestDiscardOfALiveUploadIsBusy(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		dir := t.TempDir()
-		local, err := storage.NewLocal(filepath.Join(dir, "files"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := newServiceOn(t, dir, local)
-		sess := loggedIn(t, s, "vera")
-		ctx := context.Background()
-		const size = 1 << 20
-		live, err := s.OpenUpload(ctx, sess, "f.bin", size, UploadResume)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer live.Close()
-		done := make(chan error, 1)
-		go func() { _, err := live.Stream(0, &slowReader{left: size}); done <- err }()
-		time.Sleep(time.Second)
-		if err := s.DiscardUpload(ctx, sess, "f.bin"); !errors.Is(err, ErrBusy) {
+		s, sess, live, stop := liveUpload(t, "vera")
+		defer stop()
+		time.Sleep(time.Second) // fake time
+		if err := s.DiscardUpload(context.Background(), sess, "f.bin"); !errors.Is(err, ErrBusy) {
 			t.Errorf("discard of a live upload: %v, want ErrBusy", err)
 		}
 		if cause := context.Cause(live.Context()); cause != nil {
 			t.Errorf("the live upload was ended: %v", cause)
 		}
-		live.cancel(errors.New("test over"))
-		<-done
 	})
 }

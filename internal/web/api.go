@@ -130,6 +130,20 @@ func (h *Handler) outcome(r *http.Request, res result, err error) result {
 	return res
 }
 
+// batch runs do for each of n items of a request (at most maxBatch) and
+// writes their results in order.
+func (h *Handler) batch(w http.ResponseWriter, r *http.Request, n int, do func(i int) result) {
+	if n > maxBatch {
+		h.fail(w, r, refusal(http.StatusBadRequest, "bad_request", "too many items in one request"))
+		return
+	}
+	results := make([]result, n)
+	for i := range n {
+		results[i] = do(i)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"results": results})
+}
+
 func (h *Handler) remove(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Paths []string `json:"paths"`
@@ -138,16 +152,10 @@ func (h *Handler) remove(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if len(req.Paths) > maxBatch {
-		h.fail(w, r, refusal(http.StatusBadRequest, "bad_request", "too many items in one request"))
-		return
-	}
-	results := make([]result, 0, len(req.Paths))
-	for _, p := range req.Paths {
-		err := h.svc.Remove(r.Context(), sessionOf(r.Context()), p, true)
-		results = append(results, h.outcome(r, result{Path: p}, err))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"results": results})
+	h.batch(w, r, len(req.Paths), func(i int) result {
+		err := h.svc.Remove(r.Context(), sessionOf(r.Context()), req.Paths[i], true)
+		return h.outcome(r, result{Path: req.Paths[i]}, err)
+	})
 }
 
 func (h *Handler) move(w http.ResponseWriter, r *http.Request) {
@@ -161,16 +169,11 @@ func (h *Handler) move(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if len(req.Moves) > maxBatch {
-		h.fail(w, r, refusal(http.StatusBadRequest, "bad_request", "too many items in one request"))
-		return
-	}
-	results := make([]result, 0, len(req.Moves))
-	for _, m := range req.Moves {
+	h.batch(w, r, len(req.Moves), func(i int) result {
+		m := req.Moves[i]
 		err := h.svc.Rename(r.Context(), sessionOf(r.Context()), m.From, m.To)
-		results = append(results, h.outcome(r, result{From: m.From}, err))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"results": results})
+		return h.outcome(r, result{From: m.From}, err)
+	})
 }
 
 func (h *Handler) usage(w http.ResponseWriter, r *http.Request) {
