@@ -380,6 +380,11 @@ func (c *conn) handleDiscardUpload(h *proto.Header) (proto.Message, error) {
 	if err := decode(h, &req); err != nil {
 		return nil, err
 	}
+	// This connection's own put_open reservation is released first: the
+	// discard would otherwise wait for it as for another holder's.
+	if u := c.reserved.take(req.Path); u != nil {
+		u.Close()
+	}
 	if err := c.srv.svc.DiscardUpload(c.ctx, c.sess, req.Path); err != nil {
 		return nil, err
 	}
