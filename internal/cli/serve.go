@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -100,6 +101,7 @@ Environment: NETDISK_DATA, NETDISK_LISTEN, NETDISK_HTTP set the defaults of
 // serve runs a server until ctx ends (SIGINT/SIGTERM), then shuts it down
 // gracefully.
 func (a *app) serve(ctx context.Context, cfg daemon.Config, grace time.Duration) error {
+	tuneGC(a.getenv)
 	d, err := daemon.Start(cfg)
 	if err != nil {
 		return err
@@ -138,6 +140,22 @@ func (a *app) serve(ctx context.Context, cfg daemon.Config, grace time.Duration)
 	}
 	fmt.Fprintln(a.stdout, "netdisk: stopped")
 	return nil
+}
+
+// serverGCPercent is the garbage collector's target (GOGC) for a server
+// unless GOGC is set. A server's live heap is mostly per-connection state
+// (TLS keys and buffers, about 11 KiB a connection); at Go's default of
+// 100 the garbage of a burst of TLS handshakes may grow the heap to twice
+// that before a collection, and the stacks of idle connections count
+// towards the goal too. Measured with 10,000 idle TLS connections: 257 MiB
+// resident at 100, 205 MiB at 50. Transfers allocate little (their buffers
+// are pooled), so collecting more often costs them nothing measurable.
+const serverGCPercent = 50
+
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(serverGCPercent)
+	}
 }
 
 func startCPUProfile(path string) (stop func(), err error) {

@@ -64,17 +64,77 @@ func (h *Header) Decode(msg any) error {
 
 // Reader reads frames from a stream. Reads of a body larger than what is
 // buffered go straight to the stream, into the caller's buffer.
+//
+// Its 64 KiB buffer is borrowed from a pool while a frame is being read
+// and given back when the connection waits for the next one with nothing
+// buffered (see Wait): an idle connection holds only the few bytes of
+// pre, so a server can hold many idle connections cheaply.
 type Reader struct {
-	br      *bufio.Reader
+	br      *bufio.Reader // nil while idle
 	raw     io.Reader
-	pending int64 // unread bytes of the current frame's body
+	pre     prefixReader // bytes read while idle, then raw
+	pending int64        // unread bytes of the current frame's body
 	lenBuf  [4]byte
 }
 
-// NewReader returns a Reader on r. The buffer is small: it only ever holds
-// headers and the first bytes of a body.
+// readBufSize is the size of a Reader's buffer.
+const readBufSize = 64 << 10
+
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readBufSize) }}
+
+// prefixReader reads its buffered bytes first, then from src.
+type prefixReader struct {
+	buf        [32]byte
+	start, end int
+	src        io.Reader
+}
+
+func (p *prefixReader) Read(b []byte) (int, error) {
+	if p.start < p.end {
+		n := copy(b, p.buf[p.start:p.end])
+		p.start += n
+		return n, nil
+	}
+	return p.src.Read(b)
+}
+
+func (p *prefixReader) buffered() int { return p.end - p.start }
+
+// NewReader returns a Reader on r. Its buffer only ever holds headers and
+// the first bytes of a body.
 func NewReader(r io.Reader) *Reader {
-	return &Reader{br: bufio.NewReaderSize(r, 64<<10), raw: r}
+	rd := &Reader{raw: r}
+	rd.pre.src = r
+	return rd
+}
+
+// buffer makes sure the Reader has its buffer, borrowing one if not.
+func (r *Reader) buffer() *bufio.Reader {
+	if r.br == nil {
+		r.br = readerPool.Get().(*bufio.Reader)
+		r.br.Reset(&r.pre)
+	}
+	return r.br
+}
+
+// Release gives the buffer back to the pool when it holds nothing; the
+// next read borrows one again.
+func (r *Reader) Release() {
+	if r.br != nil && r.br.Buffered() == 0 {
+		r.br.Reset(nil)
+		readerPool.Put(r.br)
+		r.br = nil
+	}
+}
+
+// Buffered is how many bytes have been read from the stream and not yet
+// consumed.
+func (r *Reader) Buffered() int {
+	n := r.pre.buffered()
+	if r.br != nil {
+		n += r.br.Buffered()
+	}
+	return n
 }
 
 // ReadHeader reads the next frame's header; its body (h.BodyLen bytes) is
@@ -85,7 +145,8 @@ func (r *Reader) ReadHeader() (*Header, error) {
 	if r.pending != 0 {
 		return nil, ErrBodyPending
 	}
-	if _, err := io.ReadFull(r.br, r.lenBuf[:]); err != nil {
+	br := r.buffer()
+	if _, err := io.ReadFull(br, r.lenBuf[:]); err != nil {
 		if err == io.ErrUnexpectedEOF {
 			return nil, fmt.Errorf("reading frame length: %w", err)
 		}
@@ -99,7 +160,7 @@ func (r *Reader) ReadHeader() (*Header, error) {
 		return nil, ErrEmptyHeader
 	}
 	raw := make([]byte, n)
-	if _, err := io.ReadFull(r.br, raw); err != nil {
+	if _, err := io.ReadFull(br, raw); err != nil {
 		return nil, fmt.Errorf("reading frame header: %w", noEOF(err))
 	}
 	h, err := ParseHeader(raw)
@@ -112,9 +173,22 @@ func (r *Reader) ReadHeader() (*Header, error) {
 
 // Wait blocks until the next frame has begun to arrive (or the stream
 // ends), without consuming anything; servers use it to tell an idle
-// connection from one in the middle of a request.
+// connection from one in the middle of a request. With nothing buffered
+// the Reader gives its buffer back first and waits with a few bytes of its
+// own.
 func (r *Reader) Wait() error {
-	_, err := r.br.Peek(1)
+	if r.pending != 0 || r.Buffered() > 0 {
+		return nil
+	}
+	r.Release()
+	n, err := r.raw.Read(r.pre.buf[:])
+	r.pre.start, r.pre.end = 0, n
+	if n > 0 {
+		return nil
+	}
+	if err == nil {
+		err = io.ErrNoProgress
+	}
 	return err
 }
 
@@ -122,7 +196,7 @@ func (r *Reader) Wait() error {
 // already (without reading anything from the stream); a server uses it to
 // see that more pipelined requests are waiting.
 func (r *Reader) HeaderBuffered() bool {
-	if r.pending != 0 || r.br.Buffered() < 4 {
+	if r.pending != 0 || r.br == nil || r.br.Buffered() < 4 {
 		return false // (Peek would wait for the network)
 	}
 	b, err := r.br.Peek(4)
@@ -141,11 +215,12 @@ func (r *Reader) WaitHeader() error {
 	if r.pending != 0 {
 		return ErrBodyPending
 	}
-	b, err := r.br.Peek(4)
+	br := r.buffer()
+	b, err := br.Peek(4)
 	if err == nil {
 		n := int(binary.BigEndian.Uint32(b))
-		if n <= MaxHeaderLen && 4+n <= r.br.Size() {
-			_, err = r.br.Peek(4 + n)
+		if n <= MaxHeaderLen && 4+n <= br.Size() {
+			_, err = br.Peek(4 + n)
 		}
 	}
 	return err // (Peek hands its error over; bufio keeps none for the next read)
@@ -184,9 +259,12 @@ func (r *Reader) Read(p []byte) (int, error) {
 	}
 	var n int
 	var err error
-	if r.br.Buffered() > 0 {
+	switch {
+	case r.br != nil && r.br.Buffered() > 0:
 		n, err = r.br.Read(p)
-	} else {
+	case r.pre.buffered() > 0:
+		n, err = r.pre.Read(p)
+	default:
 		n, err = r.raw.Read(p)
 	}
 	r.pending -= int64(n)
@@ -207,10 +285,21 @@ func (r *Reader) BodyTo(w io.Writer, n int64) (int64, error) {
 	}
 	n = min(n, r.pending)
 	var done int64
-	if k := min(int64(r.br.Buffered()), n); k > 0 {
-		b, _ := r.br.Peek(int(k))
-		m, err := w.Write(b)
-		r.br.Discard(m)
+	if r.br != nil {
+		if k := min(int64(r.br.Buffered()), n); k > 0 {
+			b, _ := r.br.Peek(int(k))
+			m, err := w.Write(b)
+			r.br.Discard(m)
+			r.pending -= int64(m)
+			done += int64(m)
+			if err != nil {
+				return done, err
+			}
+		}
+	}
+	if k := min(int64(r.pre.buffered()), n-done); k > 0 {
+		m, err := w.Write(r.pre.buf[r.pre.start : r.pre.start+int(k)])
+		r.pre.start += m
 		r.pending -= int64(m)
 		done += int64(m)
 		if err != nil {
@@ -258,14 +347,29 @@ type Message interface {
 // Writer writes frames. It is not safe for concurrent use; a connection that
 // writes from several goroutines serialises them itself.
 type Writer struct {
-	bw  *bufio.Writer
+	bw  *bufio.Writer // nil while nothing is buffered
 	raw io.Writer
 	buf []byte
 }
 
+// writeBufSize is the size of a Writer's buffer; like a Reader's, it is
+// borrowed from a pool while frames are being written and given back
+// when a Flush leaves nothing buffered.
+const writeBufSize = 64 << 10
+
+var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, writeBufSize) }}
+
 // NewWriter returns a Writer on w.
 func NewWriter(w io.Writer) *Writer {
-	return &Writer{bw: bufio.NewWriterSize(w, 64<<10), raw: w}
+	return &Writer{raw: w}
+}
+
+func (w *Writer) buffer() *bufio.Writer {
+	if w.bw == nil {
+		w.bw = writerPool.Get().(*bufio.Writer)
+		w.bw.Reset(w.raw)
+	}
+	return w.bw
 }
 
 // AppendFrameHeader appends the length prefix and JSON header of msg to dst.
@@ -313,15 +417,29 @@ func (w *Writer) WriteMsg(id uint64, msg Message, bodyLen int64) error {
 	if err != nil {
 		return err
 	}
-	_, err = w.bw.Write(w.buf)
+	_, err = w.buffer().Write(w.buf)
+	if cap(w.buf) > 4<<10 {
+		w.buf = nil // a large header's scratch space is not kept
+	}
 	return err
 }
 
 // Write writes body bytes (buffered).
-func (w *Writer) Write(p []byte) (int, error) { return w.bw.Write(p) }
+func (w *Writer) Write(p []byte) (int, error) { return w.buffer().Write(p) }
 
-// Flush sends everything buffered.
-func (w *Writer) Flush() error { return w.bw.Flush() }
+// Flush sends everything buffered, then gives the buffer back.
+func (w *Writer) Flush() error {
+	if w.bw == nil {
+		return nil
+	}
+	if err := w.bw.Flush(); err != nil {
+		return err
+	}
+	w.bw.Reset(nil)
+	writerPool.Put(w.bw)
+	w.bw = nil
+	return nil
+}
 
 // SendFile sends n body bytes from f, starting at its current offset.
 // Buffered frames are flushed first and the file goes straight to the
@@ -329,7 +447,7 @@ func (w *Writer) Flush() error { return w.bw.Flush() }
 // ReadFrom on to one) sends it with sendfile(2), without copying it
 // through user space. Other streams (TLS) get it through a buffer.
 func (w *Writer) SendFile(f *os.File, n int64) (int64, error) {
-	if err := w.bw.Flush(); err != nil {
+	if err := w.Flush(); err != nil {
 		return 0, err
 	}
 	lr := &io.LimitedReader{R: f, N: n}

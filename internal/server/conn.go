@@ -12,7 +12,10 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"netdisk/internal/proto"
 	"netdisk/internal/service"
@@ -221,12 +224,13 @@ func (c *conn) loop() {
 		default:
 			deadline = time.Now().Add(cfg.IdleTimeout)
 		}
+		c.takeHeldRecord()
 		if !c.goIdle(deadline) {
 			c.replies.wait() // their replies go before the notice
 			c.send(0, proto.Errorf(proto.CodeShuttingDown, "the server is shutting down"))
 			return
 		}
-		if err := c.r.Wait(); err != nil {
+		if err := c.waitRequest(); err != nil {
 			c.logEnd(err, "waiting for a request")
 			switch {
 			case c.srv.closing.Load():
@@ -259,6 +263,45 @@ func (c *conn) loop() {
 			return
 		}
 	}
+}
+
+// takeHeldRecord moves a TLS record the TLS layer has already read from
+// the socket (a pipelined request) into the frame reader, without waiting
+// for the network: waitRequest watches the socket, which such a record has
+// left already.
+func (c *conn) takeHeldRecord() {
+	if c.srv.cfg.TLS == nil || c.r.Buffered() > 0 {
+		return
+	}
+	c.stream.SetReadDeadline(time.Now()) // a read that finds nothing held fails at once
+	c.r.Wait()                           // (the failure does not stick: see proto.Reader.WaitHeader)
+}
+
+// waitRequest blocks until the next request begins to arrive, the peer
+// leaves, or the read deadline passes. An idle connection holds no frame
+// buffer (the reader gives its buffer back) and waits on the socket
+// itself, not inside the TLS layer's read, so its goroutine's stack stays
+// shallow and can shrink: many idle connections cost little memory.
+func (c *conn) waitRequest() error {
+	if c.r.Buffered() > 0 {
+		return nil
+	}
+	c.r.Release()
+	sc, ok := c.nc.(syscall.Conn)
+	if !ok {
+		return c.r.Wait()
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return c.r.Wait()
+	}
+	return rc.Read(func(fd uintptr) bool {
+		var b [1]byte
+		_, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+		// Data, the end of the stream or an error: the read that follows
+		// takes or reports it. Nothing yet: wait for the poller.
+		return err != unix.EAGAIN && err != unix.EINTR
+	})
 }
 
 // goIdle marks the connection idle and arms the deadline for the next
