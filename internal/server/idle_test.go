@@ -1,0 +1,82 @@
+package server_test
+
+import (
+	"bytes"
+	"crypto/tls"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"netdisk/internal/daemon"
+	"netdisk/internal/proto"
+)
+
+// heldConn, while holding, passes writes on only at flush, so that
+// several TLS records reach the server in one TCP segment.
+type heldConn struct {
+	net.Conn
+	holding bool
+	held    bytes.Buffer
+}
+
+func (c *heldConn) Write(b []byte) (int, error) {
+	if !c.holding {
+		return c.Conn.Write(b)
+	}
+	return c.held.Write(b)
+}
+
+func (c *heldConn) flush() error {
+	_, err := c.Conn.Write(c.held.Bytes())
+	c.held.Reset()
+	return err
+}
+
+// TestPipelinedTLSRecordsAnswered: requests that arrive in separate TLS
+// records in one TCP segment are all answered. The TLS layer reads them
+// from the socket together; an idle connection waits on the socket, which
+// is empty by then, so the server must take the records the TLS layer
+// holds before it waits (without that, the second request would sit
+// unanswered until the idle deadline).
+func TestPipelinedTLSRecordsAnswered(t *testing.T) {
+	d := start(t, func(c *daemon.Config) { c.Plaintext = false })
+	nc, err := net.Dial("tcp", d.Addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	hc := &heldConn{Conn: nc}
+	tc := tls.Client(hc, &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS13})
+	if _, err := io.WriteString(tc, proto.Preamble); err != nil {
+		t.Fatal(err)
+	}
+	r := proto.NewReader(tc)
+	if h, err := r.ReadHeader(); err != nil || h.Type != "hello" {
+		t.Fatalf("hello: %v %v", h, err)
+	}
+	// Three requests, each its own record (one Write each), in one segment.
+	hc.holding = true
+	for id := uint64(1); id <= 3; id++ {
+		b, err := proto.AppendFrameHeader(nil, id, proto.ListRequest{Path: ""}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tc.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := hc.flush(); err != nil {
+		t.Fatal(err)
+	}
+	for id := uint64(1); id <= 3; id++ {
+		h, err := r.ReadHeader()
+		if err != nil {
+			t.Fatalf("reply %d of 3: %v", id, err)
+		}
+		if h.ID != id || h.Type != "error" {
+			t.Fatalf("reply %d: %s id=%d; want not_logged_in for id %d", id, h.Type, h.ID, id)
+		}
+	}
+}
