@@ -43,15 +43,20 @@ func applyFile(dst *Settings, src map[string]Source, path string, data []byte) e
 	var errs []error
 	var p unstable.Parser
 	p.Reset(data)
+	inTable := false // keys after a table header are the table's: reported with it
 	for p.NextExpression() {
 		e := p.Expression()
 		switch e.Kind {
 		case unstable.Table, unstable.ArrayTable:
+			inTable = true
 			it := e.Key()
 			it.Next()
 			where := fmt.Sprintf("%s:%d", path, p.Shape(it.Node().Raw).Start.Line)
 			errs = append(errs, &Error{Where: where, Msg: fmt.Sprintf("[%s]: no setting is a table; write every key at the top of the file", showKey(joinKey(e.Key())))})
 		case unstable.KeyValue:
+			if inTable {
+				continue
+			}
 			it := e.Key()
 			it.Next()
 			where := fmt.Sprintf("%s:%d", path, p.Shape(it.Node().Raw).Start.Line)
