@@ -3,15 +3,20 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"netdisk/internal/config"
 	"netdisk/internal/daemon"
+	"netdisk/internal/service"
+	"netdisk/internal/users"
 )
 
 // `netdisk serve --config FILE` runs a server with the file's settings: a
@@ -136,4 +141,44 @@ func TestServeFromConfigFile(t *testing.T) {
 		t.Errorf("shell: exit %d: %s", r.code, r.stderr)
 	}
 	u.ok("", "ls") // the shell's connection is gone: cora may connect again
+}
+
+// Every setting reaches daemon.Config: the login limits keep their other
+// defaults, the argon2 cost keeps its key and salt lengths, and "off"
+// turns the metrics endpoint off.
+func TestDaemonConfigFromSettings(t *testing.T) {
+	a := &app{stderr: io.Discard}
+	s := config.Defaults()
+	s.Metrics = "off"
+	s.SignupsPerHour, s.LoginFailuresPerUser, s.LoginFailuresPerAddr, s.LoginFailureWindow = 3, 4, 5, time.Hour
+	s.Argon2Memory, s.Argon2Time, s.Argon2Concurrency = 64<<10, 3, 2
+	s.WriteTimeout, s.LoginTimeout, s.FrameTimeout = 11*time.Second, 12*time.Second, 13*time.Second
+	s.DefaultQuota, s.MaxEntries = 1<<30, -1
+	s.TrustedProxy = []string{"10.0.0.0/8", "::1"}
+	cfg, err := a.daemonConfig(&config.Config{Settings: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLimits := service.DefaultLimits
+	wantLimits.SignupsPerHour, wantLimits.UserFree, wantLimits.AddrFree, wantLimits.Window = 3, 4, 5, time.Hour
+	wantArgon2 := users.DefaultParams
+	wantArgon2.MemoryKiB, wantArgon2.Time = 64, 3
+	for _, c := range []struct {
+		what      string
+		got, want any
+	}{
+		{"Metrics", cfg.Metrics, ""},
+		{"Limits", cfg.Limits, wantLimits},
+		{"Argon2", cfg.Argon2, wantArgon2},
+		{"MaxHashing", cfg.MaxHashing, 2},
+		{"timeouts", [3]time.Duration{cfg.WriteTimeout, cfg.LoginTimeout, cfg.FrameTimeout}, [3]time.Duration{11 * time.Second, 12 * time.Second, 13 * time.Second}},
+		{"DefaultQuota", cfg.DefaultQuota, int64(1 << 30)},
+		{"MaxEntries", cfg.MaxEntries, int64(-1)},
+		{"TrustedProxies", fmt.Sprint(cfg.TrustedProxies), "[10.0.0.0/8 ::1/128]"},
+		{"Listen", cfg.Listen, ":7070"},
+	} {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s = %v; want %v", c.what, c.got, c.want)
+		}
+	}
 }

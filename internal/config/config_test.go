@@ -132,8 +132,14 @@ func TestPrintConfig(t *testing.T) {
 	if err := c.WriteTOML(&out); err != nil {
 		t.Fatal(err)
 	}
+	if !strings.Contains(out.String(), "\n# config file: "+path+"\n") {
+		t.Errorf("the printout does not name the config file:\n%s", out.String())
+	}
 	lines := map[string]string{} // key → the line
-	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n")[1:] {
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		if strings.HasPrefix(l, "#") {
+			continue
+		}
 		key, _, _ := strings.Cut(l, " ")
 		lines[key] = l
 	}
@@ -235,7 +241,7 @@ func TestEnvAndFlagErrors(t *testing.T) {
 		{"env count", map[string]string{"NETDISK_MAX_CONNS_PER_USER": "many"}, nil, `NETDISK_MAX_CONNS_PER_USER: must be a whole number, got "many"`},
 		{"env negative", map[string]string{"NETDISK_LOGIN_FAILURES_PER_USER": "-2"}, nil, `NETDISK_LOGIN_FAILURES_PER_USER: must be a positive number, got -2`},
 		{"env duration", map[string]string{"NETDISK_LOGIN_FAILURE_WINDOW": "15"}, nil, `NETDISK_LOGIN_FAILURE_WINDOW: must be a duration such as 30s, 10m or 1h30m, got "15"`},
-		{"env address", map[string]string{"NETDISK_METRICS": "9100"}, nil, `NETDISK_METRICS: must be HOST:PORT such as :7070 or 127.0.0.1:7070, got "9100" (or "")`},
+		{"env address", map[string]string{"NETDISK_METRICS": "9100"}, nil, `NETDISK_METRICS: must be HOST:PORT such as :7070 or 127.0.0.1:7070, got "9100" (or "" or "off")`},
 		{"env bool", map[string]string{"NETDISK_PLAINTEXT": "perhaps"}, nil, `NETDISK_PLAINTEXT: must be true or false, got "perhaps"`},
 		{"env size", map[string]string{"NETDISK_DEFAULT_QUOTA": "1.5B"}, nil, `NETDISK_DEFAULT_QUOTA: must be a whole number of bytes, got "1.5B"`},
 		{"env, two at once", map[string]string{"NETDISK_LISTEN": "x", "NETDISK_HTTP": "y"}, nil,

@@ -19,6 +19,9 @@ func (c *Config) WriteTOML(w io.Writer) error {
 	width = min(width, 44) // a long welcome is not worth pushing every comment far right
 	var b strings.Builder
 	b.WriteString("# netdisk serve: the settings in effect; after each, where it came from\n")
+	if c.File != "" {
+		fmt.Fprintf(&b, "# config file: %s\n", c.File)
+	}
 	for _, l := range lines {
 		fmt.Fprintf(&b, "%s%s  # %s\n", l[0], strings.Repeat(" ", max(0, width-utf8.RuneCountInString(l[0]))), l[1])
 	}

@@ -15,7 +15,7 @@ type Settings struct {
 	Data          string
 	Listen        string
 	HTTP          string // "off": no web
-	Metrics       string // "": no metrics endpoint
+	Metrics       string // "" or "off": no metrics endpoint
 	Plaintext     bool
 	TLSCert       string
 	TLSKey        string
@@ -114,7 +114,7 @@ var table = []*setting{
 		field: func(s *Settings) any { return &s.Listen }},
 	{name: "http", arg: "ADDR", kind: kindAddr, words: []string{"off"}, usage: "address for the web page (off: no web)",
 		field: func(s *Settings) any { return &s.HTTP }},
-	{name: "metrics", arg: "ADDR", kind: kindAddr, words: []string{""}, usage: `address for the Prometheus metrics endpoint ("": off)`,
+	{name: "metrics", arg: "ADDR", kind: kindAddr, words: []string{"", "off"}, usage: `address for the Prometheus metrics endpoint ("" or off: none)`,
 		field: func(s *Settings) any { return &s.Metrics }},
 	{name: "plaintext", kind: kindBool, usage: "no TLS on either port (trusted networks, or the web behind a proxy that adds it)",
 		field: func(s *Settings) any { return &s.Plaintext }},
@@ -159,8 +159,8 @@ var table = []*setting{
 	{name: "write-timeout", arg: "D", kind: kindDuration, usage: "drop a client that takes longer than this to accept one write",
 		field: func(s *Settings) any { return &s.WriteTimeout }},
 
-	{name: "signups-per-hour", arg: "N", kind: kindCount, min: 1, max: maxInt32, also: []int64{0}, note: "0: no registrations",
-		usage: "registrations one address may make in an hour (0: nobody may register)",
+	{name: "signups-per-hour", arg: "N", kind: kindCount, min: 1, max: maxInt32,
+		usage: "registrations one address may make in an hour",
 		field: func(s *Settings) any { return &s.SignupsPerHour }},
 	{name: "login-failures-per-user", arg: "N", kind: kindCount, min: 1, max: maxInt32, usage: "failed logins to one account within the window before each further one waits, doubling",
 		field: func(s *Settings) any { return &s.LoginFailuresPerUser }},
