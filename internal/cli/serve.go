@@ -2,10 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/netip"
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
@@ -14,24 +14,18 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"netdisk/internal/config"
 	"netdisk/internal/daemon"
-	"netdisk/internal/server"
 	"netdisk/internal/service"
+	"netdisk/internal/users"
 )
 
 func (a *app) serveCommand() *cobra.Command {
-	var (
-		cfg       daemon.Config
-		keyFile   string
-		logLevel  string
-		logFormat string
-		grace     time.Duration
-		proxies   []string
-	)
+	var flags *config.Flags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the netdisk server (no configuration needed)",
-		Long: `Run the netdisk server. With no flags it keeps its data in ./netdisk-data,
+		Long: `Run the netdisk server. With no settings it keeps its data in ./netdisk-data,
 speaks the netdisk protocol over TLS on :7070 and serves the web page over
 HTTPS on :7080, both with the same certificate. On first start it generates
 a self-signed certificate in DATA/tls and prints its fingerprint; clients
@@ -39,63 +33,122 @@ pin it on first contact (--tls-cert and --tls-key use a real one instead).
 With --plaintext both ports go without TLS: put the web behind a reverse
 proxy that adds it, and name that proxy with --trusted-proxy.
 
-Environment: NETDISK_DATA, NETDISK_LISTEN, NETDISK_HTTP set the defaults of
---data, --listen and --http.`,
+Every setting below is a flag, a key of an optional TOML config file
+(--config FILE or NETDISK_CONFIG) and an environment variable: under each
+flag are its key and its variable. A flag wins over the variable, the
+variable over the file, the file over the default. --print-config shows the
+settings in effect and where each came from, as a config file.
+Sizes take units (512MiB, 10GiB); durations Go's (90s, 10m, 1h30m).`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if a.shell != nil {
 				return usagef("serve cannot run inside the shell")
 			}
-			cfg.Plaintext = a.plaintext
-			for _, p := range proxies {
-				prefix, err := parsePrefix(p)
-				if err != nil {
-					return usagef("--trusted-proxy %s: %v", p, err)
-				}
-				cfg.TrustedProxies = append(cfg.TrustedProxies, prefix)
+			c, err := flags.Resolve(a.getenv)
+			if err != nil {
+				return a.settingsErrors(err)
 			}
-			level, err := parseLevel(logLevel)
+			if flags.PrintConfig {
+				return c.WriteTOML(a.stdout)
+			}
+			cfg, err := a.daemonConfig(c)
 			if err != nil {
 				return err
 			}
-			var h slog.Handler
-			opts := &slog.HandlerOptions{Level: level}
-			if logFormat == "json" {
-				h = slog.NewJSONHandler(a.stderr, opts)
-			} else {
-				h = slog.NewTextHandler(a.stderr, opts)
-			}
-			cfg.Logger = slog.New(h)
-			if keyFile != "" {
-				if cfg.ClientKey, err = readKeyFile(keyFile); err != nil {
-					return err
-				}
-			}
-			return a.serve(cmd.Context(), cfg, grace)
+			return a.serve(cmd.Context(), cfg, c.ShutdownGrace)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&cfg.DataDir, "data", envOr(a.getenv, "NETDISK_DATA", daemon.DefaultDataDir), "data folder (users.xlsx, files, TLS certificate)")
-	f.StringVar(&cfg.Listen, "listen", envOr(a.getenv, "NETDISK_LISTEN", daemon.DefaultListen), "address for the netdisk protocol")
-	f.StringVar(&cfg.HTTP, "http", envOr(a.getenv, "NETDISK_HTTP", daemon.DefaultHTTP), "address for the web (off to disable)")
-	f.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate (PEM) for both ports, instead of the self-signed one")
-	f.StringVar(&cfg.TLSKey, "tls-key", "", "the key of --tls-cert (PEM)")
-	f.StringSliceVar(&proxies, "trusted-proxy", nil, "address or CIDR of a reverse proxy whose X-Forwarded-For and X-Forwarded-Proto the web believes (repeatable)")
-	f.StringVar(&keyFile, "client-key", "", "require clients to prove this key (made by netdisk keygen) before anything else")
-	f.StringVar(&cfg.Name, "name", "netdisk", "server name shown to clients")
-	f.StringVar(&cfg.Welcome, "welcome", server.DefaultWelcome, "welcome message shown to clients")
-	f.IntVar(&cfg.MaxConns, "max-conns", 0, "most connections served at once (default: the open-files limit less room for the server's own files)")
-	f.IntVar(&cfg.MaxPreLoginPerAddr, "max-prelogin-per-addr", server.DefaultMaxPreLoginPerAddr, "most connections one address may hold before logging in")
-	f.IntVar(&cfg.MaxConnsPerUser, "max-conns-per-user", server.DefaultMaxConnsPerUser, "most connections one user may hold")
-	f.Int64Var(&cfg.MaxEntries, "max-entries", service.DefaultMaxEntries, "most files and folders one user may have (-1: no limit)")
-	f.DurationVar(&cfg.IdleTimeout, "idle-timeout", server.DefaultIdleTimeout, "drop logged-in connections idle this long")
-	f.DurationVar(&cfg.HandshakeTimeout, "handshake-timeout", server.DefaultHandshakeTimeout, "drop connections that have not greeted (TLS, preamble) within this")
-	f.DurationVar(&cfg.SessionTTL, "session-ttl", 7*24*time.Hour, "how long a login lasts")
-	f.DurationVar(&cfg.UploadMaxAge, "upload-max-age", 24*time.Hour, "remove unfinished uploads untouched this long")
-	f.DurationVar(&grace, "shutdown-grace", 30*time.Second, "on SIGINT/SIGTERM, how long transfers in progress may take to finish")
-	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
-	f.StringVar(&logFormat, "log-format", "text", "text or json")
+	flags = config.AddFlags(cmd.Flags())
 	return cmd
+}
+
+// settingsErrors reports every bad setting, one a line: all but the last
+// here, the last as the command's usage error (exit status 2).
+func (a *app) settingsErrors(err error) error {
+	var list []error
+	var flatten func(error)
+	flatten = func(err error) {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				flatten(e)
+			}
+			return
+		}
+		list = append(list, err)
+	}
+	flatten(err)
+	var ce *config.Error
+	if !errors.As(list[len(list)-1], &ce) {
+		return err // not a setting's fault (the file cannot be read)
+	}
+	for _, e := range list[:len(list)-1] {
+		fmt.Fprintf(a.stderr, "netdisk: %s\n", message(e))
+	}
+	return usageError{message(list[len(list)-1])}
+}
+
+// daemonConfig turns the settings into what daemon.Start takes.
+func (a *app) daemonConfig(c *config.Config) (daemon.Config, error) {
+	s := c.Settings
+	cfg := daemon.Config{
+		DataDir:            s.Data,
+		Listen:             s.Listen,
+		HTTP:               s.HTTP,
+		Metrics:            s.Metrics,
+		Plaintext:          s.Plaintext,
+		TLSCert:            s.TLSCert,
+		TLSKey:             s.TLSKey,
+		Name:               s.Name,
+		Welcome:            s.Welcome,
+		MaxConns:           s.MaxConns,
+		MaxPreLoginPerAddr: s.MaxPreLoginPerAddr,
+		MaxConnsPerUser:    s.MaxConnsPerUser,
+		MaxEntries:         s.MaxEntries,
+		HandshakeTimeout:   s.HandshakeTimeout,
+		LoginTimeout:       s.LoginTimeout,
+		IdleTimeout:        s.IdleTimeout,
+		FrameTimeout:       s.FrameTimeout,
+		WriteTimeout:       s.WriteTimeout,
+		SessionTTL:         s.SessionTTL,
+		UploadMaxAge:       s.UploadMaxAge,
+		DefaultQuota:       s.DefaultQuota,
+		MaxHashing:         s.Argon2Concurrency,
+	}
+	if s.Metrics == "off" {
+		cfg.Metrics = ""
+	}
+	cfg.Argon2 = users.DefaultParams
+	cfg.Argon2.MemoryKiB = uint32(s.Argon2Memory >> 10)
+	cfg.Argon2.Time = uint32(s.Argon2Time)
+	cfg.Limits = service.DefaultLimits
+	cfg.Limits.SignupsPerHour = s.SignupsPerHour
+	cfg.Limits.UserFree = s.LoginFailuresPerUser
+	cfg.Limits.AddrFree = s.LoginFailuresPerAddr
+	cfg.Limits.Window = s.LoginFailureWindow
+	for _, p := range s.TrustedProxy {
+		prefix, err := config.ParsePrefix(p) // (checked when read)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.TrustedProxies = append(cfg.TrustedProxies, prefix)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(strings.ToUpper(s.LogLevel))); err != nil {
+		return cfg, err // (checked when read)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if s.LogFormat == "json" {
+		cfg.Logger = slog.New(slog.NewJSONHandler(a.stderr, opts))
+	} else {
+		cfg.Logger = slog.New(slog.NewTextHandler(a.stderr, opts))
+	}
+	if s.ClientKey != "" {
+		var err error
+		if cfg.ClientKey, err = readKeyFile(s.ClientKey); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, nil
 }
 
 // serve runs a server until ctx ends (SIGINT/SIGTERM), then shuts it down
@@ -168,33 +221,6 @@ func startCPUProfile(path string) (stop func(), err error) {
 		return nil, err
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
-}
-
-func envOr(getenv func(string) string, name, def string) string {
-	if v := getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
-func parseLevel(s string) (slog.Level, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(strings.ToUpper(s))); err != nil {
-		return l, usagef("--log-level must be debug, info, warn or error")
-	}
-	return l, nil
-}
-
-// parsePrefix reads an address or a CIDR prefix.
-func parsePrefix(s string) (netip.Prefix, error) {
-	if strings.Contains(s, "/") {
-		return netip.ParsePrefix(s)
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.Prefix{}, err
-	}
-	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
 }
 
 // webHost is addr as a browser would be pointed at it: a wildcard

@@ -33,6 +33,7 @@ type Config struct {
 	DataDir   string // default "./netdisk-data"
 	Listen    string // netdisk protocol address; default ":7070"
 	HTTP      string // web address; default ":7080"; "off" disables
+	Metrics   string // address for the Prometheus metrics endpoint; "" is off
 	Plaintext bool   // no TLS on either port (the web behind a proxy that adds it)
 	// TLSCert and TLSKey name a certificate and its key (PEM) for both
 	// ports, instead of the self-signed one made in the data folder.
@@ -53,11 +54,13 @@ type Config struct {
 	LoginTimeout       time.Duration
 	IdleTimeout        time.Duration
 	FrameTimeout       time.Duration
+	WriteTimeout       time.Duration
 	SessionTTL         time.Duration
 	UploadMaxAge       time.Duration
 	Argon2             users.Params // zero: users.DefaultParams
 	MaxHashing         int          // argon2 runs at once; zero: one per CPU
 	Limits             service.LimitConfig
+	DefaultQuota       int64 // bytes given to a newly registered user; 0: no quota
 }
 
 // Defaults for Config.
@@ -162,6 +165,7 @@ func Start(cfg Config) (*Daemon, error) {
 		UploadMaxAge: cfg.UploadMaxAge,
 		Limits:       cfg.Limits,
 		MaxEntries:   cfg.MaxEntries,
+		DefaultQuota: cfg.DefaultQuota,
 	})
 	if err != nil {
 		return nil, err
@@ -185,6 +189,7 @@ func Start(cfg Config) (*Daemon, error) {
 		LoginTimeout:       cfg.LoginTimeout,
 		IdleTimeout:        cfg.IdleTimeout,
 		FrameTimeout:       cfg.FrameTimeout,
+		WriteTimeout:       cfg.WriteTimeout,
 	})
 	d.ln, err = net.Listen("tcp", cfg.Listen)
 	if err != nil {

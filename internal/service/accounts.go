@@ -56,7 +56,7 @@ func (s *Service) Register(ctx context.Context, name, password, addr string) err
 		return err
 	}
 	now := time.Now().UTC()
-	err = s.users.Add(ctx, users.User{Name: name, PasswordHash: hash, Registered: now, PasswordChanged: now})
+	err = s.users.Add(ctx, users.User{Name: name, PasswordHash: hash, QuotaBytes: s.defaultQuota, Registered: now, PasswordChanged: now})
 	if err != nil {
 		return mapRegistryErr(err)
 	}

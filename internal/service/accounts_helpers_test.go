@@ -20,8 +20,8 @@ var testParams = users.Params{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32, Sa
 
 // accountsService opens a registry, a local store and a service on the
 // data folder dir, as the daemon does, and closes them when the test ends
-// (or earlier, through the returned function).
-func accountsService(t *testing.T, dir string) (s *Service, reg *users.Registry, closeAll func()) {
+// (or earlier, through the returned function); mod adjusts the Config.
+func accountsService(t *testing.T, dir string, mod ...func(*Config)) (s *Service, reg *users.Registry, closeAll func()) {
 	t.Helper()
 	reg, err := users.Open(filepath.Join(dir, "users.xlsx"), nil)
 	if err != nil {
@@ -31,13 +31,17 @@ func accountsService(t *testing.T, dir string) (s *Service, reg *users.Registry,
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err = New(Config{
+	cfg := Config{
 		DataDir: dir,
 		Users:   reg,
 		Hasher:  users.NewHasher(testParams, 2),
 		Store:   store,
 		Logger:  slog.New(slog.DiscardHandler),
-	})
+	}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	s, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ type Config struct {
 	UploadMaxAge time.Duration // unfinished uploads untouched this long are removed; default DefaultUploadMaxAge
 	MaxEntries   int64         // files and folders one user may have; 0: DefaultMaxEntries, -1: no limit
 	Limits       LimitConfig   // failed-login limits; zero value means DefaultLimits
+	DefaultQuota int64         // bytes given to a newly registered user; 0: no quota
 }
 
 // Defaults for Config.
@@ -50,6 +51,8 @@ type Service struct {
 	committer  *committer
 	maxAge     time.Duration
 	maxEntries int64
+	// defaultQuota is the QuotaBytes a registration gives (0: none).
+	defaultQuota int64
 
 	// registering holds a name while it is being registered (its old
 	// folder moved aside, the account added, its folder made).
@@ -90,17 +93,18 @@ func New(cfg Config) (*Service, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{
-		users:      cfg.Users,
-		hasher:     cfg.Hasher,
-		store:      cfg.Store,
-		logger:     cfg.Logger,
-		sessions:   sessions,
-		limiter:    newLoginLimiter(cfg.Limits),
-		signups:    newSignupLimiter(cfg.Limits.SignupsPerHour),
-		maxAge:     cfg.UploadMaxAge,
-		maxEntries: cfg.MaxEntries,
-		ctx:        ctx,
-		cancel:     cancel,
+		users:        cfg.Users,
+		hasher:       cfg.Hasher,
+		store:        cfg.Store,
+		logger:       cfg.Logger,
+		sessions:     sessions,
+		limiter:      newLoginLimiter(cfg.Limits),
+		signups:      newSignupLimiter(cfg.Limits.SignupsPerHour),
+		maxAge:       cfg.UploadMaxAge,
+		maxEntries:   cfg.MaxEntries,
+		defaultQuota: max(cfg.DefaultQuota, 0),
+		ctx:          ctx,
+		cancel:       cancel,
 	}
 	s.committer = newCommitter(cfg.Store, &s.twins, &s.usage, cfg.Logger)
 	cfg.Users.OnExternalEdit(s.applyEdits) // users.xlsx edited while running: end the sessions it takes away
