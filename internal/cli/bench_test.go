@@ -1,0 +1,228 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"netdisk/internal/daemon"
+	"netdisk/internal/loadgen"
+	"netdisk/internal/service"
+	"netdisk/internal/users"
+)
+
+// cheapHashes keeps argon2 fast in bench tests, where every client logs in
+// and the mix logs in again: the code paths are the same.
+func cheapHashes(c *daemon.Config) {
+	c.Argon2 = users.Params{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32, SaltLen: 16}
+}
+
+// benchJSON runs bench with --json and decodes its document.
+func benchJSON(t *testing.T, u *user, args ...string) (loadgen.Report, result) {
+	t.Helper()
+	r := u.run("", append([]string{"bench", "--json"}, args...)...)
+	var rep loadgen.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("bench --json printed no JSON document (%v); exit %d\nstdout: %s\nstderr: %s", err, r.code, r.stdout, r.stderr)
+	}
+	return rep, r
+}
+
+// A closed-loop run of every operation over TLS: every operation of the
+// mix was done, without an error, and the figures add up.
+func TestBenchClosedLoop(t *testing.T) {
+	s := startServer(t, cheapHashes)
+	u := s.newUser(t)
+	mix := "login=1,ls=2,stat=2,mkdir=2,rm=2,put=3,get=3"
+	rep, r := benchJSON(t, u, "-c", "4", "-d", "2s", "--mix", mix, "--size", "4KiB,64KiB", "--fail-errors", "0")
+	if r.code != 0 {
+		t.Fatalf("exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	if !rep.TLS || rep.Fingerprint != s.d.Fingerprint || rep.Loop != "closed" || rep.Latency != "operation_start" || rep.Clients != 4 {
+		t.Errorf("report header: tls %v fingerprint %q (server %q) loop %q latency %q clients %d",
+			rep.TLS, rep.Fingerprint, s.d.Fingerprint, rep.Loop, rep.Latency, rep.Clients)
+	}
+	var ops, bytes int64
+	for _, op := range []loadgen.Op{"login", "ls", "stat", "mkdir", "rm", "put", "get"} {
+		o, ok := rep.Operations[op]
+		if !ok || o.Count == 0 || o.Errors != 0 {
+			t.Errorf("%s: %+v (present %v), want a count and no error", op, o, ok)
+		}
+		if o.LatencyUS.P50 <= 0 || o.LatencyUS.P50 > o.LatencyUS.P99 || o.LatencyUS.P99 > o.LatencyUS.Max {
+			t.Errorf("%s: latencies out of order: %+v", op, o.LatencyUS)
+		}
+		ops += o.Count
+		bytes += o.Bytes
+	}
+	if len(rep.Operations) != 7 || ops != rep.Ops || bytes != rep.Bytes || rep.Errors != 0 || len(rep.ErrorsByCode) != 0 {
+		t.Errorf("totals: ops %d (sum %d), bytes %d (sum %d), errors %d %v", rep.Ops, ops, rep.Bytes, bytes, rep.Errors, rep.ErrorsByCode)
+	}
+	if rep.Operations["put"].Bytes < 4096*rep.Operations["put"].Count || rep.Operations["get"].Bytes < 4096*rep.Operations["get"].Count {
+		t.Errorf("put and get moved too few bytes: %+v %+v", rep.Operations["put"], rep.Operations["get"])
+	}
+	if rep.Seconds < 2 || rep.Seconds > 10 || rep.MBPerS <= 0 {
+		t.Errorf("seconds %v, MB/s %v", rep.Seconds, rep.MBPerS)
+	}
+	if rep.Users.Registered != 4 || rep.FoldersRemoved != 4 || len(rep.CleanupErrors) != 0 {
+		t.Errorf("users %+v, folders removed %d, cleanup errors %v", rep.Users, rep.FoldersRemoved, rep.CleanupErrors)
+	}
+	if !strings.Contains(r.stderr, "stay on the server") || !strings.Contains(r.stderr, "bench-"+rep.RunID+"-0003") {
+		t.Errorf("stderr does not say the registered users stay: %s", r.stderr)
+	}
+	s.waitIdle(t)
+}
+
+// The text report has a row per operation of the mix with its count.
+func TestBenchTextReport(t *testing.T) {
+	s := startServer(t, cheapHashes)
+	u := s.newUser(t)
+	out := u.ok("", "bench", "-c", "2", "-n", "60", "--mix", "ls=1,put=1,get=1", "--fail-errors", "0", "--fail-p99", "1m")
+	for _, op := range []string{"ls", "put", "get"} {
+		m := regexp.MustCompile(`(?m)^` + op + ` +(\d+) +0 `).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("no row for %s with no error in:\n%s", op, out)
+		}
+		if n, _ := strconv.Atoi(m[1]); n == 0 {
+			t.Errorf("%s: count 0 in:\n%s", op, out)
+		}
+	}
+	for _, want := range []string{"60 operations in", "ops/s", "MB/s", "p99.9", "closed loop", "removed the 2 clients' folders"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report does not say %q:\n%s", want, out)
+		}
+	}
+}
+
+// An open loop starts exactly the operations its schedule holds, and
+// counts latency from their intended starts.
+func TestBenchOpenLoop(t *testing.T) {
+	s := startServer(t, cheapHashes)
+	u := s.newUser(t)
+	// 4 clients at 200 ops/s in all: one every 20 ms each, for 2 s.
+	rep, r := benchJSON(t, u, "-c", "4", "-R", "200", "-d", "2s", "--mix", "ls=2,stat=1,put=1,get=1", "--size", "8KiB")
+	if r.code != 0 {
+		t.Fatalf("exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	if rep.Loop != "open" || rep.Rate != 200 || rep.Latency != "intended_start" {
+		t.Errorf("loop %q rate %v latency %q", rep.Loop, rep.Rate, rep.Latency)
+	}
+	if rep.Ops != 400 {
+		t.Errorf("%d operations, want the 400 the schedule holds", rep.Ops)
+	}
+	if rep.Errors != 0 {
+		t.Errorf("errors: %v", rep.ErrorsByCode)
+	}
+}
+
+// --fail-p99 and --fail-errors gate a run with exit status 1.
+func TestBenchGates(t *testing.T) {
+	s := startServer(t, cheapHashes)
+	u := s.newUser(t)
+	rep, r := benchJSON(t, u, "-c", "2", "-n", "20", "--mix", "ls=1,stat=1", "--fail-p99", "1ns")
+	if r.code != 1 || !strings.Contains(r.stderr, "above --fail-p99 1ns") {
+		t.Errorf("--fail-p99 1ns: exit %d, stderr %s", r.code, r.stderr)
+	}
+	if rep.Ops != 20 {
+		t.Errorf("the report of the failed gate holds %d operations, want 20", rep.Ops)
+	}
+	r = u.run("", "bench", "-c", "1", "-n", "10", "--mix", "ls=1", "--fail-errors", "0")
+	if r.code != 0 {
+		t.Errorf("--fail-errors 0 with no error: exit %d, stderr %s", r.code, r.stderr)
+	}
+}
+
+// With the server's registration limit reached, bench says which server
+// setting to raise.
+func TestBenchSignupLimit(t *testing.T) {
+	s := startServer(t, cheapHashes, func(c *daemon.Config) {
+		c.Limits = service.DefaultLimits
+		c.Limits.SignupsPerHour = 2
+	})
+	u := s.newUser(t)
+	r := u.run("", "bench", "-c", "4", "-n", "10")
+	if r.code != 1 || !strings.Contains(r.stderr, "rate_limited") || !strings.Contains(r.stderr, "--signups-per-hour") {
+		t.Errorf("exit %d, stderr: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "stay on the server") {
+		t.Errorf("stderr does not say the 2 registered users stay: %s", r.stderr)
+	}
+}
+
+// Bench works as a given user, in a folder of its own, and leaves the
+// user's folder as it found it: empty.
+func TestBenchGivenUsersLeavesNothing(t *testing.T) {
+	s := startServer(t, cheapHashes)
+	alice := s.registered(t, "alice", "correct horse")
+	file := filepath.Join(t.TempDir(), "users")
+	if err := os.WriteFile(file, []byte("# bench accounts\nalice:correct horse\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rep, r := benchJSON(t, alice, "-c", "3", "-d", "1s", "--users", file, "--mix", "put=2,get=1,mkdir=1,ls=1", "--fail-errors", "0")
+	if r.code != 0 {
+		t.Fatalf("exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	if rep.Users.Registered != 0 || rep.Users.Given != 1 || rep.Operations["put"].Count == 0 || rep.FoldersRemoved != 3 {
+		t.Errorf("users %+v, puts %d, folders removed %d", rep.Users, rep.Operations["put"].Count, rep.FoldersRemoved)
+	}
+	if strings.Contains(r.stderr, "stay on the server") {
+		t.Errorf("stderr speaks of registered users where there are none: %s", r.stderr)
+	}
+	if out := alice.ok("", "ls"); out != "" {
+		t.Errorf("alice's folder after bench:\n%s", out)
+	}
+	if out := alice.ok("", "uploads"); strings.Contains(out, "bench-") {
+		t.Errorf("unfinished uploads left:\n%s", out)
+	}
+}
+
+// --idle holds logged-in connections through the run, spread over users
+// within the per-user limit and opened in batches under the pre-login
+// limit, and lets them go at the end.
+func TestBenchIdleConnections(t *testing.T) {
+	s := startServer(t, cheapHashes, func(c *daemon.Config) {
+		c.MaxConnsPerUser = 64
+		c.MaxPreLoginPerAddr = 16
+	})
+	u := s.newUser(t)
+	const clients, idle = 2, 200
+	done := make(chan result, 1)
+	go func() {
+		done <- u.run("", "bench", "--json", "-c", strconv.Itoa(clients), "-d", "3s", "--mix", "ls=1",
+			"--idle", strconv.Itoa(idle), "--max-prelogin", "8")
+	}()
+	// Poll the server's count until it holds them all, while bench runs.
+	deadline := time.Now().Add(20 * time.Second)
+	var r result
+	for held := false; !held; {
+		select {
+		case r = <-done:
+			t.Fatalf("bench ended before the server held %d connections (it holds %d); exit %d\nstderr: %s", idle+clients, s.d.Server.Conns(), r.code, r.stderr)
+		default:
+		}
+		held = s.d.Server.Conns() >= idle+clients
+		if time.Now().After(deadline) {
+			t.Fatalf("the server holds %d connections, want %d idle and %d clients", s.d.Server.Conns(), idle, clients)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	r = <-done
+	if r.code != 0 {
+		t.Fatalf("exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	var rep loadgen.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.IdleHeld != idle || rep.IdleLost != 0 || rep.IdleUsers != 4 || rep.Users.Registered != clients+4 {
+		t.Errorf("idle held %d lost %d over %d users; %d users registered", rep.IdleHeld, rep.IdleLost, rep.IdleUsers, rep.Users.Registered)
+	}
+	if strings.Contains(s.logs.String(), "connection refused") {
+		t.Errorf("the server refused connections:\n%s", s.logs.String())
+	}
+	s.waitIdle(t)
+}
