@@ -91,10 +91,8 @@ func (a *app) bench(cmd *cobra.Command, f benchFlags) error {
 	if fl.Changed("tls") && f.tls && a.plaintext {
 		return usagef("--tls and --plaintext contradict each other")
 	}
-	if !f.tls {
-		a.plaintext = true
-	}
-	if a.plaintext && f.fingerprint != "" {
+	plaintext := a.plaintext || !f.tls
+	if plaintext && f.fingerprint != "" {
 		return usagef("--fingerprint is for TLS, not with --plaintext")
 	}
 	if f.clients < 1 || f.requests < 0 || f.duration < 0 || f.rate < 0 || f.idle < 0 || f.idleUsers < 0 || f.idlePerUser < 1 || f.maxPreLogin < 1 {
@@ -125,7 +123,7 @@ func (a *app) bench(cmd *cobra.Command, f benchFlags) error {
 	if err != nil {
 		return err
 	}
-	dial, fingerprint, err := a.benchDialer(ctx, addr, f.fingerprint)
+	dial, fingerprint, err := a.benchDialer(ctx, addr, plaintext, f.fingerprint)
 	if err != nil {
 		return err
 	}
@@ -135,7 +133,7 @@ func (a *app) bench(cmd *cobra.Command, f benchFlags) error {
 	if rep == nil {
 		return err
 	}
-	rep.Server, rep.TLS, rep.Fingerprint = addr, !a.plaintext, fingerprint
+	rep.Server, rep.TLS, rep.Fingerprint = addr, !plaintext, fingerprint
 	if f.asJSON {
 		if jerr := a.printJSON(rep); jerr != nil {
 			return jerr
@@ -180,13 +178,13 @@ func benchGates(rep *loadgen.Report, f benchFlags) error {
 // certificate for the whole run. The certificate is the one given with
 // --fingerprint, else the one pinned for addr in known_servers, else the
 // one the server shows first (said on standard error).
-func (a *app) benchDialer(ctx context.Context, addr, fingerprint string) (func(context.Context) (*client.Client, error), string, error) {
+func (a *app) benchDialer(ctx context.Context, addr string, plaintext bool, fingerprint string) (func(context.Context) (*client.Client, error), string, error) {
 	key, err := a.loadClientKey()
 	if err != nil {
 		return nil, "", err
 	}
 	opts := client.Options{
-		Plaintext:   a.plaintext,
+		Plaintext:   plaintext,
 		ClientKey:   key,
 		DialTimeout: min(a.timeout, dialTimeout),
 		Timeout:     a.timeout,
@@ -198,14 +196,14 @@ func (a *app) benchDialer(ctx context.Context, addr, fingerprint string) (func(c
 		}
 		return err
 	}
-	if !a.plaintext && fingerprint == "" {
+	if !plaintext && fingerprint == "" {
 		if st, err := a.loadState(); err == nil {
 			if pinned, ok, err := st.pins().Lookup(addr); err == nil && ok {
 				fingerprint = pinned
 			}
 		}
 	}
-	if !a.plaintext && fingerprint == "" {
+	if !plaintext && fingerprint == "" {
 		first := opts
 		first.ConfirmNew = func(_, offered string) (bool, error) {
 			fingerprint = offered
@@ -238,7 +236,7 @@ func printBenchReport(w io.Writer, rep *loadgen.Report) {
 		transport = "TLS " + rep.Fingerprint
 	}
 	fmt.Fprintf(w, "server %s (%s)\n", rep.Server, transport)
-	fmt.Fprintf(w, "%d clients, %s, mix %s, sizes", rep.Clients, mode, rep.Mix)
+	fmt.Fprintf(w, "%s, %s, mix %s, sizes", plural(rep.Clients, "client"), mode, rep.Mix)
 	for _, s := range rep.Sizes {
 		fmt.Fprintf(w, " %s", humanSize(s))
 	}
@@ -265,9 +263,9 @@ func printBenchReport(w io.Writer, rep *loadgen.Report) {
 		fmt.Fprintln(w)
 	}
 	if rep.IdleHeld > 0 {
-		fmt.Fprintf(w, "\nidle: %d logged-in connections held over %d users, %d lost during the run\n", rep.IdleHeld, rep.IdleUsers, rep.IdleLost)
+		fmt.Fprintf(w, "\nidle: %s held over %s, %d lost during the run\n", plural(rep.IdleHeld, "logged-in connection"), plural(rep.IdleUsers, "user"), rep.IdleLost)
 	}
-	fmt.Fprintf(w, "\nremoved the %d clients' folders and what was uploaded to them", rep.FoldersRemoved)
+	fmt.Fprintf(w, "\nremoved the clients' folders and what was uploaded to them (%d)", rep.FoldersRemoved)
 	if n := len(rep.CleanupErrors); n > 0 {
 		fmt.Fprintf(w, "; %d could not be removed:", n)
 		for _, e := range rep.CleanupErrors {
@@ -298,4 +296,12 @@ func threeFigures(v float64) string {
 		return fmt.Sprintf("%.1f", v)
 	}
 	return fmt.Sprintf("%.0f", v)
+}
+
+// plural writes "1 client", "2 clients".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }

@@ -39,7 +39,8 @@ func TestBenchClosedLoop(t *testing.T) {
 	s := startServer(t, cheapHashes)
 	u := s.newUser(t)
 	mix := "login=1,ls=2,stat=2,mkdir=2,rm=2,put=3,get=3"
-	rep, r := benchJSON(t, u, "-c", "4", "-d", "2s", "--mix", mix, "--size", "4KiB,64KiB", "--fail-errors", "0")
+	saved := filepath.Join(t.TempDir(), "bench-users")
+	rep, r := benchJSON(t, u, "-c", "4", "-d", "2s", "--mix", mix, "--size", "4KiB,64KiB", "--fail-errors", "0", "--save-users", saved)
 	if r.code != 0 {
 		t.Fatalf("exit %d\nstderr: %s", r.code, r.stderr)
 	}
@@ -75,6 +76,25 @@ func TestBenchClosedLoop(t *testing.T) {
 		t.Errorf("stderr does not say the registered users stay: %s", r.stderr)
 	}
 	s.waitIdle(t)
+
+	// The saved accounts log in, and their folders hold nothing.
+	accts, err := loadgen.ReadUsers(saved)
+	if err != nil || len(accts) != 4 {
+		t.Fatalf("saved users: %v, %v", accts, err)
+	}
+	for _, a := range accts {
+		if !strings.HasPrefix(a.User, "bench-"+rep.RunID+"-") {
+			t.Errorf("saved user %s is not of this run (%s)", a.User, rep.RunID)
+		}
+	}
+	owner := s.newUser(t)
+	owner.ok(accts[2].Password+"\n", "login", "--password-stdin", accts[2].User)
+	if out := owner.ok("", "ls"); out != "" {
+		t.Errorf("%s's folder after bench:\n%s", accts[2].User, out)
+	}
+	if out := owner.ok("", "uploads"); strings.Contains(out, "bench-") {
+		t.Errorf("unfinished uploads left:\n%s", out)
+	}
 }
 
 // The text report has a row per operation of the mix with its count.
@@ -91,7 +111,7 @@ func TestBenchTextReport(t *testing.T) {
 			t.Errorf("%s: count 0 in:\n%s", op, out)
 		}
 	}
-	for _, want := range []string{"60 operations in", "ops/s", "MB/s", "p99.9", "closed loop", "removed the 2 clients' folders"} {
+	for _, want := range []string{"60 operations in", "ops/s", "MB/s", "p99.9", "closed loop", "removed the clients' folders and what was uploaded to them (2)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report does not say %q:\n%s", want, out)
 		}
@@ -130,9 +150,13 @@ func TestBenchGates(t *testing.T) {
 	if rep.Ops != 20 {
 		t.Errorf("the report of the failed gate holds %d operations, want 20", rep.Ops)
 	}
-	r = u.run("", "bench", "-c", "1", "-n", "10", "--mix", "ls=1", "--fail-errors", "0")
-	if r.code != 0 {
-		t.Errorf("--fail-errors 0 with no error: exit %d, stderr %s", r.code, r.stderr)
+	r = u.run("", "bench", "-c", "1", "-n", "10", "--mix", "ls=1", "--fail-errors", "0", "--fingerprint", s.d.Fingerprint)
+	if r.code != 0 || strings.Contains(r.stderr, "seen first") {
+		t.Errorf("--fail-errors 0 with no error, --fingerprint given: exit %d, stderr %s", r.code, r.stderr)
+	}
+	r = u.run("", "bench", "-c", "1", "-n", "10", "--fingerprint", "SHA256:"+strings.Repeat("A", 43))
+	if r.code != 1 || !strings.Contains(r.stderr, "not the one expected") {
+		t.Errorf("a wrong --fingerprint: exit %d, stderr %s", r.code, r.stderr)
 	}
 }
 
@@ -225,4 +249,51 @@ func TestBenchIdleConnections(t *testing.T) {
 		t.Errorf("the server refused connections:\n%s", s.logs.String())
 	}
 	s.waitIdle(t)
+}
+
+// Failed operations are counted by error code, and --fail-errors turns
+// them into exit status 1 after the report.
+func TestBenchErrorsByCode(t *testing.T) {
+	s := startServer(t, cheapHashes)
+	quinn := s.registered(t, "quinn", "correct horse")
+	// Room for the seed file and little more: new files are refused.
+	setQuota(t, s, "quinn", 100<<10)
+	file := filepath.Join(t.TempDir(), "users")
+	if err := os.WriteFile(file, []byte("quinn:correct horse\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := quinn.run("", "bench", "-c", "1", "-n", "40", "--users", file, "--mix", "ls=1,put=1", "--fail-errors", "0")
+	if r.code != 1 || !strings.Contains(r.stderr, "more than --fail-errors 0") {
+		t.Fatalf("exit %d, stderr %s", r.code, r.stderr)
+	}
+	m := regexp.MustCompile(`(?m)^put +(\d+) +(\d+) `).FindStringSubmatch(r.stdout)
+	if m == nil || m[2] == "0" {
+		t.Fatalf("no put row with errors in:\n%s", r.stdout)
+	}
+	if !regexp.MustCompile(`(?m)^ +put +quota_exceeded +` + m[2] + `$`).MatchString(r.stdout) {
+		t.Errorf("the %s failed puts are not listed as quota_exceeded:\n%s", m[2], r.stdout)
+	}
+	if !regexp.MustCompile(`(?m)^ls +\d+ +0 `).MatchString(r.stdout) {
+		t.Errorf("ls failed too:\n%s", r.stdout)
+	}
+	if out := quinn.ok("", "ls"); out != "" {
+		t.Errorf("quinn's folder after bench:\n%s", out)
+	}
+}
+
+// --plaintext (or --tls=false) against a plaintext server.
+func TestBenchPlaintext(t *testing.T) {
+	s := startServer(t, cheapHashes, func(c *daemon.Config) { c.Plaintext = true })
+	u := s.newUser(t) // runs with --plaintext
+	rep, r := benchJSON(t, u, "-c", "2", "-n", "20", "--mix", "put=1,get=1", "--fail-errors", "0")
+	if r.code != 0 || rep.TLS || rep.Fingerprint != "" || rep.Ops != 20 {
+		t.Errorf("exit %d, tls %v, fingerprint %q, ops %d\nstderr: %s", r.code, rep.TLS, rep.Fingerprint, rep.Ops, r.stderr)
+	}
+	u.plaintext = false
+	if r := u.run("", "bench", "--tls=false", "-c", "1", "-n", "5", "--mix", "ls=1"); r.code != 0 {
+		t.Errorf("--tls=false: exit %d, stderr %s", r.code, r.stderr)
+	}
+	if r := u.run("", "bench", "--plaintext", "--tls", "-n", "5"); r.code != 2 {
+		t.Errorf("--plaintext --tls: exit %d, want 2; stderr %s", r.code, r.stderr)
+	}
 }
