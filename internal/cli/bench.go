@@ -196,10 +196,13 @@ func (a *app) benchDialer(ctx context.Context, addr string, plaintext bool, fing
 		}
 		return err
 	}
+	opts.Fingerprint = fingerprint
 	if !plaintext && fingerprint == "" {
+		// A server pinned in known_servers is held to its pin (a changed
+		// certificate is refused with the usual warning naming the file).
 		if st, err := a.loadState(); err == nil {
 			if pinned, ok, err := st.pins().Lookup(addr); err == nil && ok {
-				fingerprint = pinned
+				fingerprint, opts.Pins = pinned, st.pins()
 			}
 		}
 	}
@@ -217,8 +220,8 @@ func (a *app) benchDialer(ctx context.Context, addr string, plaintext bool, fing
 		if !a.quiet {
 			fmt.Fprintf(a.stderr, "netdisk bench: trusting the certificate of %s seen first, %s, for this run (check it with --fingerprint)\n", addr, fingerprint)
 		}
+		opts.Fingerprint = fingerprint
 	}
-	opts.Fingerprint = fingerprint
 	return func(ctx context.Context) (*client.Client, error) {
 		c, err := client.Dial(ctx, addr, opts)
 		return c, dialErr(err)

@@ -158,6 +158,15 @@ func TestBenchGates(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "not the one expected") {
 		t.Errorf("a wrong --fingerprint: exit %d, stderr %s", r.code, r.stderr)
 	}
+	// A server pinned with another certificate is refused, naming the file.
+	pins := filepath.Join(u.cfgDir, "known_servers")
+	if err := os.WriteFile(pins, []byte(s.addr+" SHA256:"+strings.Repeat("B", 43)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = u.run("", "bench", "-c", "1", "-n", "10")
+	if r.code != 1 || !strings.Contains(r.stderr, "CERTIFICATE HAS CHANGED") || !strings.Contains(r.stderr, pins) {
+		t.Errorf("a changed certificate: exit %d, stderr %s", r.code, r.stderr)
+	}
 }
 
 // With the server's registration limit reached, bench says which server
@@ -195,6 +204,10 @@ func TestBenchGivenUsersLeavesNothing(t *testing.T) {
 	}
 	if strings.Contains(r.stderr, "stay on the server") {
 		t.Errorf("stderr speaks of registered users where there are none: %s", r.stderr)
+	}
+	// alice's login pinned the server: bench holds it to that pin.
+	if strings.Contains(r.stderr, "seen first") || rep.Fingerprint != s.d.Fingerprint {
+		t.Errorf("a pinned server taken as new (fingerprint %q): %s", rep.Fingerprint, r.stderr)
 	}
 	if out := alice.ok("", "ls"); out != "" {
 		t.Errorf("alice's folder after bench:\n%s", out)
