@@ -68,7 +68,7 @@ end; the users it registered stay on the server.`,
 	fl.Float64VarP(&f.rate, "rate", "R", 0, "open loop: start this many operations a second in all, latency counted from each one's intended start (0: closed loop)")
 	fl.StringVar(&f.mix, "mix", loadgen.DefaultMix, "operations and their weights: login, ls, stat, mkdir, rm, put, get")
 	fl.StringVar(&f.size, "size", "64KiB", "size of uploaded files, or a list to pick from (4KiB,64KiB,1MiB)")
-	fl.BoolVar(&f.tls, "tls", true, "connect with TLS, trusting the certificate seen first for the whole run (or --fingerprint); --plaintext turns it off")
+	fl.BoolVar(&f.tls, "tls", true, "connect with TLS, trusting for the whole run the certificate given by --fingerprint, else pinned in known_servers, else seen first (--plaintext: no TLS)")
 	fl.StringVar(&f.fingerprint, "fingerprint", "", "the server's certificate fingerprint (SHA256:…, as serve prints it) to trust instead of the first one seen")
 	fl.StringVar(&f.users, "users", "", "use these accounts (a file of name:password lines) instead of registering throwaway users")
 	fl.StringVar(&f.save, "save-users", "", "write the accounts this run registers to this file (name:password lines, for --users)")

@@ -310,3 +310,30 @@ func TestBenchPlaintext(t *testing.T) {
 		t.Errorf("--plaintext --tls: exit %d, want 2; stderr %s", r.code, r.stderr)
 	}
 }
+
+// A bench command line that does not make sense is refused before any
+// connection, with exit status 2.
+func TestBenchUsage(t *testing.T) {
+	s := startServer(t)
+	u := s.newUser(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-n", "5", "-d", "1s"}, "not both"},
+		{[]string{"--mix", "ls=1,chmod=2"}, `unknown operation "chmod"`},
+		{[]string{"--mix", "ls=0"}, "no operation with a weight"},
+		{[]string{"--size", "3TiB"}, "up to 1GiB"},
+		{[]string{"-c", "0"}, "at least 1"},
+		{[]string{"--plaintext", "--fingerprint", "SHA256:x"}, "--fingerprint is for TLS"},
+		{[]string{"extra"}, "takes 0 argument"},
+	} {
+		r := u.run("", append([]string{"bench"}, tc.args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("bench %v: exit %d, stderr %q; want 2 and %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+	if s.d.Server.Conns() != 0 || strings.Contains(s.logs.String(), "remote=") {
+		t.Errorf("a refused command line reached the server:\n%s", s.logs.String())
+	}
+}
