@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -335,5 +336,42 @@ func TestBenchUsage(t *testing.T) {
 	}
 	if s.d.Server.Conns() != 0 || strings.Contains(s.logs.String(), "remote=") {
 		t.Errorf("a refused command line reached the server:\n%s", s.logs.String())
+	}
+}
+
+// An interrupted run prints what it measured and still removes what it
+// uploaded.
+func TestBenchInterrupted(t *testing.T) {
+	s := startServer(t, cheapHashes)
+	alice := s.registered(t, "alice", "correct horse")
+	file := filepath.Join(t.TempDir(), "users")
+	if err := os.WriteFile(file, []byte("alice:correct horse\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan result, 1)
+	go func() {
+		done <- alice.runCtx(ctx, "", "bench", "-c", "2", "-d", "1m", "--users", file, "--mix", "put=1,mkdir=1")
+	}()
+	// Interrupt once both clients have uploaded past their seed files.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		puts, _ := filepath.Glob(filepath.Join(s.cfg.DataDir, "files", "alice", "bench-*", "f*"))
+		if len(puts) >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no uploads seen in alice's folder")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	r := <-done
+	if r.code != exitInterrupted || !strings.Contains(r.stdout, "operations in") {
+		t.Errorf("exit %d (want %d), stdout %s, stderr %s", r.code, exitInterrupted, r.stdout, r.stderr)
+	}
+	if out := alice.ok("", "ls"); out != "" {
+		t.Errorf("alice's folder after an interrupted bench:\n%s", out)
 	}
 }

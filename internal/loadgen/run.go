@@ -150,9 +150,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		r.logf("opening %d idle connections over %d users", cfg.Idle, len(idleAccts))
 	}
 	idle, err := r.openIdle(ctx, cfg.Idle, idleAccts, cfg.IdlePerUser)
-	cleanCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-	defer cancel()
-	defer idle.close(cleanCtx)
+	defer func() {
+		ctx, cancel := cleanupContext(ctx)
+		defer cancel()
+		idle.close(ctx)
+	}()
 	if err != nil {
 		return nil, fmt.Errorf("%w%s", err, rep.Users.keptNote())
 	}
@@ -163,7 +165,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r.logf("connecting %d clients", cfg.Clients)
 	err = r.parallel(ctx, len(workers), func(ctx context.Context, i int) error { return workers[i].setup(ctx) })
 	if err != nil {
-		r.cleanup(cleanCtx, workers, rep)
+		r.cleanup(ctx, workers, rep)
 		return nil, fmt.Errorf("%w%s", err, rep.Users.keptNote())
 	}
 
@@ -187,7 +189,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep.IdleHeld, rep.IdleLost, rep.IdleUsers = len(idle.conns), idle.lost(), len(idleAccts)
 
 	r.logf("removing what the run uploaded")
-	r.cleanup(cleanCtx, workers, rep)
+	r.cleanup(ctx, workers, rep)
 	rep.fill(cfg, rec, elapsed)
 	return rep, ctx.Err()
 }
@@ -281,8 +283,16 @@ feed:
 	return context.Cause(stop)
 }
 
+// cleanupContext is ctx for removing what a run made: not cut off by an
+// interrupt (which is why the run ends), but bounded.
+func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+}
+
 // cleanup removes every worker's folder.
 func (r *run) cleanup(ctx context.Context, workers []*worker, rep *Report) {
+	ctx, cancel := cleanupContext(ctx)
+	defer cancel()
 	var mu sync.Mutex
 	r.parallel(ctx, len(workers), func(ctx context.Context, i int) error {
 		err := workers[i].cleanup(ctx)
