@@ -72,6 +72,7 @@ Then:                netdisk ls, put, get, mkdir, rm, mv, df … or netdisk shel
 
 	root.AddCommand(
 		a.serveCommand(),
+		a.benchCommand(),
 		a.registerCommand(),
 		a.loginCommand(),
 		a.logoutCommand(),

@@ -25,11 +25,17 @@ import (
 type Options struct {
 	// Plaintext turns TLS off; the server must run with --plaintext too.
 	Plaintext bool
-	// Pins is the known_servers file. Required with TLS: the client trusts
-	// a server certificate only by its pinned fingerprint.
+	// Pins is the known_servers file. With TLS, Pins or Fingerprint is
+	// required: the client trusts a server certificate only by its pinned
+	// fingerprint.
 	Pins *KnownServers
+	// Fingerprint, when set, is the one certificate trusted (instead of
+	// Pins): a pin held in memory, as netdisk bench holds one for its run.
+	Fingerprint string
 	// ConfirmNew decides whether to trust and pin a server seen for the
-	// first time. Nil refuses unknown servers.
+	// first time. Nil refuses unknown servers. Without Pins and
+	// Fingerprint, it decides for this connection alone (nothing is
+	// pinned).
 	ConfirmNew func(addr, fingerprint string) (bool, error)
 	// ClientKey proves the client to a server started with --client-key.
 	ClientKey []byte
@@ -104,8 +110,8 @@ func handshake(ctx context.Context, nc net.Conn, addr string, opts Options) (*Cl
 	c.watched = &watchedConn{Conn: nc, c: c, timeout: opts.Timeout}
 	var stream net.Conn = c.watched
 	if !opts.Plaintext {
-		if opts.Pins == nil {
-			return nil, errors.New("TLS needs a known_servers file to pin the server's certificate")
+		if opts.Pins == nil && opts.Fingerprint == "" && opts.ConfirmNew == nil {
+			return nil, errors.New("TLS needs a known_servers file or a fingerprint to pin the server's certificate")
 		}
 		tc := tls.Client(stream, pinnedTLSConfig(addr, opts))
 		if err := tc.HandshakeContext(ctx); err != nil {

@@ -113,6 +113,10 @@ type PinMismatchError struct {
 }
 
 func (e *PinMismatchError) Error() string {
+	if e.File == "" {
+		return fmt.Sprintf("the certificate offered by %s (%s) is not the one expected (%s); the connection was refused (check the fingerprint given)",
+			e.Addr, e.Offered, e.Pinned)
+	}
 	return fmt.Sprintf(`
 @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@
 @    WARNING: THE SERVER'S CERTIFICATE HAS CHANGED!         @
@@ -144,9 +148,19 @@ func pinnedTLSConfig(addr string, opts Options) *tls.Config {
 				return errors.New("server sent no certificate")
 			}
 			offered := certs.Fingerprint(cs.PeerCertificates[0].Raw)
-			pinned, ok, err := opts.Pins.Lookup(addr)
-			if err != nil {
-				return err
+			if opts.Fingerprint != "" {
+				if offered != opts.Fingerprint {
+					return &PinMismatchError{Addr: addr, Pinned: opts.Fingerprint, Offered: offered}
+				}
+				return nil
+			}
+			var pinned string
+			var ok bool
+			if opts.Pins != nil {
+				var err error
+				if pinned, ok, err = opts.Pins.Lookup(addr); err != nil {
+					return err
+				}
 			}
 			if ok {
 				if pinned != offered {
@@ -163,6 +177,9 @@ func pinnedTLSConfig(addr string, opts Options) *tls.Config {
 			}
 			if !trust {
 				return fmt.Errorf("%w: you declined %s (%s)", ErrNotTrusted, offered, addr)
+			}
+			if opts.Pins == nil {
+				return nil
 			}
 			return opts.Pins.Add(addr, offered)
 		},
