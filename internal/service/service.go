@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"netdisk/internal/reqlog"
 	"netdisk/internal/storage"
 	"netdisk/internal/users"
 )
@@ -25,7 +26,28 @@ type Config struct {
 	UploadMaxAge time.Duration // unfinished uploads untouched this long are removed; default DefaultUploadMaxAge
 	MaxEntries   int64         // files and folders one user may have; 0: DefaultMaxEntries, -1: no limit
 	Limits       LimitConfig   // failed-login limits; zero value means DefaultLimits
+	Metrics      Metrics       // counts logins, registrations and refusals; nil counts nothing
 }
+
+// Metrics receives the service's counts (internal/metrics implements it).
+// Its arguments come from fixed lists, never a user name or a path.
+type Metrics interface {
+	// Login counts a password login by result: ok, failed,
+	// rate_limited, disabled or error.
+	Login(result string)
+	// Registered counts an account registered.
+	Registered()
+	// RateLimited counts an attempt refused by a limit on what: login,
+	// signup or hashing.
+	RateLimited(what string)
+}
+
+// noMetrics counts nothing.
+type noMetrics struct{}
+
+func (noMetrics) Login(string)       {}
+func (noMetrics) Registered()        {}
+func (noMetrics) RateLimited(string) {}
 
 // Defaults for Config.
 const (
@@ -50,6 +72,7 @@ type Service struct {
 	committer  *committer
 	maxAge     time.Duration
 	maxEntries int64
+	metrics    Metrics
 
 	// registering holds a name while it is being registered (its old
 	// folder moved aside, the account added, its folder made).
@@ -81,6 +104,10 @@ func New(cfg Config) (*Service, error) {
 	case cfg.MaxEntries < 0:
 		cfg.MaxEntries = 0 // no limit
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
+	}
+	cfg.Logger = reqlog.Wrap(cfg.Logger)
 	if cfg.Limits == (LimitConfig{}) {
 		cfg.Limits = DefaultLimits
 	}
@@ -99,6 +126,7 @@ func New(cfg Config) (*Service, error) {
 		signups:    newSignupLimiter(cfg.Limits.SignupsPerHour),
 		maxAge:     cfg.UploadMaxAge,
 		maxEntries: cfg.MaxEntries,
+		metrics:    cfg.Metrics,
 		ctx:        ctx,
 		cancel:     cancel,
 	}
