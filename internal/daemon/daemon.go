@@ -280,7 +280,9 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 	errs = append(errs, d.closeAll())
 	if d.metrics != nil {
 		// Last: /readyz said 503 while the doors closed.
-		errs = append(errs, d.metrics.Shutdown(ctx))
+		if err := d.metrics.Shutdown(ctx); err != nil {
+			d.metrics.Close() // scrapes in progress, cut like the rest
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -43,10 +43,10 @@ type observed struct {
 	web     *http.Client // with a cookie jar
 }
 
-func startObserved(t *testing.T) *observed {
+func startObserved(t *testing.T, mod ...func(*daemon.Config)) *observed {
 	t.Helper()
 	logs := &testlog.Buffer{}
-	d, err := daemon.Start(daemon.Config{
+	cfg := daemon.Config{
 		DataDir:   filepath.Join(t.TempDir(), "data"),
 		Listen:    "127.0.0.1:0",
 		HTTP:      "127.0.0.1:0",
@@ -54,7 +54,11 @@ func startObserved(t *testing.T) *observed {
 		Plaintext: true,
 		Logger:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Argon2:    users.Params{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32, SaltLen: 16},
-	})
+	}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	d, err := daemon.Start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,4 +362,48 @@ func TestReadyzSaysShuttingDown(t *testing.T) {
 	}
 	cancel() // cut the download
 	<-done
+}
+
+// TestMetricsCountRefusedConnections: a login over the per-user
+// connection limit is refused, and counted as such.
+func TestMetricsCountRefusedConnections(t *testing.T) {
+	o := startObserved(t, func(c *daemon.Config) { c.MaxConnsPerUser = 1 })
+	ctx := context.Background()
+	dial := func() *client.Client {
+		c, err := client.Dial(ctx, o.d.Addr.String(), client.Options{Plaintext: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	first, second := dial(), dial()
+	if err := first.Register(ctx, testUser, testPassword); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.Login(ctx, testUser, testPassword); err != nil {
+		t.Fatal(err)
+	}
+	var pe *proto.Error
+	if _, err := second.Login(ctx, testUser, testPassword); !errors.As(err, &pe) || pe.Code != proto.CodeBusy {
+		t.Fatalf("a second connection's login: %v, want busy", err)
+	}
+	fams := o.scrape(t)
+	for _, w := range []struct {
+		family string
+		labels map[string]string
+		value  float64
+	}{
+		{"netdisk_rate_limited_total", map[string]string{"what": "connections"}, 1},
+		{"netdisk_rate_limited_total", map[string]string{"what": "login"}, 0},
+		{"netdisk_requests_total", map[string]string{"front": "protocol", "type": "login", "code": "busy"}, 1},
+		// The password was right: the service counts the login; the
+		// connection limit refuses it after.
+		{"netdisk_logins_total", map[string]string{"result": "ok"}, 2},
+		{"netdisk_connections_open", map[string]string{"front": "protocol"}, 2},
+	} {
+		if got, ok := value(fams, w.family, w.labels); !ok || got != w.value {
+			t.Errorf("%s%v = %v (present %v), want %v", w.family, w.labels, got, ok, w.value)
+		}
+	}
 }

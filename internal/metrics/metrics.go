@@ -67,7 +67,7 @@ func New(openUploads func() int) *Registry {
 	})
 	r.rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "netdisk_rate_limited_total",
-		Help: "Attempts refused by a rate or count limit, by what was limited (login, signup, hashing, connections).",
+		Help: "Attempts refused by a rate or count limit, by what was limited (login, signup, hashing, connections, uploads).",
 	}, []string{"what"})
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "netdisk_build_info",
@@ -95,6 +95,9 @@ func New(openUploads func() int) *Registry {
 	}
 	for _, res := range []string{LoginOK, LoginFailed, LoginRateLimited, LoginDisabled} {
 		r.logins.WithLabelValues(res)
+	}
+	for _, what := range []string{"login", "signup", "hashing", "connections", "uploads"} {
+		r.rateLimited.WithLabelValues(what)
 	}
 	return r
 }

@@ -90,6 +90,7 @@ func (c *conn) handleAuthToken(h *proto.Header) (proto.Message, error) {
 // connections already.
 func (c *conn) bind(sess *service.Session) (proto.Message, error) {
 	if !c.enterUser(sess.User) {
+		c.srv.metrics.RateLimited("connections")
 		c.logger.WarnContext(c.req, "login refused: too many connections for the user", "user", sess.User, "max", c.srv.cfg.MaxConnsPerUser)
 		return nil, proto.Errorf(proto.CodeBusy, "%s has %d connections to this server already; close some and try again", sess.User, c.srv.cfg.MaxConnsPerUser)
 	}

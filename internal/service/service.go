@@ -38,7 +38,7 @@ type Metrics interface {
 	// Registered counts an account registered.
 	Registered()
 	// RateLimited counts an attempt refused by a limit on what: login,
-	// signup or hashing.
+	// signup, hashing or uploads (open at once).
 	RateLimited(what string)
 }
 

@@ -98,6 +98,7 @@ func (s *Service) OpenUpload(ctx context.Context, sess *Session, path string, si
 	}
 	if !s.active.enter(sess.User) {
 		sp.Close()
+		s.metrics.RateLimited("uploads")
 		return nil, fmt.Errorf("%w: %d uploads of yours are in progress already; let some finish", ErrTooMany, MaxUploadsPerUser)
 	}
 	u := &Upload{svc: s, user: sess.User, target: target, size: size, space: sp, counted: true, hash: digest.New()}
