@@ -12,22 +12,18 @@ import (
 	"log/slog"
 	"slices"
 	"sync/atomic"
-	"time"
 )
 
 type ctxKey struct{}
 
-// With returns a context whose log lines carry args (key-value pairs or
-// slog.Attr, as slog.Logger.With takes them) besides those ctx carries.
-func With(ctx context.Context, args ...any) context.Context {
-	rec := slog.NewRecord(time.Time{}, 0, "", 0) // only to parse args as slog does
-	rec.Add(args...)
-	attrs := slices.Clone(attrsOf(ctx))
-	rec.Attrs(func(a slog.Attr) bool {
-		attrs = append(attrs, a)
-		return true
-	})
-	return context.WithValue(ctx, ctxKey{}, attrs)
+// With returns a context whose log lines carry attrs besides those ctx
+// carries. (Attributes, not slog's loose key-value pairs: a front door
+// calls this for every request, and typed attributes cost no boxing.)
+func With(ctx context.Context, attrs ...slog.Attr) context.Context {
+	prev := attrsOf(ctx)
+	all := make([]slog.Attr, 0, len(prev)+len(attrs))
+	all = append(append(all, prev...), attrs...)
+	return context.WithValue(ctx, ctxKey{}, all)
 }
 
 func attrsOf(ctx context.Context) []slog.Attr {

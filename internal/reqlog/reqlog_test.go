@@ -22,8 +22,11 @@ func TestIdentifiersGoOnEveryLineOnce(t *testing.T) {
 	if Wrap(l) != l {
 		t.Error("wrapping a wrapped logger wrapped it again")
 	}
-	conn := With(context.Background(), "door", "protocol", "conn", 7)
-	req := With(conn, "req", 42)
+	conn := With(context.Background(), slog.String("door", "protocol"), slog.Int("conn", 7))
+	req := With(conn, slog.Int("req", 42))
+	if other := With(conn, slog.Int("req", 43)); len(attrsOf(other)) != 3 || len(attrsOf(req)) != 3 {
+		t.Error("two requests of one connection share their identifiers")
+	}
 	cases := []struct {
 		name string
 		log  func()

@@ -61,7 +61,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 	if host, _, err := net.SplitHostPort(remote); err == nil {
 		remote = host
 	}
-	ctx, cancel := context.WithCancel(reqlog.With(s.ctx, "conn", reqlog.NewID()))
+	ctx, cancel := context.WithCancel(reqlog.With(s.ctx, slog.Uint64("conn", reqlog.NewID())))
 	return &conn{
 		srv:    s,
 		nc:     nc,

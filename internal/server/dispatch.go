@@ -81,7 +81,7 @@ func (c *conn) dispatch(h *proto.Header) error {
 	if !known {
 		typ = "other" // metrics count a fixed set of types
 	}
-	ctx := reqlog.With(c.ctx, "req", reqlog.NewID(), "type", h.Type, "id", h.ID)
+	ctx := reqlog.With(c.ctx, slog.Uint64("req", reqlog.NewID()), slog.String("type", h.Type), slog.Uint64("id", h.ID))
 	c.req, c.reqStart, c.deferred = ctx, start, false
 	var reply proto.Message
 	var err error

@@ -138,7 +138,7 @@ func New(cfg Config) *Server {
 	setDefault(&cfg.IdleTimeout, DefaultIdleTimeout)
 	setDefault(&cfg.FrameTimeout, DefaultFrameTimeout)
 	setDefault(&cfg.WriteTimeout, DefaultWriteTimeout)
-	ctx, cancel := context.WithCancel(reqlog.With(context.Background(), "door", front))
+	ctx, cancel := context.WithCancel(reqlog.With(context.Background(), slog.String("door", front)))
 	return &Server{
 		cfg:       cfg,
 		svc:       cfg.Service,

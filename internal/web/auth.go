@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"log/slog"
 	"mime"
 	"net/http"
 
@@ -66,7 +67,7 @@ func (h *Handler) loggedIn(next http.HandlerFunc) http.HandlerFunc {
 		}
 		// The handler's lines name the user (the request's own line
 		// takes it from the info).
-		ctx := reqlog.With(r.Context(), "user", sess.User)
+		ctx := reqlog.With(r.Context(), slog.String("user", sess.User))
 		next(w, r.WithContext(context.WithValue(ctx, ctxKey{}, sess)))
 	}
 }

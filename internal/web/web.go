@@ -117,7 +117,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			r.Header.Del(k)
 		}
 	}
-	ctx := reqlog.With(r.Context(), "door", front, "req", reqlog.NewID(), "remote", h.clientAddr(r), "method", r.Method)
+	ctx := reqlog.With(r.Context(), slog.String("door", front), slog.Uint64("req", reqlog.NewID()),
+		slog.String("remote", h.clientAddr(r)), slog.String("method", r.Method))
 	r = r.WithContext(context.WithValue(ctx, infoKey{}, &requestInfo{}))
 	defer h.finish(r, sw, start)
 	if !safeMethod(r.Method) && !h.sameOrigin(r) {
