@@ -407,3 +407,78 @@ func TestMetricsCountRefusedConnections(t *testing.T) {
 		}
 	}
 }
+
+// TestTransferBytesCountWhatMoved: an upload cut short and then resumed
+// counts the bytes of both attempts, which together are the file's size
+// (what the server kept of the first is not sent again).
+func TestTransferBytesCountWhatMoved(t *testing.T) {
+	o := startObserved(t)
+	ctx := context.Background()
+	dial := func() *client.Client {
+		c, err := client.Dial(ctx, o.d.Addr.String(), client.Options{Plaintext: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	first := dial()
+	if err := first.Register(ctx, testUser, testPassword); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.Login(ctx, testUser, testPassword); err != nil {
+		t.Fatal(err)
+	}
+	const size = 32 << 20
+	src := filepath.Join(t.TempDir(), "big")
+	content := make([]byte, size)
+	rand.Read(content)
+	if err := os.WriteFile(src, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cut, stop := context.WithCancel(ctx)
+	_, err = first.Put(cut, f, "big", client.PutOptions{Progress: func(done int64) {
+		if done >= 4<<20 {
+			stop()
+		}
+	}})
+	stop()
+	if err == nil {
+		// 28 MiB cannot all be in flight in loopback's socket buffers.
+		t.Fatal("the upload finished although it was cut at 4 MiB")
+	}
+	first.Close()
+
+	second := dial()
+	if _, err := second.Login(ctx, testUser, testPassword); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	res, err := second.Put(ctx, f, "big", client.PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Resumed == 0 {
+		t.Fatalf("the second upload did not resume: %+v", res)
+	}
+	// The first connection's count lands when its handler returns, which
+	// the takeover need not wait for.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		up, _ := value(o.scrape(t), "netdisk_transfer_bytes_total", map[string]string{"front": "protocol", "direction": "up"})
+		if up == size {
+			break
+		}
+		if time.Now().After(deadline) || up > size {
+			t.Fatalf("up = %v bytes after a resumed upload of %d (resumed at %d)", up, size, res.Resumed)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -103,7 +103,7 @@ func codeOfStatus(status int) string {
 		return "not_found"
 	case status == http.StatusRequestEntityTooLarge:
 		return "too_large"
-	case status == http.StatusLocked, status == http.StatusConflict:
+	case status == http.StatusLocked:
 		return "busy"
 	case status == http.StatusTooManyRequests:
 		return "rate_limited"
