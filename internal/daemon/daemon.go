@@ -88,6 +88,7 @@ type Daemon struct {
 	httpSrv  *http.Server
 	metrics  *http.Server // nil when off
 	closing  atomic.Bool  // Shutdown began: /readyz says 503
+	stopped  atomic.Bool  // the protocol's Serve returned (on its own, or at Shutdown)
 	serveErr chan error
 	logger   *slog.Logger
 	lock     *datalock.Lock // held for the daemon's life: one server per data folder
@@ -257,7 +258,11 @@ func Start(cfg Config) (*Daemon, error) {
 		d.metrics = d.newMetricsServer(reg)
 		go d.metrics.Serve(ml)
 	}
-	go func() { d.serveErr <- d.Server.Serve(d.ln) }()
+	go func() {
+		err := d.Server.Serve(d.ln)
+		d.stopped.Store(true)
+		d.serveErr <- err
+	}()
 	ok = true
 	return d, nil
 }

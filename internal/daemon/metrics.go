@@ -51,6 +51,9 @@ func (d *Daemon) notReady() string {
 	if d.closing.Load() {
 		return "shutting down"
 	}
+	if d.stopped.Load() {
+		return "not accepting connections"
+	}
 	// The files folder must be there and a folder; a Stat is cheap and
 	// fails when the disk is gone or unmounted.
 	fi, err := os.Stat(filepath.Join(d.DataDir, "files"))
