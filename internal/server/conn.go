@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"netdisk/internal/proto"
+	"netdisk/internal/reqlog"
 	"netdisk/internal/service"
 )
 
@@ -30,8 +31,16 @@ type conn struct {
 	stream net.Conn // nc, or the TLS connection over it
 	remote string   // the client's IP, for rate limits and logs
 	logger *slog.Logger
-	ctx    context.Context
+	ctx    context.Context // the connection's: carries its id for logs
 	cancel context.CancelFunc
+
+	// Of the request being served, set by dispatch in the loop's
+	// goroutine: its context (carrying its id for logs), its start, and
+	// whether its handler took over finishing it (a put, answered once
+	// stored).
+	req      context.Context
+	reqStart time.Time
+	deferred bool
 
 	r   *proto.Reader
 	wmu sync.Mutex
@@ -55,7 +64,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 	if host, _, err := net.SplitHostPort(remote); err == nil {
 		remote = host
 	}
-	ctx, cancel := context.WithCancel(s.ctx)
+	ctx, cancel := context.WithCancel(reqlog.With(s.ctx, slog.Uint64("conn", reqlog.NewID())))
 	return &conn{
 		srv:    s,
 		nc:     nc,
@@ -64,6 +73,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 		logger: s.logger.With("remote", nc.RemoteAddr().String()),
 		ctx:    ctx,
 		cancel: cancel,
+		req:    ctx, // until the first request
 		keyOK:  s.cfg.ClientKey == nil,
 	}
 }
@@ -72,7 +82,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 func (c *conn) serve() {
 	defer c.close()
 	if err := c.handshake(); err != nil {
-		c.logger.Warn("handshake failed", "err", err)
+		c.logger.WarnContext(c.ctx, "handshake failed", "err", err)
 		return
 	}
 	c.loop()
@@ -339,13 +349,13 @@ func (c *conn) wakeIfIdle() {
 func (c *conn) logEnd(err error, during string) {
 	switch {
 	case errors.Is(err, io.EOF):
-		c.logger.Debug("client closed the connection")
+		c.logger.DebugContext(c.ctx, "client closed the connection")
 	case errors.Is(err, os.ErrDeadlineExceeded) && c.srv.closing.Load():
-		c.logger.Debug("closing idle connection for shutdown")
+		c.logger.DebugContext(c.ctx, "closing idle connection for shutdown")
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		c.logger.Info("dropping connection: deadline passed", "during", during)
+		c.logger.InfoContext(c.ctx, "dropping connection: deadline passed", "during", during)
 	default:
-		c.logger.Warn("closing connection", "during", during, "err", err)
+		c.logger.WarnContext(c.ctx, "closing connection", "during", during, "err", err)
 	}
 }
 
@@ -366,9 +376,9 @@ func (c *conn) send(id uint64, msg proto.Message) error {
 	return c.w.Flush()
 }
 
-// sendError replies with err mapped to a wire error.
-func (c *conn) sendError(id uint64, err error) error {
-	return c.send(id, c.toWire(err))
+// sendError replies with err mapped to a wire error; ctx is the request's.
+func (c *conn) sendError(ctx context.Context, id uint64, err error) error {
+	return c.send(id, c.toWire(ctx, err))
 }
 
 // prefixConn is a net.Conn whose first reads return bytes already taken

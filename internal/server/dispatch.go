@@ -1,12 +1,15 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 	"unicode/utf8"
 
 	"netdisk/internal/proto"
+	"netdisk/internal/reqlog"
 	"netdisk/internal/service"
 )
 
@@ -74,11 +77,17 @@ func (c *conn) dispatch(h *proto.Header) error {
 		c.replies.wait()
 	}
 	hd, known := handlers[h.Type]
+	typ := h.Type
+	if !known {
+		typ = "other" // metrics count a fixed set of types
+	}
+	ctx := reqlog.With(c.ctx, slog.Uint64("req", reqlog.NewID()), slog.String("type", h.Type), slog.Uint64("id", h.ID))
+	c.req, c.reqStart, c.deferred = ctx, start, false
 	var reply proto.Message
 	var err error
 	switch {
 	case !c.keyOK && !(known && hd.public):
-		c.logger.Warn("connection refused: no client key", "first_request", h.Type)
+		c.logger.WarnContext(ctx, "connection refused: no client key")
 		err = fatal{proto.Errorf(proto.CodeClientKeyRequired,
 			"this server requires a client key before anything else: pass --client-key FILE (or set NETDISK_CLIENT_KEY_FILE)")}
 	case !known:
@@ -125,7 +134,7 @@ func (c *conn) dispatch(h *proto.Header) error {
 		// Replies stay in request order: uploads before this request are
 		// committed and answered first.
 		c.replies.wait()
-		c.logger.Debug("request failed", "type", h.Type, "id", h.ID, "user", c.user(), "err", err, "took", time.Since(start))
+		c.finish(c.logger, ctx, typ, start, err)
 		var hu hangUp
 		var f fatal
 		if errors.As(err, &hu) || errors.As(err, &f) && isNetError(f.err) {
@@ -133,7 +142,7 @@ func (c *conn) dispatch(h *proto.Header) error {
 			// slow: its deadline passed). Not an internal error either.
 			return err
 		}
-		if serr := c.sendError(h.ID, err); serr != nil {
+		if serr := c.sendError(ctx, h.ID, err); serr != nil {
 			return serr
 		}
 		if errors.As(err, &f) {
@@ -141,18 +150,27 @@ func (c *conn) dispatch(h *proto.Header) error {
 		}
 		return nil
 	}
-	c.logger.Debug("request", "type", h.Type, "id", h.ID, "user", c.user(), "took", time.Since(start))
+	if !c.deferred {
+		c.finish(c.logger, ctx, typ, start, nil)
+	}
 	if reply != nil {
 		return c.send(h.ID, reply)
 	}
 	return nil
 }
 
-func (c *conn) user() string {
-	if c.sess == nil {
-		return ""
+// finish logs a request's outcome and counts it. ctx carries the
+// request's identifiers, logger (the connection's, taken in the loop's
+// goroutine) its remote address and user.
+func (c *conn) finish(logger *slog.Logger, ctx context.Context, typ string, start time.Time, err error) {
+	took := time.Since(start)
+	code := codeOf(err)
+	c.srv.metrics.Request(front, typ, code, took)
+	if err != nil {
+		logger.DebugContext(ctx, "request", "code", code, "took", took, "err", err)
+		return
 	}
-	return c.sess.User
+	logger.DebugContext(ctx, "request", "code", code, "took", took)
 }
 
 // decode reads the request's fields into req; a malformed one is a

@@ -25,7 +25,7 @@ func (c *conn) handleClientKey(h *proto.Header) (proto.Message, error) {
 	mac := hmac.New(sha256.New, key)
 	mac.Write(c.challenge)
 	if !hmac.Equal(mac.Sum(nil), req.Proof) {
-		c.logger.Warn("client key rejected")
+		c.logger.WarnContext(c.req, "client key rejected")
 		return nil, fatal{proto.Errorf(proto.CodeClientKeyRejected,
 			"the client key is wrong; get the server's key file from its administrator")}
 	}
@@ -66,7 +66,7 @@ func (c *conn) handleLogin(h *proto.Header) (proto.Message, error) {
 	}
 	reply, err := c.bind(sess)
 	if err != nil {
-		c.srv.svc.Logout(c.ctx, sess) // nobody will ever have its token
+		c.srv.svc.Logout(c.req, sess) // nobody will ever have its token
 	}
 	return reply, err
 }
@@ -79,7 +79,7 @@ func (c *conn) handleAuthToken(h *proto.Header) (proto.Message, error) {
 	if err := decode(h, &req); err != nil {
 		return nil, err
 	}
-	sess, err := c.srv.svc.Resume(c.ctx, req.Token)
+	sess, err := c.srv.svc.Resume(c.req, req.Token)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +90,8 @@ func (c *conn) handleAuthToken(h *proto.Header) (proto.Message, error) {
 // connections already.
 func (c *conn) bind(sess *service.Session) (proto.Message, error) {
 	if !c.enterUser(sess.User) {
-		c.logger.Warn("login refused: too many connections for the user", "user", sess.User, "max", c.srv.cfg.MaxConnsPerUser)
+		c.srv.metrics.RateLimited("connections")
+		c.logger.WarnContext(c.req, "login refused: too many connections for the user", "user", sess.User, "max", c.srv.cfg.MaxConnsPerUser)
 		return nil, proto.Errorf(proto.CodeBusy, "%s has %d connections to this server already; close some and try again", sess.User, c.srv.cfg.MaxConnsPerUser)
 	}
 	c.leavePreLogin()
@@ -100,7 +101,7 @@ func (c *conn) bind(sess *service.Session) (proto.Message, error) {
 }
 
 func (c *conn) handleLogout(h *proto.Header) (proto.Message, error) {
-	if err := c.srv.svc.Logout(c.ctx, c.sess); err != nil {
+	if err := c.srv.svc.Logout(c.req, c.sess); err != nil {
 		return nil, err
 	}
 	c.reserved.closeAll()

@@ -37,7 +37,7 @@ func (c *conn) handleList(h *proto.Header) (proto.Message, error) {
 		pending.Entries = pending.Entries[:0]
 		return nil
 	}
-	err := c.srv.svc.List(c.ctx, c.sess, req.Path, func(page []service.Info) error {
+	err := c.srv.svc.List(c.req, c.sess, req.Path, func(page []service.Info) error {
 		for _, info := range page {
 			if len(pending.Entries) == proto.MaxListBatch {
 				if err := flush(true); err != nil {
@@ -67,7 +67,7 @@ func (c *conn) handleStat(h *proto.Header) (proto.Message, error) {
 	if err := decode(h, &req); err != nil {
 		return nil, err
 	}
-	info, err := c.srv.svc.Stat(c.ctx, c.sess, req.Path)
+	info, err := c.srv.svc.Stat(c.req, c.sess, req.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -79,14 +79,14 @@ func (c *conn) handleHash(h *proto.Header) (proto.Message, error) {
 	if err := decode(h, &req); err != nil {
 		return nil, err
 	}
-	info, err := c.srv.svc.Stat(c.ctx, c.sess, req.Path)
+	info, err := c.srv.svc.Stat(c.req, c.sess, req.Path)
 	if err != nil {
 		return nil, err
 	}
 	if info.IsDir {
 		return nil, proto.Errorf(proto.CodeIsDir, "%s is a folder; hash takes files", req.Path)
 	}
-	sum, err := c.srv.svc.Digest(c.ctx, c.sess, req.Path)
+	sum, err := c.srv.svc.Digest(c.req, c.sess, req.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func (c *conn) handleMkdir(h *proto.Header) (proto.Message, error) {
 	if err := decode(h, &req); err != nil {
 		return nil, err
 	}
-	if err := c.srv.svc.Mkdir(c.ctx, c.sess, req.Path, req.Parents); err != nil {
+	if err := c.srv.svc.Mkdir(c.req, c.sess, req.Path, req.Parents); err != nil {
 		return nil, err
 	}
 	return proto.OK{}, nil
@@ -123,7 +123,7 @@ func (c *conn) handleRemove(h *proto.Header) (proto.Message, error) {
 	if err := decode(h, &req); err != nil {
 		return nil, err
 	}
-	if err := c.srv.svc.Remove(c.ctx, c.sess, req.Path, req.Recursive); err != nil {
+	if err := c.srv.svc.Remove(c.req, c.sess, req.Path, req.Recursive); err != nil {
 		return nil, err
 	}
 	return proto.OK{}, nil
@@ -134,14 +134,14 @@ func (c *conn) handleMove(h *proto.Header) (proto.Message, error) {
 	if err := decode(h, &req); err != nil {
 		return nil, err
 	}
-	if err := c.srv.svc.Rename(c.ctx, c.sess, req.From, req.To); err != nil {
+	if err := c.srv.svc.Rename(c.req, c.sess, req.From, req.To); err != nil {
 		return nil, err
 	}
 	return proto.OK{}, nil
 }
 
 func (c *conn) handleUsage(h *proto.Header) (proto.Message, error) {
-	u, err := c.srv.svc.Usage(c.ctx, c.sess)
+	u, err := c.srv.svc.Usage(c.req, c.sess)
 	if err != nil {
 		return nil, err
 	}

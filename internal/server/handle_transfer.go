@@ -66,7 +66,7 @@ func (c *conn) handlePutOpen(h *proto.Header) (proto.Message, error) {
 	if old := c.reserved.take(req.Path); old != nil {
 		old.Close() // a repeated put_open replaces the reservation
 	}
-	u, err := c.srv.svc.OpenUpload(c.ctx, c.sess, req.Path, req.Size, mode)
+	u, err := c.srv.svc.OpenUpload(c.req, c.sess, req.Path, req.Size, mode)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +94,7 @@ func (c *conn) handlePut(h *proto.Header) (proto.Message, error) {
 		var err error
 		// Without a put_open the client does not mean to resume (small
 		// files): a temporary partial saves the resumable bookkeeping.
-		u, err = c.srv.svc.OpenUpload(c.ctx, c.sess, req.Path, req.Size, service.UploadOnce)
+		u, err = c.srv.svc.OpenUpload(c.req, c.sess, req.Path, req.Size, service.UploadOnce)
 		if err != nil {
 			return nil, err
 		}
@@ -121,13 +121,18 @@ func (c *conn) handlePut(h *proto.Header) (proto.Message, error) {
 	// follow, and the reply goes out in order once the file is stored.
 	pending := u.Queue(sum[:], req.MTime)
 	committing = true
-	c.later(h.ID, func() (proto.Message, error) {
+	// The request is finished (logged and counted) once stored.
+	ctx, start, logger := c.req, c.reqStart, c.logger
+	c.deferred = true
+	c.later(ctx, h.ID, func() (proto.Message, error) {
 		defer u.Close()
-		if err := pending.Wait(context.WithoutCancel(c.ctx)); err != nil {
-			c.logger.Warn("upload not stored", "path", u.Target(), "err", err)
+		if err := pending.Wait(context.WithoutCancel(ctx)); err != nil {
+			logger.WarnContext(ctx, "upload not stored", "path", u.Target(), "err", err)
+			c.finish(logger, ctx, "put", start, err)
 			return nil, err
 		}
-		c.logger.Info("stored", "path", u.Target(), "size", req.Size, "resumed_at", req.Offset)
+		logger.InfoContext(ctx, "stored", "path", u.Target(), "size", req.Size, "resumed_at", req.Offset)
+		c.finish(logger, ctx, "put", start, nil)
 		return proto.PutDone{Size: req.Size, Digest: sum[:]}, nil
 	})
 	return nil, nil
@@ -146,6 +151,7 @@ func (c *conn) receive(u *service.Upload, offset, n int64) error {
 	}
 	stop := context.AfterFunc(u.Context(), func() { c.nc.SetReadDeadline(time.Now()) })
 	got, err := u.Stream(offset, body)
+	c.srv.metrics.Transferred(front, "up", got)
 	if !stop() && err == nil {
 		err = service.ErrTakenOver // ended after the last byte: the deadline is spent
 	}
@@ -266,13 +272,13 @@ func (c *conn) handleGet(h *proto.Header) (proto.Message, error) {
 	if err := decode(h, &req); err != nil {
 		return nil, err
 	}
-	d, err := c.srv.svc.OpenDownload(c.ctx, c.sess, req.Path, req.Offset, req.PrefixDigest)
+	d, err := c.srv.svc.OpenDownload(c.req, c.sess, req.Path, req.Offset, req.PrefixDigest)
 	if err != nil {
 		return nil, err
 	}
 	defer d.Close()
 	if d.Restarted != "" {
-		c.logger.Info("download resume refused", "path", req.Path, "why", d.Restarted)
+		c.logger.InfoContext(c.req, "download resume refused", "path", req.Path, "why", d.Restarted)
 	}
 	if err := c.sendFile(h.ID, d); err != nil {
 		return nil, hangUp{err}
@@ -294,7 +300,9 @@ func (c *conn) sendFile(id uint64, d *service.Download) error {
 	if err := c.w.Flush(); err != nil {
 		return err
 	}
-	if _, err := d.WriteTo(&bodyWriter{c: c}); err != nil {
+	sent, err := d.WriteTo(&bodyWriter{c: c})
+	c.srv.metrics.Transferred(front, "down", sent)
+	if err != nil {
 		return err
 	}
 	if _, err := c.w.Write(d.Digest()); err != nil {
@@ -356,7 +364,7 @@ var copyBufs = sync.Pool{New: func() any { return new([copyBuf]byte) }}
 type writerOnly struct{ io.Writer }
 
 func (c *conn) handleUploads(h *proto.Header) (proto.Message, error) {
-	list, err := c.srv.svc.Uploads(c.ctx, c.sess)
+	list, err := c.srv.svc.Uploads(c.req, c.sess)
 	if err != nil {
 		return nil, err
 	}
@@ -385,7 +393,7 @@ func (c *conn) handleDiscardUpload(h *proto.Header) (proto.Message, error) {
 	if u := c.reserved.take(req.Path); u != nil {
 		u.Close()
 	}
-	if err := c.srv.svc.DiscardUpload(c.ctx, c.sess, req.Path); err != nil {
+	if err := c.srv.svc.DiscardUpload(c.req, c.sess, req.Path); err != nil {
 		return nil, err
 	}
 	return proto.OK{}, nil

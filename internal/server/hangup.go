@@ -11,7 +11,7 @@ import (
 // bytes from the client, which only come early if the client leaves (or
 // pipelines a request, which it then finds buffered).
 func (c *conn) whileWatching(fn func(ctx context.Context) error) error {
-	ctx, cancel := context.WithCancel(c.ctx)
+	ctx, cancel := context.WithCancel(c.req)
 	defer cancel()
 	c.stream.SetReadDeadline(time.Time{})
 	watching := make(chan struct{})

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"sync"
 
 	"netdisk/internal/proto"
@@ -23,7 +24,7 @@ type replyQueue struct {
 // later answers request id with what fn returns (a reply, or an error to
 // send as one), computed while the connection goes on reading requests;
 // replies go out in request order.
-func (c *conn) later(id uint64, fn func() (proto.Message, error)) {
+func (c *conn) later(ctx context.Context, id uint64, fn func() (proto.Message, error)) {
 	q := &c.replies
 	if q.slots == nil {
 		q.slots = make(chan struct{}, maxLater)
@@ -39,7 +40,7 @@ func (c *conn) later(id uint64, fn func() (proto.Message, error)) {
 			<-prev
 		}
 		if err != nil {
-			c.sendError(id, err)
+			c.sendError(ctx, id, err)
 		} else {
 			c.send(id, msg)
 		}

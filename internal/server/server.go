@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"netdisk/internal/proto"
+	"netdisk/internal/reqlog"
 	"netdisk/internal/service"
 )
 
@@ -43,7 +44,34 @@ type Config struct {
 	IdleTimeout        time.Duration // logged in, between requests
 	FrameTimeout       time.Duration // first byte of a frame header → whole header; also per body chunk
 	WriteTimeout       time.Duration // per write to the client
+
+	Metrics Metrics // counts connections, requests and bytes; nil counts nothing
 }
+
+// Metrics receives the counts of the protocol's front door
+// (internal/metrics implements it). Its arguments come from fixed lists:
+// front is always "protocol", typ a request type of the protocol or
+// "other", code "ok", "disconnected" or a protocol error code.
+type Metrics interface {
+	ConnOpened(front string)
+	ConnClosed(front string)
+	Request(front, typ, code string, took time.Duration)
+	// Transferred adds n file bytes moved in direction "up" or "down".
+	Transferred(front, direction string, n int64)
+	// RateLimited counts a connection refused by a limit ("connections").
+	RateLimited(what string)
+}
+
+// front is this door's name in metrics and logs.
+const front = "protocol"
+
+type noMetrics struct{}
+
+func (noMetrics) ConnOpened(string)                             {}
+func (noMetrics) ConnClosed(string)                             {}
+func (noMetrics) Request(string, string, string, time.Duration) {}
+func (noMetrics) Transferred(string, string, int64)             {}
+func (noMetrics) RateLimited(string)                            {}
 
 // Defaults for Config.
 const (
@@ -58,9 +86,10 @@ const (
 
 // Server serves the netdisk protocol.
 type Server struct {
-	cfg    Config
-	svc    *service.Service
-	logger *slog.Logger
+	cfg     Config
+	svc     *service.Service
+	logger  *slog.Logger
+	metrics Metrics
 	// ctx is the parent of every connection's context; Close cancels it,
 	// so work a connection queued (an argon2 slot, a walk) stops.
 	ctx    context.Context
@@ -98,16 +127,23 @@ func New(cfg Config) *Server {
 	if cfg.MaxConnsPerUser <= 0 {
 		cfg.MaxConnsPerUser = DefaultMaxConnsPerUser
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
+	}
+	// Every line logged with a connection's or a request's context
+	// carries its identifiers (see internal/reqlog).
+	cfg.Logger = reqlog.Wrap(cfg.Logger)
 	setDefault(&cfg.HandshakeTimeout, DefaultHandshakeTimeout)
 	setDefault(&cfg.LoginTimeout, DefaultLoginTimeout)
 	setDefault(&cfg.IdleTimeout, DefaultIdleTimeout)
 	setDefault(&cfg.FrameTimeout, DefaultFrameTimeout)
 	setDefault(&cfg.WriteTimeout, DefaultWriteTimeout)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(reqlog.With(context.Background(), slog.String("door", front)))
 	return &Server{
 		cfg:       cfg,
 		svc:       cfg.Service,
 		logger:    cfg.Logger,
+		metrics:   cfg.Metrics,
 		ctx:       ctx,
 		cancel:    cancel,
 		listeners: make(map[net.Listener]struct{}),
@@ -139,7 +175,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			}
 			if temporaryAcceptError(err) {
 				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				s.logger.Warn("accept failed; retrying", "err", err, "in", backoff)
+				s.logger.WarnContext(s.ctx, "accept failed; retrying", "err", err, "in", backoff)
 				time.Sleep(backoff)
 				continue
 			}
@@ -153,14 +189,16 @@ func (s *Server) Serve(ln net.Listener) error {
 		}
 		if s.active.Add(1) > int64(s.cfg.MaxConns) {
 			s.active.Add(-1)
-			s.logger.Warn("connection refused: too many connections", "remote", nc.RemoteAddr().String(), "max", s.cfg.MaxConns)
+			s.logger.WarnContext(s.ctx, "connection refused: too many connections", "remote", nc.RemoteAddr().String(), "max", s.cfg.MaxConns)
+			s.metrics.RateLimited("connections")
 			s.reject(nc, busyError())
 			continue
 		}
 		c := newConn(s, nc)
 		if !s.preLogin.add(c.remote, s.cfg.MaxPreLoginPerAddr) {
 			s.active.Add(-1)
-			s.logger.Warn("connection refused: too many not logged in from one address", "remote", c.remote, "max", s.cfg.MaxPreLoginPerAddr)
+			s.logger.WarnContext(s.ctx, "connection refused: too many not logged in from one address", "remote", c.remote, "max", s.cfg.MaxPreLoginPerAddr)
+			s.metrics.RateLimited("connections")
 			s.reject(nc, addrBusyError())
 			continue
 		}
@@ -171,10 +209,12 @@ func (s *Server) Serve(ln net.Listener) error {
 			nc.Close()
 			continue
 		}
+		s.metrics.ConnOpened(front)
 		go func() {
 			defer s.wg.Done()
 			defer s.active.Add(-1)
 			defer s.removeConn(c)
+			defer s.metrics.ConnClosed(front)
 			c.serve()
 		}()
 	}

@@ -32,7 +32,8 @@ func (s *Service) Register(ctx context.Context, name, password, addr string) err
 	// The registration limit comes first: answering user_exists without it
 	// would let anyone test names faster than logins can be tried.
 	if err := s.signups.allow(addr, time.Now()); err != nil {
-		s.logger.Warn("registration refused: rate limited", "addr", addr)
+		s.logger.WarnContext(ctx, "registration refused: rate limited", "addr", addr)
+		s.metrics.RateLimited("signup")
 		return err
 	}
 	if _, taken := s.users.Get(name); taken {
@@ -66,11 +67,12 @@ func (s *Service) Register(ctx context.Context, name, password, addr string) err
 	// request opens it with CreateSpace).
 	space, err := s.store.CreateSpace(context.WithoutCancel(ctx), name)
 	if err != nil {
-		s.logger.Warn("registered, but the user's folder could not be made yet; it will be at the first request", "user", name, "err", err)
+		s.logger.WarnContext(ctx, "registered, but the user's folder could not be made yet; it will be at the first request", "user", name, "err", err)
 	} else {
 		space.Close()
 	}
-	s.logger.Info("registered", "user", name)
+	s.metrics.Registered()
+	s.logger.InfoContext(ctx, "registered", "user", name)
 	return nil
 }
 
@@ -83,7 +85,7 @@ func (s *Service) retireSpace(ctx context.Context, name string) error {
 	case err != nil:
 		return fmt.Errorf("moving aside the folder of a removed account: %w", mapErr(err))
 	}
-	s.logger.Info("moved aside the folder of a removed account before registering the name again",
+	s.logger.InfoContext(ctx, "moved aside the folder of a removed account before registering the name again",
 		"user", name, "moved_to", path.Join("files", to))
 	return nil
 }
@@ -143,12 +145,28 @@ func (s *Service) Login(ctx context.Context, name, password, addr string) (*Sess
 		norm = invalidName
 	}
 	u, err := s.checkPassword(ctx, norm, password, addr)
+	s.metrics.Login(loginResult(err))
 	if err != nil {
 		return nil, err
 	}
 	sess := s.sessions.create(u.Name, u.AccountID)
-	s.logger.Info("login", "user", u.Name, "addr", addr)
+	s.logger.InfoContext(ctx, "login", "user", u.Name, "addr", addr)
 	return sess, nil
+}
+
+// loginResult is a login's outcome as the metrics count it.
+func loginResult(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, ErrAuthFailed):
+		return "failed"
+	case errors.Is(err, ErrRateLimited):
+		return "rate_limited"
+	case errors.Is(err, ErrDisabled):
+		return "disabled"
+	}
+	return "error" // cancelled, or a fault
 }
 
 // invalidName stands for every invalid user name in the login limits and
@@ -158,7 +176,8 @@ const invalidName = "(invalid name)"
 // checkPassword verifies a password under the rate limits.
 func (s *Service) checkPassword(ctx context.Context, name, password, addr string) (users.User, error) {
 	if err := s.limiter.allow(ctx, name, addr); err != nil {
-		s.logger.Warn("login refused: rate limited", "user", name, "addr", addr, "err", err)
+		s.logger.WarnContext(ctx, "login refused: rate limited", "user", name, "addr", addr, "err", err)
+		s.metrics.RateLimited("login")
 		return users.User{}, err
 	}
 	u, found := s.users.Get(name)
@@ -171,14 +190,14 @@ func (s *Service) checkPassword(ctx context.Context, name, password, addr string
 			return users.User{}, ctx.Err()
 		}
 		if err != nil {
-			s.logger.Error("verifying password hash", "user", name, "err", err)
+			s.logger.ErrorContext(ctx, "verifying password hash", "user", name, "err", err)
 		}
 	} else {
 		s.hasher.VerifyDummy(ctx, password)
 	}
 	if !ok {
 		s.limiter.fail(name, addr)
-		s.logger.Warn("login failed", "user", name, "addr", addr)
+		s.logger.WarnContext(ctx, "login failed", "user", name, "addr", addr)
 		return users.User{}, ErrAuthFailed
 	}
 	s.limiter.succeed(name, addr)
@@ -203,7 +222,7 @@ func (s *Service) Resume(ctx context.Context, token string) (*Session, error) {
 // Logout ends the session everywhere.
 func (s *Service) Logout(ctx context.Context, sess *Session) error {
 	s.sessions.end(sess)
-	s.logger.Info("logout", "user", sess.User)
+	s.logger.InfoContext(ctx, "logout", "user", sess.User)
 	return nil
 }
 
@@ -236,7 +255,7 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, oldPassword
 		return nil, mapRegistryErr(err)
 	}
 	s.sessions.endUser(sess.User, nil)
-	s.logger.Info("password changed", "user", sess.User)
+	s.logger.InfoContext(ctx, "password changed", "user", sess.User)
 	return s.sessions.create(u.Name, u.AccountID), nil
 }
 

@@ -26,6 +26,17 @@ func (a *activeUploads) enter(user string) bool {
 	return true
 }
 
+// total is how many uploads are open, of every user.
+func (a *activeUploads) total() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, c := range a.n {
+		n += c
+	}
+	return n
+}
+
 func (a *activeUploads) leave(user string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()

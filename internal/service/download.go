@@ -82,7 +82,7 @@ func (d *Download) checkPrefix(s *Service, user string, offset int64, prefix []b
 	case offset > d.Size:
 		d.Restarted = fmt.Sprintf("the server's file is now shorter (%d bytes) than your partial copy (%d bytes)", d.Size, offset)
 	case marks != nil:
-		if err := s.hashing.charge(user, min(offset, marks.Span())); err != nil {
+		if err := s.chargeHashing(user, min(offset, marks.Span())); err != nil {
 			return err
 		}
 		got, err := marks.Prefix(d.file, offset)
@@ -91,7 +91,7 @@ func (d *Download) checkPrefix(s *Service, user string, offset int64, prefix []b
 		}
 		d.match(offset, got, prefix)
 	default:
-		if err := s.hashing.charge(user, offset); err != nil {
+		if err := s.chargeHashing(user, offset); err != nil {
 			return err
 		}
 		rest := io.NewSectionReader(d.file, 0, offset)

@@ -81,6 +81,15 @@ func (h *hashBudgets) charge(user string, n int64) error {
 	return nil
 }
 
+// chargeHashing is hashing.charge, counting refusals.
+func (s *Service) chargeHashing(user string, n int64) error {
+	err := s.hashing.charge(user, n)
+	if err != nil {
+		s.metrics.RateLimited("hashing")
+	}
+	return err
+}
+
 // forgetFullLocked drops users whose budget is full again. Called with
 // h.mu held.
 func (h *hashBudgets) forgetFullLocked(now time.Time, burst, refill float64) {

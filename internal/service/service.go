@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"netdisk/internal/reqlog"
 	"netdisk/internal/storage"
 	"netdisk/internal/users"
 )
@@ -26,7 +27,28 @@ type Config struct {
 	MaxEntries   int64         // files and folders one user may have; 0: DefaultMaxEntries, -1: no limit
 	Limits       LimitConfig   // failed-login limits; zero value means DefaultLimits
 	DefaultQuota int64         // bytes given to a newly registered user; 0: no quota
+	Metrics      Metrics       // counts logins, registrations and refusals; nil counts nothing
 }
+
+// Metrics receives the service's counts (internal/metrics implements it).
+// Its arguments come from fixed lists, never a user name or a path.
+type Metrics interface {
+	// Login counts a password login by result: ok, failed,
+	// rate_limited, disabled or error.
+	Login(result string)
+	// Registered counts an account registered.
+	Registered()
+	// RateLimited counts an attempt refused by a limit on what: login,
+	// signup, hashing or uploads (open at once).
+	RateLimited(what string)
+}
+
+// noMetrics counts nothing.
+type noMetrics struct{}
+
+func (noMetrics) Login(string)       {}
+func (noMetrics) Registered()        {}
+func (noMetrics) RateLimited(string) {}
 
 // Defaults for Config.
 const (
@@ -53,6 +75,7 @@ type Service struct {
 	maxEntries int64
 	// defaultQuota is the QuotaBytes a registration gives (0: none).
 	defaultQuota int64
+	metrics      Metrics
 
 	// registering holds a name while it is being registered (its old
 	// folder moved aside, the account added, its folder made).
@@ -84,6 +107,10 @@ func New(cfg Config) (*Service, error) {
 	case cfg.MaxEntries < 0:
 		cfg.MaxEntries = 0 // no limit
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
+	}
+	cfg.Logger = reqlog.Wrap(cfg.Logger)
 	if cfg.Limits == (LimitConfig{}) {
 		cfg.Limits = DefaultLimits
 	}
@@ -103,6 +130,7 @@ func New(cfg Config) (*Service, error) {
 		maxAge:       cfg.UploadMaxAge,
 		maxEntries:   cfg.MaxEntries,
 		defaultQuota: max(cfg.DefaultQuota, 0),
+		metrics:      cfg.Metrics,
 		ctx:          ctx,
 		cancel:       cancel,
 	}

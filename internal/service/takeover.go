@@ -91,7 +91,7 @@ func (s *Service) whenFree(ctx context.Context, user, target string, op func() e
 		if x := s.holders.get(key); x != nil {
 			idle := time.Since(time.Unix(0, x.progress.Load()))
 			if idle > stalledAfter && x.upload.ctx.Err() == nil {
-				s.logger.Info("taking over a stalled upload", "user", user, "path", target, "idle", idle.Round(time.Second))
+				s.logger.InfoContext(ctx, "taking over a stalled upload", "user", user, "path", target, "idle", idle.Round(time.Second))
 				x.upload.cancel(ErrTakenOver)
 			}
 		}

@@ -98,6 +98,7 @@ func (s *Service) OpenUpload(ctx context.Context, sess *Session, path string, si
 	}
 	if !s.active.enter(sess.User) {
 		sp.Close()
+		s.metrics.RateLimited("uploads")
 		return nil, fmt.Errorf("%w: %d uploads of yours are in progress already; let some finish", ErrTooMany, MaxUploadsPerUser)
 	}
 	u := &Upload{svc: s, user: sess.User, target: target, size: size, space: sp, counted: true, hash: digest.New()}
@@ -168,12 +169,12 @@ func (u *Upload) restoreHash() error {
 	u.hash = digest.New()
 	if state := u.up.State(); state != nil {
 		if err := u.hash.UnmarshalBinary(state); err != nil || u.hash.Len() > u.up.Size() {
-			u.svc.logger.Warn("unfinished upload: its digest state does not match; hashing it again", "user", u.user, "path", u.target, "err", err)
+			u.svc.logger.WarnContext(u.ctx, "unfinished upload: its digest state does not match; hashing it again", "user", u.user, "path", u.target, "err", err)
 			u.hash.Reset()
 		}
 	}
 	if rest := u.up.Size() - u.hash.Len(); rest > 0 {
-		if err := u.svc.hashing.charge(u.user, rest); err != nil {
+		if err := u.svc.chargeHashing(u.user, rest); err != nil {
 			return err
 		}
 		if _, err := hashcopy.Copy(u.ctx, io.Discard, io.NewSectionReader(u.up, u.hash.Len(), rest), rest, u.hash, nil); err != nil {
@@ -196,12 +197,12 @@ func (s *Service) checkSpace(ctx context.Context, need storage.Usage) error {
 		return mapErr(err)
 	}
 	if need.Bytes > avail.Bytes-spareBytes {
-		s.logger.Warn("upload refused: disk nearly full", "need", need.Bytes, "available", avail.Bytes)
+		s.logger.WarnContext(ctx, "upload refused: disk nearly full", "need", need.Bytes, "available", avail.Bytes)
 		return fmt.Errorf("%w: this upload needs %d bytes and only %d are free; ask the administrator",
 			ErrNoSpace, need.Bytes, max(avail.Bytes-spareBytes, 0))
 	}
 	if need.Entries > 0 && avail.Inodes >= 0 && avail.Inodes-need.Entries < inodeReserve {
-		s.logger.Warn("upload refused: the file system is short of inodes", "free", avail.Inodes)
+		s.logger.WarnContext(ctx, "upload refused: the file system is short of inodes", "free", avail.Inodes)
 		return fmt.Errorf("%w: the server's file system can hold few more files; ask the administrator", ErrNoSpace)
 	}
 	return nil
@@ -527,7 +528,7 @@ func (u *Upload) letGo() {
 		}
 	}
 	if err := u.up.Close(); err != nil {
-		u.svc.logger.Warn("keeping an unfinished upload", "user", u.user, "path", u.target, "err", err)
+		u.svc.logger.WarnContext(u.ctx, "keeping an unfinished upload", "user", u.user, "path", u.target, "err", err)
 	}
 	u.up = nil
 	u.dropHolderLocked()
@@ -583,6 +584,10 @@ type UploadInfo struct {
 	Size    int64     // bytes held so far
 	Updated time.Time // last write
 }
+
+// OpenUploads is how many uploads are open now, of every user: being
+// written, or reserved by a put_open until their put.
+func (s *Service) OpenUploads() int { return s.active.total() }
 
 // Uploads lists the user's unfinished uploads.
 func (s *Service) Uploads(ctx context.Context, sess *Session) ([]UploadInfo, error) {

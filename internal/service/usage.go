@@ -224,7 +224,7 @@ func (s *Service) checkInodes(ctx context.Context, entries int64) error {
 		return mapErr(err)
 	}
 	if c.Inodes >= 0 && c.Inodes-entries < inodeReserve {
-		s.logger.Warn("refused: the file system is short of inodes", "free", c.Inodes)
+		s.logger.WarnContext(ctx, "refused: the file system is short of inodes", "free", c.Inodes)
 		return fmt.Errorf("%w: the server's file system can hold few more files; ask the administrator", ErrNoSpace)
 	}
 	return nil

@@ -6,9 +6,11 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"log/slog"
 	"mime"
 	"net/http"
 
+	"netdisk/internal/reqlog"
 	"netdisk/internal/service"
 )
 
@@ -58,11 +60,15 @@ func (h *Handler) loggedIn(next http.HandlerFunc) http.HandlerFunc {
 			h.fail(w, r, err)
 			return
 		}
+		infoOf(r.Context()).user = sess.User
 		if !safeMethod(r.Method) && !validCSRF(r, sess) {
 			h.fail(w, r, errCSRF)
 			return
 		}
-		next(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, sess)))
+		// The handler's lines name the user (the request's own line
+		// takes it from the info).
+		ctx := reqlog.With(r.Context(), slog.String("user", sess.User))
+		next(w, r.WithContext(context.WithValue(ctx, ctxKey{}, sess)))
 	}
 }
 
@@ -161,6 +167,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	infoOf(r.Context()).user = sess.User
 	h.setSession(w, sess)
 	writeJSON(w, http.StatusOK, sessionReply{User: sess.User, CSRF: csrfToken(sess.Token)})
 }

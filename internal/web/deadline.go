@@ -19,9 +19,10 @@ const (
 // progressWriter writes a reply body, giving each minProgress bytes a
 // fresh write deadline.
 type progressWriter struct {
-	w     http.ResponseWriter
-	rc    *http.ResponseController
-	since int
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	since   int
+	written int64 // body bytes written, for the metrics
 }
 
 func newProgressWriter(w http.ResponseWriter) *progressWriter {
@@ -49,6 +50,7 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 }
 
 func (p *progressWriter) advance(n int) {
+	p.written += int64(n)
 	p.since += n
 	if p.since >= minProgress {
 		p.since = 0

@@ -82,7 +82,9 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, inline bool)
 		hd.Set("Content-Type", "application/octet-stream")
 		hd.Set("Content-Disposition", disposition("attachment", name))
 	}
-	http.ServeContent(newProgressWriter(w), r, "", f.ModTime, f)
+	pw := newProgressWriter(w)
+	http.ServeContent(pw, r, "", f.ModTime, f)
+	h.metrics.Transferred(front, "down", pw.written)
 }
 
 // disposition is a Content-Disposition with the file's name, readable by
@@ -185,7 +187,9 @@ func (h *Handler) zip(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", disposition("attachment", name))
 	w.Header().Set("Cache-Control", "no-store")
-	zw := zip.NewWriter(newProgressWriter(w))
+	pw := newProgressWriter(w)
+	defer func() { h.metrics.Transferred(front, "down", pw.written) }()
+	zw := zip.NewWriter(pw)
 	z := &zipper{h: h, ctx: ctx, sess: sess, zw: zw}
 	for _, info := range infos {
 		top := path.Base(info.Name)
@@ -195,12 +199,12 @@ func (h *Handler) zip(w http.ResponseWriter, r *http.Request) {
 		if err := z.add(info.Name, top, info); err != nil {
 			// The reply has begun: a broken zip (no central directory)
 			// is how the browser learns it failed.
-			h.logger.Warn("zip stopped", "user", sess.User, "err", err)
+			h.logger.WarnContext(ctx, "zip stopped", "err", err)
 			return
 		}
 	}
 	if err := zw.Close(); err != nil {
-		h.logger.Debug("zip not finished", "user", sess.User, "err", err)
+		h.logger.DebugContext(ctx, "zip not finished", "err", err)
 	}
 }
 
@@ -222,7 +226,7 @@ func (z *zipper) add(src, name string, info service.Info) error {
 	// again, so that no entry can point outside the folder it is
 	// extracted into.
 	if _, err := service.CleanTarget(name); err != nil {
-		z.h.logger.Warn("zip: skipping a name that is not safe", "user", z.sess.User, "path", src)
+		z.h.logger.WarnContext(z.ctx, "zip: skipping a name that is not safe", "path", src)
 		return nil
 	}
 	switch {
@@ -241,7 +245,7 @@ func (z *zipper) add(src, name string, info service.Info) error {
 	case info.Regular:
 		f, err := z.h.svc.OpenFile(z.ctx, z.sess, src)
 		if err != nil {
-			z.h.logger.Warn("zip: skipping a file that cannot be read", "user", z.sess.User, "path", src, "err", err)
+			z.h.logger.WarnContext(z.ctx, "zip: skipping a file that cannot be read", "path", src, "err", err)
 			return nil
 		}
 		defer f.Close()

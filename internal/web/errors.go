@@ -79,13 +79,14 @@ func (h *Handler) toAPI(r *http.Request, err error) *apiError {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return refusal(http.StatusServiceUnavailable, "shutting_down", "the request was cancelled")
 	}
-	h.logger.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	h.logger.ErrorContext(r.Context(), "internal error", "err", err)
 	return refusal(http.StatusInternalServerError, "internal", "internal server error (logged on the server)")
 }
 
 // fail writes err as a refusal.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	e := h.toAPI(r, err)
+	infoOf(r.Context()).code = e.Code
 	if e.status == 0 {
 		e.status = http.StatusBadRequest
 	}

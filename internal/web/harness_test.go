@@ -26,6 +26,8 @@ type site struct {
 	svc  *service.Service
 	reg  *users.Registry
 	data string // the data folder
+	// metrics records what the handler counts.
+	metrics *countingMetrics
 }
 
 // newSite starts a web handler over HTTPS (secure) or plain HTTP.
@@ -47,7 +49,8 @@ func newSite(t *testing.T, secure bool) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := web.New(web.Config{Service: svc, Secure: secure, Name: "netdisk", Welcome: "welcome"})
+	m := &countingMetrics{requests: map[string]int{}, bytes: map[string]int64{}}
+	h, err := web.New(web.Config{Service: svc, Secure: secure, Name: "netdisk", Welcome: "welcome", Metrics: m})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +66,7 @@ func newSite(t *testing.T, secure bool) *site {
 		reg.Close()
 		store.Close()
 	})
-	return &site{t: t, srv: srv, svc: svc, reg: reg, data: dir}
+	return &site{t: t, srv: srv, svc: svc, reg: reg, data: dir, metrics: m}
 }
 
 // browser is a client with a cookie jar, as a page is.

@@ -124,7 +124,8 @@ func (h *Handler) tusError(ctx context.Context, err error) error {
 	if errors.As(err, &te) {
 		return err
 	}
-	e := h.toAPI(&http.Request{Method: "tus", URL: nil}, err)
+	e := h.toAPI((&http.Request{}).WithContext(ctx), err)
+	infoOf(ctx).code = e.Code
 	status := e.status
 	if status == 0 {
 		status = http.StatusBadRequest
@@ -217,6 +218,7 @@ func (u *tusUpload) WriteChunk(ctx context.Context, offset int64, src io.Reader)
 		return 0, tusd.ErrMismatchOffset
 	}
 	n, err := up.Stream(offset, src)
+	u.h.metrics.Transferred(front, "up", n)
 	if err != nil && n == 0 {
 		return 0, u.h.tusError(ctx, err)
 	}
@@ -364,7 +366,7 @@ func (h *Handler) commit(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.logger.Info("stored", "user", sess.User, "path", up.Target(), "size", req.Size, "door", "web")
+	h.logger.InfoContext(ctx, "stored", "path", up.Target(), "size", req.Size)
 	writeJSON(w, http.StatusOK, map[string]any{"entry": entryOf(info), "digest": req.Digest})
 }
 

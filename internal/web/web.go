@@ -7,13 +7,16 @@
 package web
 
 import (
+	"context"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
+	"netdisk/internal/reqlog"
 	"netdisk/internal/service"
 )
 
@@ -27,14 +30,16 @@ type Config struct {
 	// TrustedProxies are the addresses whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed (a reverse proxy in front).
 	TrustedProxies []netip.Prefix
-	Name           string // server name shown on the page
-	Welcome        string // welcome line shown on the login page
+	Name           string  // server name shown on the page
+	Welcome        string  // welcome line shown on the login page
+	Metrics        Metrics // counts requests and bytes; nil counts nothing
 }
 
 // Handler serves the web port.
 type Handler struct {
 	svc     *service.Service
 	logger  *slog.Logger
+	metrics Metrics
 	cfg     Config
 	mux     *http.ServeMux
 	uploads *tusHandler
@@ -45,7 +50,13 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{svc: cfg.Service, logger: cfg.Logger, cfg: cfg, mux: http.NewServeMux()}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
+	}
+	// Every line logged with a request's context carries its identifiers
+	// (see internal/reqlog).
+	cfg.Logger = reqlog.Wrap(cfg.Logger)
+	h := &Handler{svc: cfg.Service, logger: cfg.Logger, metrics: cfg.Metrics, cfg: cfg, mux: http.NewServeMux()}
 	var err error
 	if h.uploads, err = newTusHandler(h); err != nil {
 		return nil, err
@@ -85,9 +96,13 @@ func (h *Handler) routes() {
 	m.Handle("/tus/", h.uploads)
 }
 
-// ServeHTTP sets the headers every reply carries, refuses state-changing
-// requests from other sites, then routes.
+// ServeHTTP gives the request its identifiers for logs, sets the headers
+// every reply carries, refuses state-changing requests from other sites,
+// then routes; the request's line is logged and counted when it ends.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	w = sw
 	hd := w.Header()
 	hd.Set("Content-Security-Policy", pageCSP)
 	hd.Set("X-Content-Type-Options", "nosniff")
@@ -102,6 +117,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			r.Header.Del(k)
 		}
 	}
+	ctx := reqlog.With(r.Context(), slog.String("door", front), slog.Uint64("req", reqlog.NewID()),
+		slog.String("remote", h.clientAddr(r)), slog.String("method", r.Method))
+	r = r.WithContext(context.WithValue(ctx, infoKey{}, &requestInfo{}))
+	defer h.finish(r, sw, start)
 	if !safeMethod(r.Method) && !h.sameOrigin(r) {
 		h.fail(w, r, errCSRF)
 		return
