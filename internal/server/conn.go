@@ -52,7 +52,9 @@ func newConn(s *Server, nc net.Conn) *conn {
 	if host, _, err := net.SplitHostPort(remote); err == nil {
 		remote = host
 	}
-	ctx, cancel := context.WithCancel(s.ctx)
+	// The service keeps where a login or an upload came from, for the
+	// administrator's listings.
+	ctx, cancel := context.WithCancel(service.WithOrigin(s.ctx, service.Origin{Door: service.DoorProtocol, Addr: nc.RemoteAddr().String()}))
 	return &conn{
 		srv:    s,
 		nc:     nc,

@@ -35,6 +35,13 @@ func (s *Service) Register(ctx context.Context, name, password, addr string) err
 		s.logger.Warn("registration refused: rate limited", "addr", addr)
 		return err
 	}
+	return s.addAccount(ctx, name, password)
+}
+
+// addAccount creates the account name (normalized, its password checked
+// against the rules) and its folder: Register after its limits, and the
+// administrator's AddUser.
+func (s *Service) addAccount(ctx context.Context, name, password string) error {
 	if _, taken := s.users.Get(name); taken {
 		return fmt.Errorf("%w: %s", ErrUserExists, name)
 	}
@@ -83,6 +90,7 @@ func (s *Service) retireSpace(ctx context.Context, name string) error {
 	case err != nil:
 		return fmt.Errorf("moving aside the folder of a removed account: %w", mapErr(err))
 	}
+	s.usage.forget(name)
 	s.logger.Info("moved aside the folder of a removed account before registering the name again",
 		"user", name, "moved_to", path.Join("files", to))
 	return nil
@@ -146,7 +154,7 @@ func (s *Service) Login(ctx context.Context, name, password, addr string) (*Sess
 	if err != nil {
 		return nil, err
 	}
-	sess := s.sessions.create(u.Name, u.AccountID)
+	sess := s.sessions.create(u.Name, u.AccountID, Origin{Door: originOf(ctx).Door, Addr: addr})
 	s.logger.Info("login", "user", u.Name, "addr", addr)
 	return sess, nil
 }
@@ -237,7 +245,7 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, oldPassword
 	}
 	s.sessions.endUser(sess.User, nil)
 	s.logger.Info("password changed", "user", sess.User)
-	return s.sessions.create(u.Name, u.AccountID), nil
+	return s.sessions.create(u.Name, u.AccountID, Origin{Door: originOf(ctx).Door, Addr: addr}), nil
 }
 
 // account re-checks a session and returns its user. A session of an

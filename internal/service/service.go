@@ -25,6 +25,10 @@ type Config struct {
 	UploadMaxAge time.Duration // unfinished uploads untouched this long are removed; default DefaultUploadMaxAge
 	MaxEntries   int64         // files and folders one user may have; 0: DefaultMaxEntries, -1: no limit
 	Limits       LimitConfig   // failed-login limits; zero value means DefaultLimits
+	// NoJanitor leaves unfinished uploads alone however old: for a
+	// short-lived owner of the data folder (netdisk admin with no server
+	// running), which must not remove what it was asked to list.
+	NoJanitor bool
 }
 
 // Defaults for Config.
@@ -104,7 +108,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.committer = newCommitter(cfg.Store, &s.twins, &s.usage, cfg.Logger)
 	cfg.Users.OnExternalEdit(s.applyEdits) // users.xlsx edited while running: end the sessions it takes away
-	s.wg.Go(s.janitor)
+	if !cfg.NoJanitor {
+		s.wg.Go(s.janitor)
+	}
 	s.wg.Go(s.committer.run)
 	return s, nil
 }
