@@ -52,6 +52,8 @@ func Run(ctx context.Context, dir string, req Request, logger *slog.Logger) (jso
 			return nil, ViaSocket, fmt.Errorf("a server holds the data folder %s, but its admin socket %s cannot be reached (%v); nothing was changed. Is the server running as another user, or did it start without the socket (see its log)?", dir, sock, err)
 		}
 		return result, ViaSocket, err
+	case errors.Is(err, fs.ErrPermission):
+		return nil, 0, fmt.Errorf("you may not administer the data folder %s (%v): run netdisk admin as the user the server runs as, or as root", dir, err)
 	default:
 		return nil, 0, err
 	}
