@@ -67,7 +67,7 @@ func TestAdminEndsSessionsOnBothDoors(t *testing.T) {
 	srv.registered(t, "alice", "alice's password")
 	ctx := context.Background()
 	for _, tc := range []struct {
-		command  []string
+		command   []string
 		wantCodes []string
 		undo      []string
 	}{
