@@ -16,46 +16,46 @@ import (
 	"netdisk/internal/users"
 )
 
-// Via says how Run reached the data folder.
-type Via int
-
-const (
-	ViaSocket Via = iota + 1 // through the running server's admin socket
-	ViaFiles                 // on the files, holding the data folder's lock
-)
-
 // Run carries out req on the data folder dir: through the server that
 // holds its lock, over its admin socket; or, if no process holds it, on
 // the files, holding the lock meanwhile. If a server holds the lock but
 // its socket cannot be reached, Run says so and changes nothing: it never
 // works on the files behind a server's back.
-func Run(ctx context.Context, dir string, req Request, logger *slog.Logger) (json.RawMessage, Via, error) {
+func Run(ctx context.Context, dir string, req Request, logger *slog.Logger) (json.RawMessage, error) {
 	if req.Op == OpAdd {
 		// Users may be added before the first start of the server.
 		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, 0, fmt.Errorf("creating the data folder: %w", err)
+			return nil, fmt.Errorf("creating the data folder: %w", err)
 		}
 	} else if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		return nil, 0, fmt.Errorf("there is no data folder %s (use --data or NETDISK_DATA to name it)", dir)
+		return nil, fmt.Errorf("there is no data folder %s (use --data or NETDISK_DATA to name it)", dir)
 	}
 	f, err := Open(dir, logger)
 	switch {
 	case err == nil:
-		defer f.Close()
 		result, err := resultOf(Do(ctx, f.svc, req))
-		return result, ViaFiles, err
+		// Closing saves the sessions (a kick, say): its failure matters.
+		if cerr := f.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("saving the data folder: %w", cerr)
+		}
+		return result, err
 	case errors.Is(err, datalock.ErrLocked):
 		sock := filepath.Join(dir, SocketName)
-		result, err := Call(ctx, sock, req)
+		result, callErr := Call(ctx, sock, req)
 		var re *RemoteError
-		if err != nil && !errors.As(err, &re) && ctx.Err() == nil {
-			return nil, ViaSocket, fmt.Errorf("a server holds the data folder %s, but its admin socket %s cannot be reached (%v); nothing was changed. Is the server running as another user, or did it start without the socket (see its log)?", dir, sock, err)
+		if callErr != nil && !errors.As(callErr, &re) && ctx.Err() == nil {
+			who := "another process"
+			var le *datalock.LockedError
+			if errors.As(err, &le) && le.PID > 0 {
+				who = fmt.Sprintf("process %d", le.PID)
+			}
+			return nil, fmt.Errorf("a server holds the data folder %s (%s; or another netdisk admin does), but its admin socket %s cannot be reached (%v); nothing was changed. Is the server running as another user, or did it start without the socket (see its log)?", dir, who, sock, callErr)
 		}
-		return result, ViaSocket, err
+		return result, callErr
 	case errors.Is(err, fs.ErrPermission):
-		return nil, 0, fmt.Errorf("you may not administer the data folder %s (%v): run netdisk admin as the user the server runs as, or as root", dir, err)
+		return nil, fmt.Errorf("you may not administer the data folder %s (%v): run netdisk admin as the user the server runs as, or as root", dir, err)
 	default:
-		return nil, 0, err
+		return nil, err
 	}
 }
 

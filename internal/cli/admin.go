@@ -48,7 +48,7 @@ Environment: NETDISK_DATA sets the default of --data.`,
 	// call runs one request and decodes its result into out (if not nil).
 	call := func(cmd *cobra.Command, req admin.Request, out any) error {
 		logger := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		raw, _, err := admin.Run(cmd.Context(), dataDir, req, logger)
+		raw, err := admin.Run(cmd.Context(), dataDir, req, logger)
 		if err != nil {
 			return err
 		}
