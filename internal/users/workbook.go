@@ -168,7 +168,7 @@ func dateCell(t time.Time) any {
 // means and which ones an administrator may edit while the server runs.
 var aboutRows = [][2]string{
 	{"Column", "Meaning"},
-	{"Username", "The user's name (3-32 of a-z, 0-9, _ and -, starting with a letter). Delete the row to remove the user: their folder is moved to files/.removed/ and their sessions end."},
+	{"Username", "The user's name (3-32 of a-z, 0-9, _ and -, starting with a letter). Delete the row (or run netdisk admin remove USER) to remove the user: their sessions end, and their folder is moved to files/.removed/ (by netdisk admin at once, otherwise when the name is registered again)."},
 	{"Password hash (argon2id)", "Never the password. Paste a hash made by netdisk to set a password; or use netdisk passwd."},
 	{"Registered (UTC)", "When the account was made (a date, UTC). Informational."},
 	{"Password changed (UTC)", "When the password last changed (a date, UTC). Informational."},
