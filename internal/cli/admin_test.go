@@ -218,3 +218,32 @@ func TestAdminCommands(t *testing.T) {
 		})
 	}
 }
+
+// A server killed outright leaves its socket file behind. The lock goes
+// with the process, so admin then works on the files (a socket file with
+// no lock held means nothing); the next server replaces the socket, and
+// admin goes through it again.
+func TestAdminAfterACrash(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	p := startProcServer(t, dir, "--plaintext")
+	p.user(t, true).ok("alice's password\n", "register", "--password-stdin", "alice")
+	sock := filepath.Join(dir, admin.SocketName)
+	p.kill()
+	if _, err := os.Lstat(sock); err != nil {
+		t.Fatalf("the killed server's socket file: %v; want it left behind", err)
+	}
+	adminOK(t, dir, "", "quota", "alice", "1GiB")
+	p.restart()
+	if fi, err := os.Stat(sock); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the new server's socket: %v", err)
+	}
+	a := findUser(t, adminJSON[[]admin.User](t, dir, "users"), "alice")
+	if a.Quota != 1<<30 {
+		t.Errorf("alice's quota through the new server = %d", a.Quota)
+	}
+	adminOK(t, dir, "", "quota", "alice", "none")
+	log, _ := os.ReadFile(p.logPath)
+	if !strings.Contains(string(log), "quota set by the administrator") {
+		t.Errorf("the restarted server did not serve the admin request:\n%s", log)
+	}
+}
