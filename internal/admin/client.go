@@ -32,15 +32,19 @@ func Call(ctx context.Context, path string, req Request) (json.RawMessage, error
 	if err != nil {
 		return nil, err
 	}
-	if _, err := c.Write(append(data, '\n')); err != nil {
-		return nil, fmt.Errorf("sending the request: %w", err)
-	}
+	// A server that refuses the peer answers at once and closes, perhaps
+	// before the request is written: its reply is worth more than the
+	// write's broken pipe.
+	_, writeErr := c.Write(append(data, '\n'))
 	// A reply may be long (every user, every session): it is not bounded
 	// like a request, the server being the one trusted side.
 	var resp Response
 	if err := json.NewDecoder(c).Decode(&resp); err != nil {
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			return nil, ctx.Err()
+		case writeErr != nil:
+			return nil, fmt.Errorf("sending the request: %w", writeErr)
 		}
 		return nil, fmt.Errorf("reading the reply: %w", err)
 	}
