@@ -300,11 +300,3 @@ func threeFigures(v float64) string {
 	}
 	return fmt.Sprintf("%.0f", v)
 }
-
-// plural writes "1 client", "2 clients".
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
-}

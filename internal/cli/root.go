@@ -94,6 +94,7 @@ Then:                netdisk ls, put, get, mkdir, rm, mv, df … or netdisk shel
 		a.hashCommand(),
 		a.findCommand(),
 		a.cpCommand(),
+		a.adminCommand(),
 	)
 	root.Version = version()
 	root.SetVersionTemplate("netdisk {{.Version}}\n")

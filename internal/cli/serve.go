@@ -179,6 +179,9 @@ func (a *app) serve(ctx context.Context, cfg daemon.Config, grace time.Duration)
 		fmt.Fprintf(a.stdout, "netdisk: serving the web page on %s://%s/\n", scheme, webHost(d.HTTPAddr))
 	}
 	fmt.Fprintf(a.stdout, "netdisk: data folder %s\n", cfg.DataDir)
+	if d.Admin != nil {
+		fmt.Fprintf(a.stdout, "netdisk: administer it with netdisk admin --data %s (socket %s)\n", cfg.DataDir, d.Admin.Path())
+	}
 	select {
 	case <-ctx.Done():
 	case err := <-d.Done():

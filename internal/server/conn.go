@@ -64,7 +64,10 @@ func newConn(s *Server, nc net.Conn) *conn {
 	if host, _, err := net.SplitHostPort(remote); err == nil {
 		remote = host
 	}
-	ctx, cancel := context.WithCancel(reqlog.With(s.ctx, slog.Uint64("conn", reqlog.NewID())))
+	// The service keeps where a login or an upload came from, for the
+	// administrator's listings; log lines carry the connection's id.
+	ctx, cancel := context.WithCancel(service.WithOrigin(reqlog.With(s.ctx, slog.Uint64("conn", reqlog.NewID())),
+		service.Origin{Door: service.DoorProtocol, Addr: nc.RemoteAddr().String()}))
 	return &conn{
 		srv:    s,
 		nc:     nc,

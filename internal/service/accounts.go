@@ -36,6 +36,13 @@ func (s *Service) Register(ctx context.Context, name, password, addr string) err
 		s.metrics.RateLimited("signup")
 		return err
 	}
+	return s.addAccount(ctx, name, password)
+}
+
+// addAccount creates the account name (normalized, its password checked
+// against the rules) and its folder: Register after its limits, and the
+// administrator's AddUser.
+func (s *Service) addAccount(ctx context.Context, name, password string) error {
 	if _, taken := s.users.Get(name); taken {
 		return fmt.Errorf("%w: %s", ErrUserExists, name)
 	}
@@ -85,6 +92,7 @@ func (s *Service) retireSpace(ctx context.Context, name string) error {
 	case err != nil:
 		return fmt.Errorf("moving aside the folder of a removed account: %w", mapErr(err))
 	}
+	s.usage.forget(name)
 	s.logger.InfoContext(ctx, "moved aside the folder of a removed account before registering the name again",
 		"user", name, "moved_to", path.Join("files", to))
 	return nil
@@ -149,7 +157,7 @@ func (s *Service) Login(ctx context.Context, name, password, addr string) (*Sess
 	if err != nil {
 		return nil, err
 	}
-	sess := s.sessions.create(u.Name, u.AccountID)
+	sess := s.sessions.create(u.Name, u.AccountID, Origin{Door: originOf(ctx).Door, Addr: addr})
 	s.logger.InfoContext(ctx, "login", "user", u.Name, "addr", addr)
 	return sess, nil
 }
@@ -256,7 +264,7 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, oldPassword
 	}
 	s.sessions.endUser(sess.User, nil)
 	s.logger.InfoContext(ctx, "password changed", "user", sess.User)
-	return s.sessions.create(u.Name, u.AccountID), nil
+	return s.sessions.create(u.Name, u.AccountID, Origin{Door: originOf(ctx).Door, Addr: addr}), nil
 }
 
 // account re-checks a session and returns its user. A session of an

@@ -105,7 +105,7 @@ func (s *Service) Mkdir(ctx context.Context, sess *Session, path string, parents
 		if err := s.checkInodes(ctx, made); err != nil {
 			return err
 		}
-		release, err := s.usage.reserve(ctx, sess.User, sp, s.limits(acct.QuotaBytes), need)
+		release, err := s.usage.reserve(ctx, sess.User, sp, s.limits(acct), need)
 		if err != nil {
 			return err
 		}
@@ -201,7 +201,7 @@ func (s *Service) Usage(ctx context.Context, sess *Session) (Used, error) {
 	if err != nil {
 		return Used{}, mapErr(err)
 	}
-	u := s.limits(acct.QuotaBytes)
+	u := s.limits(acct)
 	u.Bytes, u.Entries = got.Bytes, got.Entries
 	return u, nil
 }

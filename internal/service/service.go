@@ -28,6 +28,10 @@ type Config struct {
 	Limits       LimitConfig   // failed-login limits; zero value means DefaultLimits
 	DefaultQuota int64         // bytes given to a newly registered user; 0: no quota
 	Metrics      Metrics       // counts logins, registrations and refusals; nil counts nothing
+	// NoJanitor leaves unfinished uploads alone however old: for a
+	// short-lived owner of the data folder (netdisk admin with no server
+	// running), which must not remove what it was asked to list.
+	NoJanitor bool
 }
 
 // Metrics receives the service's counts (internal/metrics implements it).
@@ -136,7 +140,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.committer = newCommitter(cfg.Store, &s.twins, &s.usage, cfg.Logger)
 	cfg.Users.OnExternalEdit(s.applyEdits) // users.xlsx edited while running: end the sessions it takes away
-	s.wg.Go(s.janitor)
+	if !cfg.NoJanitor {
+		s.wg.Go(s.janitor)
+	}
 	s.wg.Go(s.committer.run)
 	return s, nil
 }

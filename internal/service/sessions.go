@@ -13,7 +13,9 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"netdisk/internal/atomicfile"
@@ -31,6 +33,10 @@ type Session struct {
 	// good for that account: once the user is removed and the name
 	// registered again, the new account has another id (see account).
 	account string
+	// Where the login came from (for the administrator), and when the
+	// session was last used; kept in the table's record only.
+	origin   Origin
+	lastUsed atomic.Int64 // unix nanoseconds; 0: not since the server started
 }
 
 // sessionRecord is one line of sessions.json.
@@ -40,6 +46,10 @@ type sessionRecord struct {
 	Account string    `json:"account_id"`
 	Created time.Time `json:"created"`
 	Expires time.Time `json:"expires"`
+	// Added later, so optional: sessions of an earlier version lack them.
+	Door     string     `json:"door,omitempty"`
+	Addr     string     `json:"addr,omitempty"`
+	LastUsed *time.Time `json:"last_used,omitempty"`
 }
 
 // sessionTable keeps live sessions in memory and in a JSON file so they
@@ -97,7 +107,11 @@ func openSessionTable(path string, ttl time.Duration, logger *slog.Logger) (*ses
 				// cannot be told whose account it was, so it ends.
 				unbound++
 			case r.Expires.After(now):
-				t.byKey[r.Key] = &Session{User: r.User, Created: r.Created, Expires: r.Expires, key: r.Key, account: r.Account}
+				s := &Session{User: r.User, Created: r.Created, Expires: r.Expires, key: r.Key, account: r.Account, origin: Origin{Door: r.Door, Addr: r.Addr}}
+				if r.LastUsed != nil {
+					s.lastUsed.Store(r.LastUsed.UnixNano())
+				}
+				t.byKey[r.Key] = s
 			}
 		}
 		if unbound > 0 {
@@ -120,15 +134,16 @@ func tokenKey(token string) string {
 // grow the table (or sessions.json) without bound.
 const maxSessionsPerUser = 64
 
-// create starts a new session for user, whose account id is account.
-func (t *sessionTable) create(user, account string) *Session {
+// create starts a new session for user, whose account id is account,
+// logged in from origin.
+func (t *sessionTable) create(user, account string, origin Origin) *Session {
 	var raw [32]byte
 	rand.Read(raw[:])
 	token := base64.RawURLEncoding.EncodeToString(raw[:])
 	now := time.Now().UTC()
 	s := &Session{Token: token, User: user, Created: now, Expires: now.Add(t.ttl), key: tokenKey(token), account: account}
 	t.mu.Lock()
-	t.byKey[s.key] = &Session{User: s.User, Created: s.Created, Expires: s.Expires, key: s.key, account: account}
+	t.byKey[s.key] = &Session{User: s.User, Created: s.Created, Expires: s.Expires, key: s.key, account: account, origin: origin}
 	t.trimUser(user)
 	t.mu.Unlock()
 	t.markDirty()
@@ -165,12 +180,53 @@ func (t *sessionTable) lookup(token string) (*Session, bool) {
 	return &Session{Token: token, User: s.User, Created: s.Created, Expires: s.Expires, key: key, account: s.account}, true
 }
 
-// live reports whether s has not been ended or expired.
+// live reports whether s has not been ended or expired, and notes that
+// it was used now.
 func (t *sessionTable) live(s *Session) bool {
+	now := time.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	rec, ok := t.byKey[s.key]
-	return ok && time.Now().Before(rec.Expires)
+	if !ok || !now.Before(rec.Expires) {
+		return false
+	}
+	rec.lastUsed.Store(now.UnixNano())
+	return true
+}
+
+// SessionInfo describes a live session for the administrator.
+type SessionInfo struct {
+	User     string
+	Created  time.Time
+	Expires  time.Time
+	LastUsed time.Time // zero if not known
+	Origin   Origin    // zero fields if not known
+}
+
+// list describes the live sessions of user ("" for everyone's), oldest
+// first.
+func (t *sessionTable) list(user string) []SessionInfo {
+	now := time.Now()
+	t.mu.Lock()
+	var out []SessionInfo
+	for _, s := range t.byKey {
+		if (user != "" && s.User != user) || !now.Before(s.Expires) {
+			continue
+		}
+		info := SessionInfo{User: s.User, Created: s.Created, Expires: s.Expires, Origin: s.origin}
+		if n := s.lastUsed.Load(); n != 0 {
+			info.LastUsed = time.Unix(0, n).UTC()
+		}
+		out = append(out, info)
+	}
+	t.mu.Unlock()
+	slices.SortFunc(out, func(a, b SessionInfo) int {
+		if c := a.Created.Compare(b.Created); c != 0 {
+			return c
+		}
+		return strings.Compare(a.User, b.User)
+	})
+	return out
 }
 
 // end removes one session.
@@ -232,7 +288,12 @@ func (t *sessionTable) save() error {
 			delete(t.byKey, k)
 			continue
 		}
-		records = append(records, sessionRecord{Key: k, User: s.User, Account: s.account, Created: s.Created, Expires: s.Expires})
+		r := sessionRecord{Key: k, User: s.User, Account: s.account, Created: s.Created, Expires: s.Expires, Door: s.origin.Door, Addr: s.origin.Addr}
+		if n := s.lastUsed.Load(); n != 0 {
+			used := time.Unix(0, n).UTC()
+			r.LastUsed = &used
+		}
+		records = append(records, r)
 	}
 	t.mu.Unlock()
 	data, err := json.Marshal(records)

@@ -36,7 +36,8 @@ type Upload struct {
 	user   string
 	target string
 	size   int64
-	temp   bool // a temporary partial: not resumable
+	temp   bool   // a temporary partial: not resumable
+	origin Origin // who opened it: the holder an administrator is shown
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -101,7 +102,7 @@ func (s *Service) OpenUpload(ctx context.Context, sess *Session, path string, si
 		s.metrics.RateLimited("uploads")
 		return nil, fmt.Errorf("%w: %d uploads of yours are in progress already; let some finish", ErrTooMany, MaxUploadsPerUser)
 	}
-	u := &Upload{svc: s, user: sess.User, target: target, size: size, space: sp, counted: true, hash: digest.New()}
+	u := &Upload{svc: s, user: sess.User, target: target, size: size, space: sp, counted: true, hash: digest.New(), origin: originOf(ctx)}
 	u.ctx, u.cancel = context.WithCancelCause(ctx)
 	ok := false
 	defer func() {
@@ -147,7 +148,7 @@ func (s *Service) OpenUpload(ctx context.Context, sess *Session, path string, si
 	if isNew {
 		need.Entries = 1
 	}
-	u.release, err = s.usage.reserve(ctx, sess.User, sp, s.limits(acct.QuotaBytes), need)
+	u.release, err = s.usage.reserve(ctx, sess.User, sp, s.limits(acct), need)
 	if err != nil {
 		return nil, mapErr(err)
 	}

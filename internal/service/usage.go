@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"netdisk/internal/storage"
+	"netdisk/internal/users"
 )
 
 // Usage limits.
@@ -113,6 +114,17 @@ func (b *usageBook) lowered(user string) {
 	}
 }
 
+// forget drops user's figures: the folder was moved away or recounted.
+// The next check walks it.
+func (b *usageBook) forget(user string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if u, ok := b.users[user]; ok {
+		u.known, u.exact = false, false
+		u.base, u.grown = storage.Usage{}, storage.Usage{}
+	}
+}
+
 // forgetAll drops every figure (the janitor removed partials of anyone).
 func (b *usageBook) forgetAll() {
 	b.mu.Lock()
@@ -209,9 +221,18 @@ func add(a, b storage.Usage) storage.Usage {
 	return storage.Usage{Bytes: a.Bytes + b.Bytes, Entries: a.Entries + b.Entries}
 }
 
-// limits are the limits of the account acct.
-func (s *Service) limits(quota int64) Used {
-	return Used{Quota: quota, MaxEntries: s.maxEntries}
+// limits are the limits of the account acct: its quota, and its own
+// entries limit or else the server's.
+func (s *Service) limits(acct users.User) Used {
+	return Used{Quota: acct.QuotaBytes, MaxEntries: s.entryLimit(acct)}
+}
+
+// entryLimit is the files and folders acct may have (0: no limit).
+func (s *Service) entryLimit(acct users.User) int64 {
+	if acct.MaxEntries > 0 {
+		return acct.MaxEntries
+	}
+	return s.maxEntries
 }
 
 // checkInodes refuses new entries when the file system is short of inodes.

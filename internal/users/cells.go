@@ -35,6 +35,25 @@ func parseTime(s string) (time.Time, error) {
 // parseQuota accepts an integer, or a float holding an integer (as some
 // spreadsheets write large numbers); empty means no quota.
 func parseQuota(s string) (int64, error) {
+	n, err := parseWhole(s, "bytes")
+	if err == nil && n < 0 {
+		return 0, fmt.Errorf("quota %d is negative; use 0 for no quota", n)
+	}
+	return n, err
+}
+
+// parseCount reads the Max entries cell as parseQuota reads a quota;
+// empty means the server's default.
+func parseCount(s string) (int64, error) {
+	n, err := parseWhole(s, "files and folders")
+	if err == nil && n < 0 {
+		return 0, fmt.Errorf("max entries %d is negative; use 0 for the server's default", n)
+	}
+	return n, err
+}
+
+// parseWhole accepts an integer, or a float holding an integer; empty is 0.
+func parseWhole(s, unit string) (int64, error) {
 	if s == "" {
 		return 0, nil
 	}
@@ -43,12 +62,9 @@ func parseQuota(s string) (int64, error) {
 		f, ferr := strconv.ParseFloat(s, 64)
 		// 2^63 itself rounds to a float64 that does not fit in int64.
 		if ferr != nil || f != math.Trunc(f) || math.Abs(f) >= math.Exp2(63) {
-			return 0, fmt.Errorf("%q is not a whole number of bytes", s)
+			return 0, fmt.Errorf("%q is not a whole number of %s", s, unit)
 		}
 		n = int64(f)
-	}
-	if n < 0 {
-		return 0, fmt.Errorf("quota %d is negative; use 0 for no quota", n)
 	}
 	return n, nil
 }

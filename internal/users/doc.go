@@ -22,8 +22,10 @@
 // made from (reconcile.go, history.go), and the owner hears of the accounts
 // it changed (OnExternalEdit).
 //
-// Every account has a random account id (the workbook's last column), so
-// that an account removed and a later one of the same name are told apart.
+// Every account has a random account id (the workbook's Account ID
+// column), so that an account removed and a later one of the same name are
+// told apart. The last column, Max entries, is a user's own limit on files
+// and folders (0: the server's).
 //
 // Password hashes use the standard argon2id encoding
 // ($argon2id$v=19$m=…,t=…,p=…$salt$key), and a Hasher bounds how many of

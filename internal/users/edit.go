@@ -49,7 +49,7 @@ func (r *Registry) logEdit(e Edit) {
 	}
 	switch {
 	case e.Added():
-		info("user added", "quota", n.QuotaBytes, "disabled", n.Disabled, "account_id", n.AccountID)
+		info("user added", "quota", n.QuotaBytes, "max_entries", n.MaxEntries, "disabled", n.Disabled, "account_id", n.AccountID)
 		return
 	case e.Removed():
 		r.logger.Info("user removed"+suffix, user, "account_id", o.AccountID)
@@ -57,6 +57,9 @@ func (r *Registry) logEdit(e Edit) {
 	}
 	if o.QuotaBytes != n.QuotaBytes {
 		info("user quota changed", "old", o.QuotaBytes, "new", n.QuotaBytes)
+	}
+	if o.MaxEntries != n.MaxEntries {
+		info("user max entries changed", "old", o.MaxEntries, "new", n.MaxEntries)
 	}
 	switch {
 	case n.Disabled && !o.Disabled:

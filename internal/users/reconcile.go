@@ -161,6 +161,9 @@ func merge3(row, base, cur User, now time.Time) User {
 	if row.Disabled != base.Disabled {
 		out.Disabled = row.Disabled
 	}
+	if row.MaxEntries != base.MaxEntries {
+		out.MaxEntries = row.MaxEntries
+	}
 	if row.AccountID != base.AccountID {
 		out.AccountID = row.AccountID
 	}
@@ -171,5 +174,5 @@ func merge3(row, base, cur User, now time.Time) User {
 func sameUser(a, b User) bool {
 	return a.Name == b.Name && a.PasswordHash == b.PasswordHash &&
 		a.Registered.Equal(b.Registered) && a.PasswordChanged.Equal(b.PasswordChanged) &&
-		a.QuotaBytes == b.QuotaBytes && a.Disabled == b.Disabled && a.AccountID == b.AccountID
+		a.QuotaBytes == b.QuotaBytes && a.MaxEntries == b.MaxEntries && a.Disabled == b.Disabled && a.AccountID == b.AccountID
 }

@@ -107,6 +107,21 @@ func (r *Registry) Update(ctx context.Context, name string, fn func(*User) error
 	return r.submit(&change{name: norm, update: fn})
 }
 
+// Remove takes the user called name out of the registry, under the same
+// durability rule as Add: it returns nil only once a workbook without the
+// user is durably on disk, and ErrNotFound if there is no such user. The
+// user's folder and sessions are the caller's business.
+func (r *Registry) Remove(ctx context.Context, name string) error {
+	norm, err := NormalizeName(name)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return r.submit(&change{name: norm, remove: true})
+}
+
 // Get returns the committed user called name.
 func (r *Registry) Get(name string) (User, bool) {
 	norm, err := NormalizeName(name)

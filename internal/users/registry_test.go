@@ -429,8 +429,8 @@ func TestWorkbookIsASpreadsheet(t *testing.T) {
 		}
 	}
 	sh := xlsxtest.ReadSheet(t, path)
-	if sh.Dimension != "A1:G6" || strings.ReplaceAll(sh.AutoFilter, "$", "") != "A1:G6" || !sh.Frozen {
-		t.Errorf("sheet = %+v; want dimension and filter A1:G6, header frozen", sh)
+	if sh.Dimension != "A1:H6" || strings.ReplaceAll(sh.AutoFilter, "$", "") != "A1:H6" || !sh.Frozen {
+		t.Errorf("sheet = %+v; want dimension and filter A1:H6, header frozen", sh)
 	}
 	f, err := excelize.OpenFile(path)
 	if err != nil {
@@ -447,7 +447,7 @@ func TestWorkbookIsASpreadsheet(t *testing.T) {
 			editable = append(editable, row[0])
 		}
 	}
-	if !slices.Equal(editable, []string{"Quota (bytes)", "Disabled"}) {
+	if !slices.Equal(editable, []string{"Quota (bytes)", "Disabled", "Max entries"}) {
 		t.Errorf("About marks %q as editable", editable)
 	}
 	if f.GetSheetName(f.GetActiveSheetIndex()) != "users" {

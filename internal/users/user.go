@@ -16,7 +16,10 @@ type User struct {
 	Registered      time.Time // UTC
 	PasswordChanged time.Time // UTC
 	QuotaBytes      int64     // 0 means no quota
-	Disabled        bool
+	// MaxEntries overrides the server's limit on the user's files and
+	// folders; 0 means the server's default.
+	MaxEntries int64
+	Disabled   bool
 	// AccountID tells this account apart from any other that had or will
 	// have the same name: sessions are bound to it, so removing a user and
 	// registering the name again does not hand the old sessions over.
@@ -52,6 +55,9 @@ func normalizeUser(u User, now time.Time) (User, error) {
 	}
 	if u.QuotaBytes < 0 {
 		return u, fmt.Errorf("%w: user %q: quota must not be negative (0 means no quota)", ErrInvalidUser, name)
+	}
+	if u.MaxEntries < 0 {
+		return u, fmt.Errorf("%w: user %q: max entries must not be negative (0 means the server's default)", ErrInvalidUser, name)
 	}
 	if u.Registered.IsZero() {
 		u.Registered = now

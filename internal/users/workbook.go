@@ -17,10 +17,11 @@ var ErrMalformed = errors.New("malformed user workbook")
 // sheetName is the one sheet of the workbook.
 const sheetName = "users"
 
-// Columns of the users sheet, in order. Row 1 holds their titles. The
-// account id comes last: it was added after the others (legacyCols is
-// where a workbook of the earlier format ends), and it is the column an
-// administrator needs least.
+// Columns of the users sheet, in order. Row 1 holds their titles. Columns
+// added later come after the others, so that a workbook of an earlier
+// format is still read: legacyCols is where the first format ends (before
+// account ids), idCols where the second ends (before per-user entry
+// limits).
 const (
 	colName = iota + 1
 	colHash
@@ -29,8 +30,10 @@ const (
 	colQuota
 	colDisabled
 	colAccountID
-	numCols    = colAccountID
+	colMaxEntries
+	numCols    = colMaxEntries
 	legacyCols = colDisabled
+	idCols     = colAccountID
 )
 
 // header is row 1 of the sheet; titles carry units so the sheet explains
@@ -43,6 +46,7 @@ var header = [numCols]string{
 	"Quota (bytes)",
 	"Disabled",
 	"Account ID",
+	"Max entries",
 }
 
 // versionProp is the custom document property in which each workbook the
@@ -106,7 +110,7 @@ func writeWorkbook(w io.Writer, users []User, version string) error {
 		return fmt.Errorf("starting sheet: %w", err)
 	}
 	// Column widths and the frozen header must precede the first row.
-	widths := [numCols]float64{20, 100, 22, 22, 16, 10, 34}
+	widths := [numCols]float64{20, 100, 22, 22, 16, 10, 34, 14}
 	for i, width := range widths {
 		if err := sw.SetColWidth(i+1, i+1, width); err != nil {
 			return fmt.Errorf("setting column width: %w", err)
@@ -130,6 +134,7 @@ func writeWorkbook(w io.Writer, users []User, version string) error {
 		row[colQuota-1] = excelize.Cell{StyleID: quotaStyle, Value: u.QuotaBytes}
 		row[colDisabled-1] = u.Disabled
 		row[colAccountID-1] = u.AccountID
+		row[colMaxEntries-1] = excelize.Cell{StyleID: quotaStyle, Value: u.MaxEntries}
 		// SetRow encodes the values at once, so row can be reused.
 		if err := sw.SetRow("A"+strconv.Itoa(i+2), row); err != nil {
 			return fmt.Errorf("writing user %q: %w", u.Name, err)
@@ -163,13 +168,14 @@ func dateCell(t time.Time) any {
 // means and which ones an administrator may edit while the server runs.
 var aboutRows = [][2]string{
 	{"Column", "Meaning"},
-	{"Username", "The user's name (3-32 of a-z, 0-9, _ and -, starting with a letter). Delete the row to remove the user: their folder is moved to files/.removed/ and their sessions end."},
+	{"Username", "The user's name (3-32 of a-z, 0-9, _ and -, starting with a letter). Delete the row (or run netdisk admin remove USER) to remove the user: their sessions end, and their folder is moved to files/.removed/ (by netdisk admin at once, otherwise when the name is registered again)."},
 	{"Password hash (argon2id)", "Never the password. Paste a hash made by netdisk to set a password; or use netdisk passwd."},
 	{"Registered (UTC)", "When the account was made (a date, UTC). Informational."},
 	{"Password changed (UTC)", "When the password last changed (a date, UTC). Informational."},
 	{"Quota (bytes)", "Editable: the bytes the user may store (each file and folder also counts 4 KiB); 0 or empty for no quota."},
 	{"Disabled", "Editable: TRUE stops the user logging in and ends their sessions at once; FALSE lets them back in."},
 	{"Account ID", "Tells this account apart from any later one of the same name. Do not edit."},
+	{"Max entries", "Editable: the files and folders the user may have, overriding the server's max_entries for this user; 0 or empty for the server's default."},
 	{"", ""},
 	{"Editing", "The server reads this workbook when it changes (within about 2 seconds) and applies each valid row; a row it cannot accept is logged with its number and the reason, and the server's value is kept. Save as .xlsx."},
 }

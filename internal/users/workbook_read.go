@@ -53,12 +53,10 @@ func readSheet(path string, data []byte) (*sheet, error) {
 			return nil, fmt.Errorf("%w: %s: row %d: %w", ErrMalformed, path, rowNum, err)
 		}
 		if rowNum == 1 {
-			if sh.legacy, err = checkHeader(path, cells); err != nil {
+			if cols, err = checkHeader(path, cells); err != nil {
 				return nil, err
 			}
-			if sh.legacy {
-				cols = legacyCols
-			}
+			sh.legacy = cols < colAccountID
 			continue
 		}
 		if blankRow(cells) {
@@ -122,33 +120,36 @@ func readVersion(f *excelize.File) string {
 }
 
 // checkHeader verifies row 1, so that a workbook with columns in another
-// order is refused rather than misread. A header without the Account ID
-// title is the earlier format (legacy), whose rows must leave that
-// column empty.
-func checkHeader(path string, cells []string) (legacy bool, err error) {
+// order is refused rather than misread, and returns how many columns the
+// sheet has: numCols, or fewer for a workbook of an earlier format
+// (legacyCols, before account ids; idCols, before entry limits), whose
+// rows must leave the missing columns empty.
+func checkHeader(path string, cells []string) (cols int, err error) {
 	title := func(i int) string {
 		if i < len(cells) {
 			return strings.TrimSpace(cells[i])
 		}
 		return ""
 	}
+	cols = numCols
 	for i, want := range header {
 		got := title(i)
-		if i == colAccountID-1 && got == "" {
-			legacy = true
-			continue
+		if got == "" && (i == legacyCols || i == idCols) {
+			// An earlier format ends here, if nothing follows.
+			cols = i
+			break
 		}
 		if !strings.EqualFold(got, want) {
-			return false, cellError(path, 1, i+1, "header is %q, want %q", got, want)
+			return 0, cellError(path, 1, i+1, "header is %q, want %q", got, want)
 		}
 	}
-	for i := numCols; i < len(cells); i++ {
+	for i := cols; i < len(cells); i++ {
 		// A rewrite would drop the column, so refuse rather than lose it.
 		if got := title(i); got != "" {
-			return false, cellError(path, 1, i+1, "unexpected title %q; the sheet has %d columns", got, numCols)
+			return 0, cellError(path, 1, i+1, "unexpected title %q; the sheet has %d columns", got, numCols)
 		}
 	}
-	return legacy, nil
+	return cols, nil
 }
 
 // parseRow turns one data row of a sheet with cols columns into a User.
@@ -196,6 +197,11 @@ func parseRow(path string, rowNum int, cells []string, cols int) (User, error) {
 	}
 	if u.Disabled, err = parseBool(cell(colDisabled)); err != nil {
 		return u, cellError(path, rowNum, colDisabled, "%v", err)
+	}
+	if cols >= colMaxEntries {
+		if u.MaxEntries, err = parseCount(cell(colMaxEntries)); err != nil {
+			return u, cellError(path, rowNum, colMaxEntries, "%v", err)
+		}
 	}
 	return u, nil
 }

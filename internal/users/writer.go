@@ -12,8 +12,9 @@ import (
 // waits on.
 type change struct {
 	add    *User  // the user to add, or nil
-	name   string // the user to update
+	name   string // the user to update or remove
 	update func(*User) error
+	remove bool       // Remove: take the user called name out
 	check  bool       // Refresh: only look at the workbook
 	result chan error // capacity 1, so the writer never blocks on it
 }
@@ -84,13 +85,13 @@ func (r *Registry) run() {
 func (r *Registry) commit(batch []*change) {
 	start := time.Now()
 	lookErr := r.refresh()
-	changed, outcomes := r.prepare(batch, start)
-	wrote := len(changed) > 0 || r.stale
+	changed, removed, outcomes := r.prepare(batch, start)
+	wrote := len(changed) > 0 || len(removed) > 0 || r.stale
 	var err error
 	if wrote {
-		err = r.save(changed)
+		err = r.save(changed, removed)
 	}
-	r.logWrite(wrote, len(changed), err, start)
+	r.logWrite(wrote, len(changed)+len(removed), err, start)
 	for i, c := range batch {
 		switch {
 		case c.check:
@@ -112,8 +113,8 @@ const maxMerges = 3
 // makes changed visible. If the file it replaced holds an edit saved
 // meanwhile, it merges the edit and writes again, so that the workbook
 // ends holding both.
-func (r *Registry) save(changed map[string]User) error {
-	next := nextSorted(r.sorted, changed, nil)
+func (r *Registry) save(changed map[string]User, removed []string) error {
+	next := nextSorted(r.sorted, changed, removed)
 	mark, replaced, err := r.write(next)
 	if err != nil {
 		if replaced != nil {
@@ -121,7 +122,7 @@ func (r *Registry) save(changed map[string]User) error {
 		}
 		return fmt.Errorf("saving user registry %s: %w", r.path, err)
 	}
-	r.publish(changed, nil, next)
+	r.publish(changed, removed, next)
 	r.hist.addVersion(mark, r.hist.gen)
 	for i := 0; replaced != nil; i++ {
 		r.merge(replaced)
@@ -143,31 +144,54 @@ func (r *Registry) save(changed map[string]User) error {
 }
 
 // prepare works out what batch changes, given the committed state: the
-// new records by name, and the error of each change refused.
-func (r *Registry) prepare(batch []*change, now time.Time) (map[string]User, []error) {
+// new records by name, the names removed, and the error of each change
+// refused.
+func (r *Registry) prepare(batch []*change, now time.Time) (map[string]User, []string, []error) {
 	// The writer is the only goroutine that changes byName, so it may
-	// read it without stateMu. changed overlays it.
+	// read it without stateMu. changed and gone overlay it.
 	changed := make(map[string]User)
+	gone := make(map[string]bool)
 	lookup := func(name string) (User, bool) {
 		if u, ok := changed[name]; ok {
 			return u, true
+		}
+		if gone[name] {
+			return User{}, false
 		}
 		u, ok := r.byName[name]
 		return u, ok
 	}
 	outcomes := make([]error, len(batch))
 	for i, c := range batch {
-		if c.check {
-			continue
+		switch {
+		case c.check:
+		case c.remove:
+			if _, ok := lookup(c.name); !ok {
+				outcomes[i] = fmt.Errorf("%w: %q", ErrNotFound, c.name)
+				continue
+			}
+			delete(changed, c.name)
+			gone[c.name] = true
+		default:
+			u, err := c.apply(lookup, now)
+			if err != nil {
+				outcomes[i] = err
+				continue
+			}
+			changed[u.Name] = u
+			delete(gone, u.Name) // removed and added again in one batch: a new account
 		}
-		u, err := c.apply(lookup, now)
-		if err != nil {
-			outcomes[i] = err
-			continue
-		}
-		changed[u.Name] = u
 	}
-	return changed, outcomes
+	var removed []string
+	for name := range gone {
+		if _, committed := r.byName[name]; committed {
+			if _, again := changed[name]; !again {
+				removed = append(removed, name)
+			}
+		}
+	}
+	slices.Sort(removed)
+	return changed, removed, outcomes
 }
 
 // logWrite logs the outcome of a commit. A rewrite that fails on every

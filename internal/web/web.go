@@ -125,6 +125,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, errCSRF)
 		return
 	}
+	// The service keeps where a login or an upload came from, for the
+	// administrator's listings.
+	r = r.WithContext(service.WithOrigin(r.Context(), service.Origin{Door: service.DoorWeb, Addr: h.clientAddr(r)}))
 	h.mux.ServeHTTP(w, r)
 }
 
