@@ -119,15 +119,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := reqlog.With(r.Context(), slog.String("door", front), slog.Uint64("req", reqlog.NewID()),
 		slog.String("remote", h.clientAddr(r)), slog.String("method", r.Method))
+	// The service keeps where a login or an upload came from, for the
+	// administrator's listings.
+	ctx = service.WithOrigin(ctx, service.Origin{Door: service.DoorWeb, Addr: h.clientAddr(r)})
+	// One request value from here on: the mux records the route it took
+	// (r.Pattern) in it, which finish reads for the log line and metrics.
 	r = r.WithContext(context.WithValue(ctx, infoKey{}, &requestInfo{}))
 	defer h.finish(r, sw, start)
 	if !safeMethod(r.Method) && !h.sameOrigin(r) {
 		h.fail(w, r, errCSRF)
 		return
 	}
-	// The service keeps where a login or an upload came from, for the
-	// administrator's listings.
-	r = r.WithContext(service.WithOrigin(r.Context(), service.Origin{Door: service.DoorWeb, Addr: h.clientAddr(r)}))
 	h.mux.ServeHTTP(w, r)
 }
 
