@@ -37,17 +37,46 @@ var DefaultLimits = LimitConfig{
 type failures struct {
 	count    int
 	last     time.Time
-	blocked  time.Time     // no attempts before this
-	inflight int           // attempts allowed and not yet decided
-	settled  chan struct{} // closed when an attempt in flight is decided; nil if no one waits
+	blocked  time.Time       // no attempts before this
+	inflight int             // attempts allowed and not yet decided
+	waiters  []chan struct{} // attempts waiting for one in flight to be decided, oldest first
 }
 
-// wake tells those waiting for an attempt in flight that one was decided.
-func (f *failures) wake() {
-	if f != nil && f.settled != nil {
-		close(f.settled)
-		f.settled = nil
+// wakeOne lets the oldest waiting attempt look again: one in flight was
+// decided, so one more may go. Waking them one at a time, in the order
+// they came, keeps a burst of logins from one address fair: with a
+// broadcast, every waiter raced for each freed place and some waited
+// minutes while later ones went first.
+func (f *failures) wakeOne() {
+	if f == nil || len(f.waiters) == 0 {
+		return
 	}
+	close(f.waiters[0])
+	f.waiters = f.waiters[1:]
+}
+
+// wakeAll lets every waiting attempt look again: the key was reset,
+// dropped or blocked.
+func (f *failures) wakeAll() {
+	if f == nil {
+		return
+	}
+	for _, ch := range f.waiters {
+		close(ch)
+	}
+	f.waiters = nil
+}
+
+// leave takes ch out of the queue. It reports false if ch had been woken
+// already (and so is no longer in the queue).
+func (f *failures) leave(ch chan struct{}) bool {
+	for i, w := range f.waiters {
+		if w == ch {
+			f.waiters = append(f.waiters[:i], f.waiters[i+1:]...)
+			return true
+		}
+	}
+	return false
 }
 
 // loginLimiter tracks failed logins per user name and per client address.
@@ -76,24 +105,25 @@ func (l *loginLimiter) allow(ctx context.Context, user, addr string) error {
 		key, kind string
 		free      int
 	}{{"u:" + user, "user", l.cfg.UserFree}, {"a:" + addr, "address", l.cfg.AddrFree}}
+	// woke is the key whose decided attempt woke this one: the place it
+	// freed is passed on if this attempt does not take it.
+	var woke *failures
 	for {
 		now := l.now()
 		l.mu.Lock()
-		var wait chan struct{}
+		var wait *failures
 		for _, k := range keys {
 			f, ok := l.keys[k.key]
 			if !ok {
 				continue
 			}
 			if now.Before(f.blocked) {
+				woke.wakeOne()
 				l.mu.Unlock()
 				return &RateLimitError{RetryAfter: f.blocked.Sub(now), Reason: k.kind}
 			}
 			if f.inflight > 0 && f.count+f.inflight >= k.free && now.Sub(f.last) <= l.cfg.Window {
-				if f.settled == nil {
-					f.settled = make(chan struct{})
-				}
-				wait = f.settled
+				wait = f
 				break
 			}
 		}
@@ -109,10 +139,24 @@ func (l *loginLimiter) allow(ctx context.Context, user, addr string) error {
 			l.mu.Unlock()
 			return nil
 		}
+		ch := make(chan struct{})
+		if woke == wait {
+			// Woken and beaten to the place: keep this attempt's turn.
+			wait.waiters = append([]chan struct{}{ch}, wait.waiters...)
+		} else {
+			woke.wakeOne() // held back by the other key: the place goes on
+			wait.waiters = append(wait.waiters, ch)
+		}
 		l.mu.Unlock()
 		select {
-		case <-wait:
+		case <-ch:
+			woke = wait
 		case <-ctx.Done():
+			l.mu.Lock()
+			if !wait.leave(ch) {
+				wait.wakeOne() // woken as it gave up: the place goes on
+			}
+			l.mu.Unlock()
 			return ctx.Err()
 		}
 	}
@@ -122,7 +166,7 @@ func (l *loginLimiter) allow(ctx context.Context, user, addr string) error {
 func (l *loginLimiter) settle(key string) {
 	if f, ok := l.keys[key]; ok && f.inflight > 0 {
 		f.inflight--
-		f.wake()
+		f.wakeOne()
 	}
 }
 
@@ -143,7 +187,7 @@ func (l *loginLimiter) fail(user, addr string) {
 func (l *loginLimiter) bump(key string, free int, now time.Time) {
 	f, ok := l.keys[key]
 	if !ok || now.Sub(f.last) > l.cfg.Window && f.count > 0 {
-		f.wake()
+		f.wakeAll()
 		f = &failures{inflight: f.inflightOf()}
 		l.keys[key] = f
 	}
@@ -156,6 +200,7 @@ func (l *loginLimiter) bump(key string, free int, now time.Time) {
 		}
 		wait = min(wait, l.cfg.MaxWait)
 		f.blocked = now.Add(wait)
+		f.wakeAll() // those waiting are refused at once
 	}
 }
 
@@ -173,7 +218,7 @@ func (l *loginLimiter) succeed(user, addr string) {
 	defer l.mu.Unlock()
 	l.settle("a:" + addr)
 	if f, ok := l.keys["u:"+user]; ok {
-		f.wake()
+		f.wakeAll() // the user's failures are cleared: all may look again
 		if f.inflight > 1 {
 			f.inflight--
 			f.count, f.blocked = 0, time.Time{}
@@ -181,7 +226,7 @@ func (l *loginLimiter) succeed(user, addr string) {
 			delete(l.keys, "u:"+user)
 		}
 	}
-	if f, ok := l.keys["a:"+addr]; ok && f.count == 0 && f.inflight == 0 && f.settled == nil {
+	if f, ok := l.keys["a:"+addr]; ok && f.count == 0 && f.inflight == 0 && len(f.waiters) == 0 {
 		delete(l.keys, "a:"+addr)
 	}
 }
@@ -200,7 +245,7 @@ func (l *loginLimiter) abandon(user, addr string) {
 func (l *loginLimiter) prune(now time.Time) {
 	for k, f := range l.keys {
 		if now.Sub(f.last) > l.cfg.Window && now.After(f.blocked) {
-			f.wake()
+			f.wakeAll()
 			delete(l.keys, k)
 		}
 	}
@@ -217,7 +262,7 @@ func (l *loginLimiter) prune(now time.Time) {
 	span := now.Sub(cutoff) / 2
 	for k, f := range l.keys {
 		if f.last.Before(cutoff.Add(span)) {
-			f.wake()
+			f.wakeAll()
 			delete(l.keys, k)
 		}
 	}

@@ -174,6 +174,68 @@ func TestLimiterLoginsInFlightAreNotFailures(t *testing.T) {
 	}
 }
 
+// TestLimiterWaitersGoInTurn: logins of many users from one address,
+// more than its failures left allow in flight at once, go in the order
+// they came, one for each attempt decided, and one that gives up passes
+// its turn on (a broadcast wake-up let later ones overtake earlier ones
+// without bound: under 1,000 clients some waited minutes).
+func TestLimiterWaitersGoInTurn(t *testing.T) {
+	l, _ := newTestLimiter()
+	const addr = "10.0.0.1"
+	for i := range DefaultLimits.AddrFree {
+		if err := l.allow(bg, fmt.Sprintf("first%02d", i), addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	queued := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			l.mu.Lock()
+			got := len(l.keys["a:"+addr].waiters)
+			l.mu.Unlock()
+			if got == n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d waiting, want %d", got, n)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	const n = 8
+	admitted := make(chan int, n)
+	ctx, cancel := context.WithCancel(bg)
+	for i := range n {
+		c := bg
+		if i == 2 {
+			c = ctx // this one gives up while waiting
+		}
+		go func() {
+			if err := l.allow(c, fmt.Sprintf("user%02d", i), addr); err != nil {
+				admitted <- -1
+				return
+			}
+			admitted <- i
+		}()
+		queued(i + 1) // in this order
+	}
+	cancel()
+	if got := <-admitted; got != -1 {
+		t.Fatalf("login %d went in before any attempt was decided", got)
+	}
+	queued(n - 1)
+	for want := range n {
+		if want == 2 {
+			continue
+		}
+		l.succeed(fmt.Sprintf("first%02d", want), addr) // one decided: one place
+		if got := <-admitted; got != want {
+			t.Fatalf("login %d went in; want %d (the oldest waiting)", got, want)
+		}
+	}
+}
+
 // TestLimiterWaitEndsWithContext: an attempt waiting for those in flight
 // gives up when its request ends.
 func TestLimiterWaitEndsWithContext(t *testing.T) {
