@@ -136,6 +136,7 @@ if [[ $PART == *b* ]]; then
   bench -c 1 --idle "$IDLE" --idle-per-user 1000 -d "${IDLE_SECONDS}s" --mix ls=1,get=1 --size 1MiB \
     --fail-errors 0 --fail-p99 50ms &
   BENCH_PID=$!
+  PIDS+=("$BENCH_PID")
   # Sample the server while the idle connections are held.
   max_rss=0 max_g=0 samples=0
   while kill -0 "$BENCH_PID" 2>/dev/null; do

@@ -77,6 +77,7 @@ func TestPythonClient(t *testing.T) {
 	covered := map[string]string{} // code → outcome
 	types := map[string]bool{}
 	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 64<<10), 4<<20) // a check's line may quote a whole header
 	for sc.Scan() {
 		line := sc.Text()
 		transcript = append(transcript, line)
@@ -95,6 +96,10 @@ func TestPythonClient(t *testing.T) {
 		case strings.HasPrefix(line, "covered type "):
 			types[strings.TrimPrefix(line, "covered type ")] = true
 		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Errorf("reading the Python client's output: %v", err)
+		cmd.Process.Kill()
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("the Python client: %v", err)

@@ -8,7 +8,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
+	"syscall"
 
 	"netdisk/internal/datalock"
 	"netdisk/internal/service"
@@ -75,6 +78,9 @@ func Open(dir string, logger *slog.Logger) (f *Folder, err error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	if err := sameOwner(dir); err != nil {
+		return nil, err
+	}
 	lock, err := datalock.Acquire(dir)
 	if err != nil {
 		return nil, err
@@ -100,6 +106,26 @@ func Open(dir string, logger *slog.Logger) (f *Folder, err error) {
 		NoJanitor: true,
 	})
 	return f, err
+}
+
+// sameOwner refuses to work on a data folder that belongs to another
+// user: what admin writes (users.xlsx, a new user's folder, sessions)
+// would belong to the user running it, root say, and the server, running
+// as the folder's owner, could not write it afterwards.
+func sameOwner(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil // (opening the folder reports it)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || int(st.Uid) == os.Geteuid() {
+		return nil
+	}
+	who := strconv.Itoa(int(st.Uid))
+	if u, err := user.LookupId(who); err == nil {
+		who = u.Username
+	}
+	return fmt.Errorf("the data folder %s belongs to %s: with no server running, run netdisk admin as that user (sudo -u %s netdisk admin …), so that the files it writes stay the server's", dir, who, who)
 }
 
 // Service is the folder's service layer.

@@ -237,7 +237,10 @@ func (c *conn) loop() {
 		default:
 			deadline = time.Now().Add(cfg.IdleTimeout)
 		}
-		c.takeHeldRecord()
+		if err := c.takeHeldRecord(); err != nil {
+			c.logEnd(err, "waiting for a request")
+			return
+		}
 		if !c.goIdle(deadline) {
 			c.replies.wait() // their replies go before the notice
 			c.send(0, proto.Errorf(proto.CodeShuttingDown, "the server is shutting down"))
@@ -282,12 +285,16 @@ func (c *conn) loop() {
 // the socket (a pipelined request) into the frame reader, without waiting
 // for the network: waitRequest watches the socket, which such a record has
 // left already.
-func (c *conn) takeHeldRecord() {
+func (c *conn) takeHeldRecord() error {
 	if c.srv.cfg.TLS == nil || c.r.Buffered() > 0 {
-		return
+		return nil
 	}
 	c.stream.SetReadDeadline(time.Now()) // a read that finds nothing held fails at once
-	c.r.Wait()                           // (the failure does not stick: see proto.Reader.WaitHeader)
+	// (a deadline failure does not stick: see proto.Reader.WaitHeader)
+	if err := c.r.Wait(); err != nil && !isTimeout(err) {
+		return err // the peer's close_notify, or a bad record, held with the last request
+	}
+	return nil
 }
 
 // waitRequest blocks until the next request begins to arrive, the peer
@@ -308,13 +315,20 @@ func (c *conn) waitRequest() error {
 	if err != nil {
 		return c.r.Wait()
 	}
-	return rc.Read(func(fd uintptr) bool {
+	err = rc.Read(func(fd uintptr) bool {
 		var b [1]byte
 		_, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
 		// Data, the end of the stream or an error: the read that follows
 		// takes or reports it. Nothing yet: wait for the poller.
 		return err != unix.EAGAIN && err != unix.EINTR
 	})
+	if err != nil || c.srv.cfg.TLS == nil {
+		return err
+	}
+	// Over TLS the bytes may be a record that carries no request (a key
+	// update, an alert): read through the TLS layer, still under the idle
+	// deadline, until a request's bytes come.
+	return c.r.Wait()
 }
 
 // goIdle marks the connection idle and arms the deadline for the next

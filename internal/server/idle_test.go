@@ -80,3 +80,48 @@ func TestPipelinedTLSRecordsAnswered(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseNotifyHeldWithLastRequest: a client that sends its last request
+// and its TLS close_notify in one segment, and leaves TCP open, gets its
+// answer and then the end of the connection at once, not at the idle
+// deadline (the TLS layer takes the alert from the socket along with the
+// request, so nothing is left there to wake the idle wait).
+func TestCloseNotifyHeldWithLastRequest(t *testing.T) {
+	d := start(t, func(c *daemon.Config) { c.Plaintext = false; c.LoginTimeout = time.Minute })
+	nc, err := net.Dial("tcp", d.Addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(20 * time.Second))
+	hc := &heldConn{Conn: nc}
+	tc := tls.Client(hc, &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS13})
+	if _, err := io.WriteString(tc, proto.Preamble); err != nil {
+		t.Fatal(err)
+	}
+	r := proto.NewReader(tc)
+	if h, err := r.ReadHeader(); err != nil || h.Type != "hello" {
+		t.Fatalf("hello: %v %v", h, err)
+	}
+	hc.holding = true
+	b, err := proto.AppendFrameHeader(nil, 1, proto.ListRequest{Path: ""}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc.Write(b)
+	tc.CloseWrite()                                       // close_notify, TCP stays open
+	nc.SetWriteDeadline(time.Now().Add(10 * time.Second)) // (CloseWrite ends writing with a deadline of now)
+	if err := hc.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := r.ReadHeader(); err != nil || h.ID != 1 {
+		t.Fatalf("reply: %v %v", h, err)
+	}
+	start := time.Now()
+	if _, err := r.ReadHeader(); err == nil {
+		t.Fatal("another frame after the client's close_notify")
+	}
+	if waited := time.Since(start); waited > 10*time.Second {
+		t.Fatalf("the server held the connection %v after the client's close_notify", waited)
+	}
+}

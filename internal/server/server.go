@@ -196,6 +196,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		}
 		c := newConn(s, nc)
 		if !s.preLogin.add(c.remote, s.cfg.MaxPreLoginPerAddr) {
+			c.cancel() // its context leaves the server's
 			s.active.Add(-1)
 			s.logger.WarnContext(s.ctx, "connection refused: too many not logged in from one address", "remote", c.remote, "max", s.cfg.MaxPreLoginPerAddr)
 			s.metrics.RateLimited("connections")
@@ -204,6 +205,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		}
 		c.preLogin = true
 		if !s.addConn(c) {
+			c.cancel()
 			c.leavePreLogin()
 			s.active.Add(-1)
 			nc.Close()

@@ -122,7 +122,14 @@ func (l *loginLimiter) allow(ctx context.Context, user, addr string) error {
 				l.mu.Unlock()
 				return &RateLimitError{RetryAfter: f.blocked.Sub(now), Reason: k.kind}
 			}
-			if f.inflight > 0 && f.count+f.inflight >= k.free && now.Sub(f.last) <= l.cfg.Window {
+			// The window forgets old failures, not the attempts in flight:
+			// a key last failed long ago still admits only as many at once
+			// as a new key would.
+			count := f.count
+			if now.Sub(f.last) > l.cfg.Window {
+				count = 0
+			}
+			if f.inflight > 0 && count+f.inflight >= k.free {
 				wait = f
 				break
 			}

@@ -236,6 +236,49 @@ func TestLimiterWaitersGoInTurn(t *testing.T) {
 	}
 }
 
+// TestLimiterOldKeyStillBoundsAttemptsInFlight: a key whose failures are
+// older than the window forgets them, but not how many attempts may be in
+// flight at once: a burst of guesses after a quiet quarter of an hour is
+// held to the failures left, as against a new key.
+func TestLimiterOldKeyStillBoundsAttemptsInFlight(t *testing.T) {
+	l, clock := newTestLimiter()
+	if err := l.allow(bg, "alice", "10.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	l.fail("alice", "10.0.0.1")
+	clock.advance(DefaultLimits.Window + time.Minute)
+	for i := range DefaultLimits.UserFree {
+		if err := l.allow(bg, "alice", fmt.Sprintf("10.0.1.%d", i)); err != nil {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	ctx, cancel := context.WithCancel(bg)
+	done := make(chan error, 1)
+	go func() { done <- l.allow(ctx, "alice", "10.0.2.1") }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		l.mu.Lock()
+		n := len(l.keys["u:alice"].waiters)
+		l.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("attempt %d in flight went in at once (%v)", DefaultLimits.UserFree+1, err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the attempt neither waited nor went in")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("waiting attempt: %v", err)
+	}
+}
+
 // TestLimiterWaitEndsWithContext: an attempt waiting for those in flight
 // gives up when its request ends.
 func TestLimiterWaitEndsWithContext(t *testing.T) {
