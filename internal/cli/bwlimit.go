@@ -3,10 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"netdisk/internal/units"
 )
 
 // pacer holds the transfers of one command to a rate (--bwlimit): all of
@@ -60,25 +61,17 @@ func paced(ctx context.Context, update func(int64)) func(int64) {
 	}
 }
 
-// parseRate reads a rate such as 500K, 10M or 1.5G (bytes a second;
-// K, M, G are KiB, MiB, GiB).
+// parseRate reads a rate such as 500K, 10M or 1.5G: bytes a second, in
+// the units of every size netdisk reads (units.Parse: K, M, G are KiB,
+// MiB, GiB; KB, MB, GB decimal), with an optional "/s".
 func parseRate(s string) (float64, error) {
-	t := strings.TrimSuffix(strings.TrimSuffix(strings.ToUpper(strings.TrimSpace(s)), "/S"), "B")
-	t = strings.TrimSuffix(t, "I")
-	mult := 1.0
-	if n := len(t); n > 0 {
-		switch t[n-1] {
-		case 'K':
-			mult, t = 1<<10, t[:n-1]
-		case 'M':
-			mult, t = 1<<20, t[:n-1]
-		case 'G':
-			mult, t = 1<<30, t[:n-1]
-		}
+	t := strings.TrimSpace(s)
+	if n := len(t); n >= 2 && strings.EqualFold(t[n-2:], "/s") {
+		t = t[:n-2]
 	}
-	v, err := strconv.ParseFloat(t, 64)
+	v, err := units.Parse(t)
 	if err != nil || v <= 0 {
 		return 0, fmt.Errorf("--bwlimit takes a rate such as 500K, 10M or 1.5G (bytes a second), not %q", s)
 	}
-	return v * mult, nil
+	return float64(v), nil
 }

@@ -96,7 +96,7 @@ Then:                netdisk ls, put, get, mkdir, rm, mv, df … or netdisk shel
 		a.cpCommand(),
 		a.adminCommand(),
 	)
-	root.Version = version()
+	root.Version = versionLine()
 	root.SetVersionTemplate("netdisk {{.Version}}\n")
 	return root
 }

@@ -3,10 +3,11 @@ package cli
 import (
 	"fmt"
 	"runtime"
-	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"netdisk/internal/version"
 )
 
 // statusCommand shows, without contacting the server, what later commands
@@ -111,31 +112,6 @@ func (a *app) serverChoice() (addr, from string, err error) {
 	return addr, from, err
 }
 
-// version is netdisk's version: the module's, else the commit it was
-// built from (with "+dirty" for uncommitted changes), and the Go release.
-func version() string {
-	v, commit, dirty := "(devel)", "", false
-	if info, ok := debug.ReadBuildInfo(); ok {
-		if info.Main.Version != "" {
-			v = info.Main.Version
-		}
-		for _, s := range info.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				commit = s.Value
-			case "vcs.modified":
-				dirty = s.Value == "true"
-			}
-		}
-	}
-	if len(commit) > 12 {
-		commit = commit[:12]
-	}
-	if dirty {
-		commit += "+dirty"
-	}
-	if commit != "" {
-		v += " " + commit
-	}
-	return v + " " + runtime.Version()
-}
+// versionLine is netdisk's version (see package version) and the Go
+// release it was built with.
+func versionLine() string { return version.String() + " " + runtime.Version() }

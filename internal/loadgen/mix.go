@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+
+	"netdisk/internal/units"
 )
 
 // Op is one kind of operation a client performs.
@@ -129,7 +131,8 @@ func (m Mix) pick(rng *rand.Rand) Op {
 const MaxSize = 1 << 30
 
 // ParseSizes reads "64KiB" or a list "4KiB,64KiB,1MiB" (each put picks one
-// at random). Units: B, K/KB/KiB, M/MB/MiB, G/GB/GiB, all binary.
+// at random), in the units of every size netdisk reads (units.Parse: K,
+// KiB binary, KB decimal).
 func ParseSizes(s string) ([]int64, error) {
 	var sizes []int64
 	for _, part := range strings.Split(s, ",") {
@@ -150,23 +153,9 @@ func ParseSizes(s string) ([]int64, error) {
 }
 
 func parseSize(s string) (int64, error) {
-	t := strings.ToUpper(s)
-	t = strings.TrimSuffix(t, "B")
-	t = strings.TrimSuffix(t, "I")
-	mult := int64(1)
-	if n := len(t); n > 0 {
-		switch t[n-1] {
-		case 'K':
-			mult, t = 1<<10, t[:n-1]
-		case 'M':
-			mult, t = 1<<20, t[:n-1]
-		case 'G':
-			mult, t = 1<<30, t[:n-1]
-		}
-	}
-	v, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
-	if err != nil || v < 0 || v*float64(mult) > MaxSize {
+	n, err := units.Parse(s)
+	if err != nil || n > MaxSize {
 		return 0, fmt.Errorf("a file size is a number of bytes up to 1GiB, such as 4096, 64KiB or 1.5MiB, not %q", s)
 	}
-	return int64(v * float64(mult)), nil
+	return n, nil
 }

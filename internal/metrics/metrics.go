@@ -12,12 +12,13 @@ package metrics
 import (
 	"net/http"
 	"runtime"
-	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"netdisk/internal/version"
 )
 
 // Registry is the server's metrics. Its methods are safe for concurrent
@@ -73,7 +74,7 @@ func New(openUploads func() int) *Registry {
 		Name: "netdisk_build_info",
 		Help: "Always 1; the labels say which build is running.",
 	}, []string{"version", "goversion"})
-	build.WithLabelValues(version(), runtime.Version()).Set(1)
+	build.WithLabelValues(version.String(), runtime.Version()).Set(1)
 	r.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -118,36 +119,6 @@ const (
 
 	CodeOK = "ok"
 )
-
-// version is the build's module version and commit, as `netdisk
-// --version` shows them ("(devel)" and the commit for a build from a
-// checkout).
-func version() string {
-	v, commit, dirty := "(devel)", "", false
-	if info, ok := debug.ReadBuildInfo(); ok {
-		if info.Main.Version != "" {
-			v = info.Main.Version
-		}
-		for _, s := range info.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				commit = s.Value
-			case "vcs.modified":
-				dirty = s.Value == "true"
-			}
-		}
-	}
-	if len(commit) > 12 {
-		commit = commit[:12]
-	}
-	if dirty {
-		commit += "+dirty"
-	}
-	if commit != "" {
-		v += " " + commit
-	}
-	return v
-}
 
 // Handler serves the metrics in Prometheus's text (or protobuf) format.
 func (r *Registry) Handler() http.Handler {

@@ -33,20 +33,16 @@ func (c *heldConn) flush() error {
 	return err
 }
 
-// TestPipelinedTLSRecordsAnswered: requests that arrive in separate TLS
-// records in one TCP segment are all answered. The TLS layer reads them
-// from the socket together; an idle connection waits on the socket, which
-// is empty by then, so the server must take the records the TLS layer
-// holds before it waits (without that, the second request would sit
-// unanswered until the idle deadline).
-func TestPipelinedTLSRecordsAnswered(t *testing.T) {
-	d := start(t, func(c *daemon.Config) { c.Plaintext = false })
+// dialHeldTLS connects over TLS through a heldConn, sends the preamble and
+// reads the hello.
+func dialHeldTLS(t *testing.T, d *daemon.Daemon) (*tls.Conn, *heldConn, *proto.Reader) {
+	t.Helper()
 	nc, err := net.Dial("tcp", d.Addr.String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	t.Cleanup(func() { nc.Close() })
+	nc.SetDeadline(time.Now().Add(20 * time.Second))
 	hc := &heldConn{Conn: nc}
 	tc := tls.Client(hc, &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS13})
 	if _, err := io.WriteString(tc, proto.Preamble); err != nil {
@@ -56,6 +52,18 @@ func TestPipelinedTLSRecordsAnswered(t *testing.T) {
 	if h, err := r.ReadHeader(); err != nil || h.Type != "hello" {
 		t.Fatalf("hello: %v %v", h, err)
 	}
+	return tc, hc, r
+}
+
+// TestPipelinedTLSRecordsAnswered: requests that arrive in separate TLS
+// records in one TCP segment are all answered. The TLS layer reads them
+// from the socket together; an idle connection waits on the socket, which
+// is empty by then, so the server must take the records the TLS layer
+// holds before it waits (without that, the second request would sit
+// unanswered until the idle deadline).
+func TestPipelinedTLSRecordsAnswered(t *testing.T) {
+	d := start(t, func(c *daemon.Config) { c.Plaintext = false })
+	tc, hc, r := dialHeldTLS(t, d)
 	// Three requests, each its own record (one Write each), in one segment.
 	hc.holding = true
 	for id := uint64(1); id <= 3; id++ {
@@ -88,29 +96,15 @@ func TestPipelinedTLSRecordsAnswered(t *testing.T) {
 // request, so nothing is left there to wake the idle wait).
 func TestCloseNotifyHeldWithLastRequest(t *testing.T) {
 	d := start(t, func(c *daemon.Config) { c.Plaintext = false; c.LoginTimeout = time.Minute })
-	nc, err := net.Dial("tcp", d.Addr.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(20 * time.Second))
-	hc := &heldConn{Conn: nc}
-	tc := tls.Client(hc, &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS13})
-	if _, err := io.WriteString(tc, proto.Preamble); err != nil {
-		t.Fatal(err)
-	}
-	r := proto.NewReader(tc)
-	if h, err := r.ReadHeader(); err != nil || h.Type != "hello" {
-		t.Fatalf("hello: %v %v", h, err)
-	}
+	tc, hc, r := dialHeldTLS(t, d)
 	hc.holding = true
 	b, err := proto.AppendFrameHeader(nil, 1, proto.ListRequest{Path: ""}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tc.Write(b)
-	tc.CloseWrite()                                       // close_notify, TCP stays open
-	nc.SetWriteDeadline(time.Now().Add(10 * time.Second)) // (CloseWrite ends writing with a deadline of now)
+	tc.CloseWrite()                                            // close_notify, TCP stays open
+	hc.Conn.SetWriteDeadline(time.Now().Add(10 * time.Second)) // (CloseWrite ends writing with a deadline of now)
 	if err := hc.flush(); err != nil {
 		t.Fatal(err)
 	}
