@@ -152,12 +152,22 @@ func (s *Service) Login(ctx context.Context, name, password, addr string) (*Sess
 		// one limiter key, so names of any length cost no memory there.
 		norm = invalidName
 	}
+	// Taken before the password hash is read: a password change (or a
+	// kick) while the hash is checked ends this login too.
+	gen := s.sessions.generation(norm)
 	u, err := s.checkPassword(ctx, norm, password, addr)
+	var sess *Session
+	if err == nil {
+		var ok bool
+		if sess, ok = s.sessions.createIf(u.Name, u.AccountID, Origin{Door: originOf(ctx).Door, Addr: addr}, gen); !ok {
+			s.logger.WarnContext(ctx, "login refused: the user's sessions were ended while it was checked", "user", u.Name, "addr", addr)
+			err = fmt.Errorf("%w (the password was changed, or the account's sessions ended, during this login)", ErrAuthFailed)
+		}
+	}
 	s.metrics.Login(loginResult(err))
 	if err != nil {
 		return nil, err
 	}
-	sess := s.sessions.create(u.Name, u.AccountID, Origin{Door: originOf(ctx).Door, Addr: addr})
 	s.logger.InfoContext(ctx, "login", "user", u.Name, "addr", addr)
 	return sess, nil
 }

@@ -63,6 +63,11 @@ type sessionTable struct {
 
 	mu    sync.Mutex
 	byKey map[string]*Session
+	// ended counts, per user, the times all of the user's sessions were
+	// ended (a password change, kick, disable, removal): a login checked
+	// against the password before such an end must not start a session
+	// after it (see createIf). Bounded by the accounts that ever had it.
+	ended map[string]uint64
 	dirty chan struct{}
 	done  chan struct{}
 	wg    sync.WaitGroup
@@ -136,6 +141,40 @@ const maxSessionsPerUser = 64
 
 // create starts a new session for user, whose account id is account,
 // logged in from origin.
+// generation is how many times all of user's sessions were ended; a login
+// takes it before it reads the user's password hash.
+func (t *sessionTable) generation(user string) uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.ended[user]
+}
+
+// createIf starts a session like create unless the user's sessions were
+// ended since gen (the password changed, say, while this login was being
+// checked against the old one); then it reports false.
+func (t *sessionTable) createIf(user, account string, origin Origin, gen uint64) (*Session, bool) {
+	t.mu.Lock()
+	changed := t.ended[user] != gen
+	t.mu.Unlock()
+	if changed {
+		return nil, false
+	}
+	s := t.create(user, account, origin)
+	// An end that came between the check and the create ended every
+	// session it found; this one it may have missed.
+	t.mu.Lock()
+	changed = t.ended[user] != gen
+	if changed {
+		delete(t.byKey, s.key)
+	}
+	t.mu.Unlock()
+	if changed {
+		t.markDirty()
+		return nil, false
+	}
+	return s, true
+}
+
 func (t *sessionTable) create(user, account string, origin Origin) *Session {
 	var raw [32]byte
 	rand.Read(raw[:])
@@ -241,6 +280,10 @@ func (t *sessionTable) end(s *Session) {
 // and reports how many it removed.
 func (t *sessionTable) endUser(user string, keep *Session) int {
 	t.mu.Lock()
+	if t.ended == nil {
+		t.ended = make(map[string]uint64)
+	}
+	t.ended[user]++
 	ended := 0
 	for k, s := range t.byKey {
 		if s.User == user && (keep == nil || k != keep.key) {
