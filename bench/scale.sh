@@ -24,6 +24,7 @@
 #   PART=b bench/scale.sh               # only the idle part
 #
 # Environment: BUSY=1000 ROUNDS_EACH=10 IDLE=10000 IDLE_SECONDS=30 PART=ab
+#   IDLE_MIX=ls=1,get=1 (the normal client's operations in part b)
 #   ND_BIN=path (default: built here)  WORK=dir (default: new in /tmp; KEEP=1 keeps it)
 # Needs: go, python3 (to read bench's JSON).
 set -euo pipefail
@@ -31,7 +32,7 @@ cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
 
 BUSY=${BUSY:-1000} ROUNDS_EACH=${ROUNDS_EACH:-10}
-IDLE=${IDLE:-10000} IDLE_SECONDS=${IDLE_SECONDS:-30} PART=${PART:-ab}
+IDLE=${IDLE:-10000} IDLE_SECONDS=${IDLE_SECONDS:-30} PART=${PART:-ab} IDLE_MIX=${IDLE_MIX:-ls=1,get=1}
 WORK=${WORK:-$(mktemp -d /tmp/netdisk-scale.XXXXXX)}
 mkdir -p "$WORK"
 PIDS=()
@@ -133,7 +134,7 @@ if [[ $PART == *b* ]]; then
   start_server idle --max-conns-per-user 1000 --max-conns $((NOFILE - 1024))
   echo "  server before: VmRSS $(( $(status_kib "$SRV_PID" VmRSS) / 1024 )) MiB, goroutines $(goroutines)"
   BENCH_NAME=idle
-  bench -c 1 --idle "$IDLE" --idle-per-user 1000 -d "${IDLE_SECONDS}s" --mix ls=1,get=1 --size 1MiB \
+  bench -c 1 --idle "$IDLE" --idle-per-user 1000 -d "${IDLE_SECONDS}s" --mix "$IDLE_MIX" --size 1MiB \
     --fail-errors 0 --fail-p99 50ms &
   BENCH_PID=$!
   PIDS+=("$BENCH_PID")
