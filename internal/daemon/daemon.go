@@ -16,6 +16,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -87,16 +88,18 @@ type Daemon struct {
 	Users   *users.Registry
 	// Admin serves `netdisk admin` on DATA/admin.sock (nil if the socket
 	// could not be made: the server runs without it, and says why).
-	Admin    *admin.Server
-	store    *storage.Local
-	ln       net.Listener
-	httpSrv  *http.Server
-	metrics  *http.Server // nil when off
-	closing  atomic.Bool  // Shutdown began: /readyz says 503
-	stopped  atomic.Bool  // the protocol's Serve returned (on its own, or at Shutdown)
-	serveErr chan error
-	logger   *slog.Logger
-	lock     *datalock.Lock // held for the daemon's life: one server per data folder
+	Admin       *admin.Server
+	store       *storage.Local
+	ln          net.Listener
+	httpSrv     *http.Server
+	metrics     *http.Server // nil when off
+	closing     atomic.Bool  // Shutdown began: /readyz says 503
+	shutdown    sync.Once    // Shutdown runs once; later calls return its result
+	shutdownErr error
+	stopped     atomic.Bool // the protocol's Serve returned (on its own, or at Shutdown)
+	serveErr    chan error
+	logger      *slog.Logger
+	lock        *datalock.Lock // held for the daemon's life: one server per data folder
 }
 
 // Start opens the data folder (creating it on first use) and starts
@@ -286,7 +289,13 @@ func (d *Daemon) Done() <-chan error { return d.serveErr }
 
 // Shutdown stops accepting, lets requests in progress finish until ctx
 // ends, then closes everything and flushes the registry and sessions.
+// Calls after the first wait for nothing and return its result.
 func (d *Daemon) Shutdown(ctx context.Context) error {
+	d.shutdown.Do(func() { d.shutdownErr = d.stop(ctx) })
+	return d.shutdownErr
+}
+
+func (d *Daemon) stop(ctx context.Context) error {
 	d.closing.Store(true)
 	var errs []error
 	if d.httpSrv != nil {
