@@ -112,7 +112,11 @@ func (a *app) run(ctx context.Context, args []string) int {
 		// Ctrl-C (or SIGTERM): whatever the operation reported as it was
 		// cut off ("connection lost", "context canceled") is the
 		// interrupt's doing, not a fault.
-		fmt.Fprintln(a.stderr, "netdisk: interrupted; run the same command again to resume a transfer")
+		msg := "netdisk: interrupted"
+		if cmd, _, ferr := root.Find(args); ferr == nil && (cmd.Name() == "put" || cmd.Name() == "get") {
+			msg += "; run the same command again to resume a transfer"
+		}
+		fmt.Fprintln(a.stderr, msg)
 		return exitInterrupted
 	}
 	fmt.Fprintf(a.stderr, "netdisk: %s\n", message(err))
