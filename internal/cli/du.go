@@ -22,11 +22,7 @@ func (a *app) duCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			top := "."
-			if len(args) == 1 {
-				top = args[0]
-			}
-			top = a.remote(top)
+			top := a.remoteFolderArg(args)
 			files, folders, size, err := a.du(ctx, c, top)
 			if err != nil {
 				return err

@@ -59,11 +59,7 @@ files, -type d folders.`,
 			if err != nil {
 				return err
 			}
-			top := "."
-			if len(args) == 1 {
-				top = args[0]
-			}
-			top = a.remote(top)
+			top := a.remoteFolderArg(args)
 			return walkRemote(ctx, c, top, func(dir string, e proto.Entry) error {
 				if ok, _ := path.Match(name, e.Name); name != "" && !ok {
 					return nil

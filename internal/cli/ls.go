@@ -22,11 +22,7 @@ func (a *app) lsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			path := "."
-			if len(args) == 1 {
-				path = args[0]
-			}
-			path = a.remote(path)
+			path := a.remoteFolderArg(args)
 			entry, err := c.Stat(cmd.Context(), path)
 			if err != nil {
 				return err

@@ -476,6 +476,15 @@ func (a *app) remote(p string) string {
 	return joined
 }
 
+// remoteFolderArg is the remote folder a command's optional [PATH]
+// argument names: the current folder when there is none.
+func (a *app) remoteFolderArg(args []string) string {
+	if len(args) == 0 {
+		return a.remote(".")
+	}
+	return a.remote(args[0])
+}
+
 func (a *app) shellHelp() {
 	root := a.rootCommand()
 	var lines []string

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -180,60 +181,51 @@ func TestLimiterLoginsInFlightAreNotFailures(t *testing.T) {
 // its turn on (a broadcast wake-up let later ones overtake earlier ones
 // without bound: under 1,000 clients some waited minutes).
 func TestLimiterWaitersGoInTurn(t *testing.T) {
-	l, _ := newTestLimiter()
-	const addr = "10.0.0.1"
-	for i := range DefaultLimits.AddrFree {
-		if err := l.allow(bg, fmt.Sprintf("first%02d", i), addr); err != nil {
-			t.Fatal(err)
-		}
-	}
-	queued := func(n int) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			l.mu.Lock()
-			got := len(l.keys["a:"+addr].waiters)
-			l.mu.Unlock()
-			if got == n {
-				return
+	synctest.Test(t, func(t *testing.T) {
+		l, _ := newTestLimiter()
+		const addr = "10.0.0.1"
+		for i := range DefaultLimits.AddrFree {
+			if err := l.allow(bg, fmt.Sprintf("first%02d", i), addr); err != nil {
+				t.Fatal(err)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%d waiting, want %d", got, n)
+		}
+		const n = 8
+		admitted := make(chan int, n)
+		ctx, cancel := context.WithCancel(bg)
+		for i := range n {
+			c := bg
+			if i == 2 {
+				c = ctx // this one gives up while waiting
 			}
-			time.Sleep(time.Millisecond)
+			go func() {
+				if err := l.allow(c, fmt.Sprintf("user%02d", i), addr); err != nil {
+					admitted <- -1
+					return
+				}
+				admitted <- i
+			}()
+			synctest.Wait() // queued, in this order
 		}
-	}
-	const n = 8
-	admitted := make(chan int, n)
-	ctx, cancel := context.WithCancel(bg)
-	for i := range n {
-		c := bg
-		if i == 2 {
-			c = ctx // this one gives up while waiting
+		select {
+		case got := <-admitted:
+			t.Fatalf("login %d went in before any attempt was decided", got)
+		default:
 		}
-		go func() {
-			if err := l.allow(c, fmt.Sprintf("user%02d", i), addr); err != nil {
-				admitted <- -1
-				return
+		cancel()
+		if got := <-admitted; got != -1 {
+			t.Fatalf("login %d went in when the cancelled one gave up", got)
+		}
+		for want := range n {
+			if want == 2 {
+				continue
 			}
-			admitted <- i
-		}()
-		queued(i + 1) // in this order
-	}
-	cancel()
-	if got := <-admitted; got != -1 {
-		t.Fatalf("login %d went in before any attempt was decided", got)
-	}
-	queued(n - 1)
-	for want := range n {
-		if want == 2 {
-			continue
+			l.succeed(fmt.Sprintf("first%02d", want), addr) // one decided: one place
+			synctest.Wait()
+			if got := <-admitted; got != want {
+				t.Fatalf("login %d went in; want %d (the oldest waiting)", got, want)
+			}
 		}
-		l.succeed(fmt.Sprintf("first%02d", want), addr) // one decided: one place
-		if got := <-admitted; got != want {
-			t.Fatalf("login %d went in; want %d (the oldest waiting)", got, want)
-		}
-	}
+	})
 }
 
 // TestLimiterOldKeyStillBoundsAttemptsInFlight: a key whose failures are
@@ -241,42 +233,32 @@ func TestLimiterWaitersGoInTurn(t *testing.T) {
 // flight at once: a burst of guesses after a quiet quarter of an hour is
 // held to the failures left, as against a new key.
 func TestLimiterOldKeyStillBoundsAttemptsInFlight(t *testing.T) {
-	l, clock := newTestLimiter()
-	if err := l.allow(bg, "alice", "10.0.0.1"); err != nil {
-		t.Fatal(err)
-	}
-	l.fail("alice", "10.0.0.1")
-	clock.advance(DefaultLimits.Window + time.Minute)
-	for i := range DefaultLimits.UserFree {
-		if err := l.allow(bg, "alice", fmt.Sprintf("10.0.1.%d", i)); err != nil {
-			t.Fatalf("attempt %d: %v", i, err)
+	synctest.Test(t, func(t *testing.T) {
+		l, clock := newTestLimiter()
+		if err := l.allow(bg, "alice", "10.0.0.1"); err != nil {
+			t.Fatal(err)
 		}
-	}
-	ctx, cancel := context.WithCancel(bg)
-	done := make(chan error, 1)
-	go func() { done <- l.allow(ctx, "alice", "10.0.2.1") }()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		l.mu.Lock()
-		n := len(l.keys["u:alice"].waiters)
-		l.mu.Unlock()
-		if n == 1 {
-			break
+		l.fail("alice", "10.0.0.1")
+		clock.advance(DefaultLimits.Window + time.Minute)
+		for i := range DefaultLimits.UserFree {
+			if err := l.allow(bg, "alice", fmt.Sprintf("10.0.1.%d", i)); err != nil {
+				t.Fatalf("attempt %d: %v", i, err)
+			}
 		}
+		ctx, cancel := context.WithCancel(bg)
+		done := make(chan error, 1)
+		go func() { done <- l.allow(ctx, "alice", "10.0.2.1") }()
+		synctest.Wait()
 		select {
 		case err := <-done:
 			t.Fatalf("attempt %d in flight went in at once (%v)", DefaultLimits.UserFree+1, err)
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the attempt neither waited nor went in")
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Fatalf("waiting attempt: %v", err)
 		}
-		time.Sleep(time.Millisecond)
-	}
-	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Fatalf("waiting attempt: %v", err)
-	}
+	})
 }
 
 // TestLimiterWaitEndsWithContext: an attempt waiting for those in flight
