@@ -1,10 +1,12 @@
 package browsertest
 
 import (
+	"fmt"
 	"io"
 	"strings"
 	"testing"
-	"time"
+
+	"netdisk/internal/testwait"
 )
 
 // heldBytes asks the server, through the page's session, how much of the
@@ -18,13 +20,9 @@ func (p *page) heldBytes(path string) int64 {
 // unfinished upload of path.
 func (p *page) waitHeld(path string, n int64) {
 	p.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for p.heldBytes(path) < n {
-		if time.Now().After(deadline) {
-			p.t.Fatalf("the server holds %d bytes of %s after %v, want %d", p.heldBytes(path), path, timeout, n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.Until(p.t, timeout, func() bool { return p.heldBytes(path) >= n }, func() string {
+		return fmt.Sprintf("the server holds %d bytes of %s, want %d", p.heldBytes(path), path, n)
+	})
 }
 
 // A tab closed in the middle of an upload loses nothing: the same file

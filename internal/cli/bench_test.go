@@ -15,6 +15,8 @@ import (
 	"netdisk/internal/loadgen"
 	"netdisk/internal/service"
 	"netdisk/internal/users"
+
+	"netdisk/internal/testwait"
 )
 
 // cheapHashes keeps argon2 fast in bench tests, where every client logs in
@@ -355,17 +357,10 @@ func TestBenchInterrupted(t *testing.T) {
 		done <- alice.runCtx(ctx, "", "bench", "-c", "2", "-d", "1m", "--users", file, "--mix", "put=1,mkdir=1")
 	}()
 	// Interrupt once both clients have uploaded past their seed files.
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	testwait.Until(t, 15*time.Second, func() bool {
 		puts, _ := filepath.Glob(filepath.Join(s.cfg.DataDir, "files", "alice", "bench-*", "f*"))
-		if len(puts) >= 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no uploads seen in alice's folder")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return len(puts) >= 2
+	}, func() string { return "no uploads seen in alice's folder" })
 	cancel()
 	r := <-done
 	if r.code != exitInterrupted || !strings.Contains(r.stdout, "operations in") {

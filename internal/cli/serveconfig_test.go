@@ -17,6 +17,8 @@ import (
 	"netdisk/internal/daemon"
 	"netdisk/internal/service"
 	"netdisk/internal/users"
+
+	"netdisk/internal/testwait"
 )
 
 // `netdisk serve --config FILE` runs a server with the file's settings: a
@@ -125,13 +127,8 @@ func TestServeFromConfigFile(t *testing.T) {
 		code := mainWithEnv(context.Background(), []string{"--plaintext", "shell"}, shellIn, shellOut, &errb, func(k string) string { return envs[k] })
 		done <- result{stdout: shellOut.String(), stderr: errb.String(), code: code}
 	}()
-	deadline = time.Now().Add(20 * time.Second)
-	for !strings.Contains(shellOut.String(), "cora@netdisk:/>") {
-		if time.Now().After(deadline) {
-			t.Fatalf("the shell did not start: %q", shellOut.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.Until(t, 20*time.Second, func() bool { return strings.Contains(shellOut.String(), "cora@netdisk:/>") },
+		func() string { return fmt.Sprintf("the shell did not start: %q", shellOut.String()) })
 	r = u.run("", "ls")
 	if r.code == 0 || !strings.Contains(r.stderr, "connections") {
 		t.Errorf("a second connection of cora: exit %d, %q; want a refusal (max_conns_per_user = 1)", r.code, r.stderr)

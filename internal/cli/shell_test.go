@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"netdisk/internal/testwait"
 )
 
 // TestShellFlow walks the seeds' interactive flow on a script: welcome,
@@ -194,13 +197,9 @@ func TestShellSurvivesAServerRestart(t *testing.T) {
 	}()
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatalf("waiting for %s\nstdout: %s\nstderr: %s", what, out.String(), errs.String())
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		testwait.Until(t, 20*time.Second, cond, func() string {
+			return fmt.Sprintf("waiting for %s\nstdout: %s\nstderr: %s", what, out.String(), errs.String())
+		})
 	}
 	io.WriteString(feed, "ls\n")
 	waitFor("the first ls", func() bool { return strings.Contains(out.String(), "here/") })

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -25,6 +26,8 @@ import (
 	"netdisk/internal/proto"
 	"netdisk/internal/testlog"
 	"netdisk/internal/users"
+
+	"netdisk/internal/testwait"
 )
 
 const (
@@ -341,17 +344,11 @@ func TestReadyzSaysShuttingDown(t *testing.T) {
 	d := o.d
 	o.d = nil // shut down here, not at cleanup
 	go func() { done <- d.Shutdown(stop) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		status, _ := o.get(t, "/readyz")
-		if status == http.StatusServiceUnavailable {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/readyz still %d during shutdown", status)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	var status int
+	testwait.Until(t, 10*time.Second, func() bool {
+		status, _ = o.get(t, "/readyz")
+		return status == http.StatusServiceUnavailable
+	}, func() string { return fmt.Sprintf("/readyz still %d during shutdown", status) })
 	if status, _ := o.get(t, "/healthz"); status != http.StatusOK {
 		t.Errorf("/healthz during shutdown: %d", status)
 	}
@@ -470,15 +467,14 @@ func TestTransferBytesCountWhatMoved(t *testing.T) {
 	}
 	// The first connection's count lands when its handler returns, which
 	// the takeover need not wait for.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		up, _ := value(o.scrape(t), "netdisk_transfer_bytes_total", map[string]string{"front": "protocol", "direction": "up"})
-		if up == size {
-			break
-		}
-		if time.Now().After(deadline) || up > size {
+	var up float64
+	testwait.Until(t, 10*time.Second, func() bool {
+		up, _ = value(o.scrape(t), "netdisk_transfer_bytes_total", map[string]string{"front": "protocol", "direction": "up"})
+		if up > size {
 			t.Fatalf("up = %v bytes after a resumed upload of %d (resumed at %d)", up, size, res.Resumed)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return up == size
+	}, func() string {
+		return fmt.Sprintf("up = %v bytes after a resumed upload of %d (resumed at %d)", up, size, res.Resumed)
+	})
 }
