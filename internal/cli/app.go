@@ -113,7 +113,7 @@ func (a *app) run(ctx context.Context, args []string) int {
 		// cut off ("connection lost", "context canceled") is the
 		// interrupt's doing, not a fault.
 		msg := "netdisk: interrupted"
-		if cmd, _, ferr := root.Find(args); ferr == nil && (cmd.Name() == "put" || cmd.Name() == "get") {
+		if cmd, _, ferr := root.Find(args); ferr == nil && cmd.Annotations[resumable] != "" {
 			msg += "; run the same command again to resume a transfer"
 		}
 		fmt.Fprintln(a.stderr, msg)
@@ -122,6 +122,10 @@ func (a *app) run(ctx context.Context, args []string) int {
 	fmt.Fprintf(a.stderr, "netdisk: %s\n", message(err))
 	return exitError
 }
+
+// resumable marks (in a command's Annotations) a command whose interrupted
+// run is resumed by running it again: the interrupt's message says so.
+const resumable = "resumable"
 
 // usageError is a command line that does not make sense.
 type usageError struct{ msg string }

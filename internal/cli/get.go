@@ -30,8 +30,10 @@ const (
 func (a *app) getCommand() *cobra.Command {
 	var opts transferFlags
 	cmd := &cobra.Command{
-		Use:   "get REMOTE... [LOCAL]",
-		Short: "Download a file (or a folder with -r) with a progress bar; resume with --resume",
+		Use: "get REMOTE... [LOCAL]",
+		// An interrupted run is resumed by running it again.
+		Annotations: map[string]string{resumable: "yes"},
+		Short:       "Download a file (or a folder with -r) with a progress bar; resume with --resume",
 		Long: `Download REMOTE to LOCAL (default: the same name in the current folder;
 into LOCAL if it is a folder). The file arrives in LOCAL.ndpart and replaces
 LOCAL only once whole and verified (BLAKE3-256).

@@ -21,8 +21,10 @@ import (
 func (a *app) putCommand() *cobra.Command {
 	var opts transferFlags
 	cmd := &cobra.Command{
-		Use:   "put LOCAL... [REMOTE]",
-		Short: "Upload a file (or a folder with -r); resumes an interrupted upload",
+		Use: "put LOCAL... [REMOTE]",
+		// An interrupted run is resumed by running it again.
+		Annotations: map[string]string{resumable: "yes"},
+		Short:       "Upload a file (or a folder with -r); resumes an interrupted upload",
 		Long: `Upload LOCAL to REMOTE (default: the same name in your top folder, or in
 the shell's current folder; into REMOTE if it is a folder). An existing file is
 replaced only once the new one has arrived whole and its BLAKE3-256 matches.
