@@ -54,6 +54,7 @@ type conn struct {
 	sess      *service.Session
 	reserved  reservations
 	replies   replyQueue
+	raw       syscall.RawConn // the socket, for waitRequest's readiness check; nil if nc has none
 
 	mu   sync.Mutex
 	busy bool // in the middle of a request
@@ -68,7 +69,12 @@ func newConn(s *Server, nc net.Conn) *conn {
 	// administrator's listings; log lines carry the connection's id.
 	ctx, cancel := context.WithCancel(service.WithOrigin(reqlog.With(s.ctx, slog.Uint64("conn", reqlog.NewID())),
 		service.Origin{Door: service.DoorProtocol, Addr: nc.RemoteAddr().String()}))
+	var raw syscall.RawConn
+	if sc, ok := nc.(syscall.Conn); ok {
+		raw, _ = sc.SyscallConn()
+	}
 	return &conn{
+		raw:    raw,
 		srv:    s,
 		nc:     nc,
 		stream: nc,
@@ -307,21 +313,10 @@ func (c *conn) waitRequest() error {
 		return nil
 	}
 	c.r.Release()
-	sc, ok := c.nc.(syscall.Conn)
-	if !ok {
+	if c.raw == nil {
 		return c.r.Wait()
 	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return c.r.Wait()
-	}
-	err = rc.Read(func(fd uintptr) bool {
-		var b [1]byte
-		_, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
-		// Data, the end of the stream or an error: the read that follows
-		// takes or reports it. Nothing yet: wait for the poller.
-		return err != unix.EAGAIN && err != unix.EINTR
-	})
+	err := c.raw.Read(readable)
 	if err != nil || c.srv.cfg.TLS == nil {
 		return err
 	}
@@ -329,6 +324,15 @@ func (c *conn) waitRequest() error {
 	// update, an alert): read through the TLS layer, still under the idle
 	// deadline, until a request's bytes come.
 	return c.r.Wait()
+}
+
+// readable is the poller's test of an idle socket: data, the end of the
+// stream or an error (the read that follows takes or reports it) end the
+// wait; nothing yet waits for the poller.
+func readable(fd uintptr) bool {
+	var b [1]byte
+	_, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+	return err != unix.EAGAIN && err != unix.EINTR
 }
 
 // goIdle marks the connection idle and arms the deadline for the next
