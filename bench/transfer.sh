@@ -199,7 +199,11 @@ clear_outputs() {
   rm -f "$WORK/bare.out" "$WORK"/got-*.bin
   rm -rf "$WORK/sftp-remote/big.bin" "$WORK/sftp-remote/small"
   for m in "${MODES[@]}"; do
-    for s in "plain_$m" "tls_$m"; do client $s rm -r big.bin small >/dev/null 2>&1 || true; done
+    for s in "plain_$m" "tls_$m"; do
+      # One at a time: rm stops at a missing one (no big.bin when only the
+      # small files run), and a small/ left behind makes put -r skip it all.
+      for f in big.bin small; do client $s rm -r "$f" >/dev/null 2>&1 || true; done
+    done
   done
   sync; sleep ${SETTLE:-1} # let the file system finish discarding what was deleted
 }
