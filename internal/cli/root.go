@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -132,7 +133,9 @@ func atLeastOne(what string) cobra.PositionalArgs {
 }
 
 // forEachPath is the RunE of commands that apply one request to each path
-// argument (mkdir, rm, uploads discard), stopping at the first error.
+// argument (mkdir, rm, uploads discard). Like rm(1) and mkdir(1), a path
+// that fails does not stop the others: each failure is reported, and the
+// command fails at the end. An interrupt or a lost connection stops it.
 func (a *app) forEachPath(op func(ctx context.Context, c *client.Client, remote string) error) func(*cobra.Command, []string) error {
 	return a.forEachPathOf(false, op)
 }
@@ -150,11 +153,20 @@ func (a *app) forEachPathOf(expand bool, op func(ctx context.Context, c *client.
 				return err
 			}
 		}
+		var failed error
 		for _, p := range args {
-			if err := op(cmd.Context(), c, a.remote(p)); err != nil {
-				return err
+			err := op(cmd.Context(), c, a.remote(p))
+			if err == nil {
+				continue
 			}
+			if cmd.Context().Err() != nil || c.Err() != nil {
+				return err // the rest would fail the same way
+			}
+			if failed != nil {
+				fmt.Fprintf(a.stderr, "netdisk: %s\n", message(failed))
+			}
+			failed = err // the last one is reported as the command's error
 		}
-		return nil
+		return failed
 	}
 }
