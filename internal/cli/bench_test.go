@@ -367,6 +367,6 @@ func TestBenchInterrupted(t *testing.T) {
 		t.Errorf("exit %d (want %d), stdout %s, stderr %s", r.code, exitInterrupted, r.stdout, r.stderr)
 	}
 	if out := alice.ok("", "ls"); out != "" {
-		t.Errorf("alice's folder after an interrupted bench:\n%s", out)
+		t.Errorf("alice's folder after an interrupted bench:\n%s\nstdout: %s\nstderr: %s", out, r.stdout, r.stderr)
 	}
 }

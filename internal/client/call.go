@@ -208,7 +208,13 @@ func (c *Client) start(ctx context.Context, msg proto.Message, bodyLen int64, wr
 	c.mu.Unlock()
 
 	c.wmu.Lock()
-	stop := context.AfterFunc(ctx, func() { c.watched.Conn.SetWriteDeadline(time.Now()) })
+	cut := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(cut)
+		c.mu.Lock()
+		c.watched.cutWrites()
+		c.mu.Unlock()
+	})
 	err := c.w.WriteMsg(cl.id, msg, bodyLen)
 	if err == nil && writeBody != nil {
 		err = writeBody(c.w)
@@ -216,8 +222,17 @@ func (c *Client) start(ctx context.Context, msg proto.Message, bodyLen int64, wr
 	if err == nil {
 		err = c.w.Flush()
 	}
-	if !stop() && err != nil {
-		err = ctx.Err()
+	afterRequestWritten()
+	if !stop() {
+		// ctx ended while the request was being written. Wait until its
+		// deadline is in place, so that it cannot land on a later write.
+		<-cut
+		if err != nil {
+			err = ctx.Err()
+		}
+		c.mu.Lock()
+		c.watched.uncutWrites()
+		c.mu.Unlock()
 	}
 	if writeBody != nil {
 		c.mu.Lock()
@@ -259,6 +274,10 @@ func (c *Client) start(ctx context.Context, msg proto.Message, bodyLen int64, wr
 	}
 	return cl, nil
 }
+
+// afterRequestWritten is a test's hook into start, between the writing
+// of a request and the end of its watch on ctx.
+var afterRequestWritten = func() {}
 
 func isWriteError(err error) bool {
 	var pe *proto.Error

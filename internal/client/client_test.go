@@ -250,3 +250,26 @@ func TestContextCancelsWait(t *testing.T) {
 		t.Fatalf("the next request: %v", err)
 	}
 }
+
+// A request whose context ends just as it has been written whole leaves
+// the connection usable: the deadline that cut writes short must not
+// outlive the request and fail the next one (it did, after an interrupted
+// netdisk bench, whose clean-up then failed on a live connection).
+func TestCancelAfterRequestWritten(t *testing.T) {
+	c, _ := dial(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	restore := client.SetAfterRequestWritten(func() {
+		cancel()
+		time.Sleep(10 * time.Millisecond) // the context's watcher runs meanwhile
+	})
+	c.Stat(ctx, ".") // its reply or the cancellation: either is right
+	restore()
+	select {
+	case <-c.Done():
+		t.Fatalf("the connection ended: %v", c.Err())
+	default:
+	}
+	if _, err := c.Stat(context.Background(), "."); err != nil {
+		t.Fatalf("the next request: %v", err)
+	}
+}

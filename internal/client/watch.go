@@ -37,6 +37,7 @@ type watchedConn struct {
 	acked    int64     // the server's acknowledged bytes when the read deadline was last set
 	readSet  time.Time // when the read deadline was last pushed back; zero: none set
 	writeSet time.Time
+	cut      bool // the request being written was given up: see cutWrites
 }
 
 // Deadlines are pushed back at most every timeout/8 rather than on every
@@ -100,10 +101,27 @@ func (w *watchedConn) Write(p []byte) (int, error) {
 // pushWrite pushes the write deadline back if it is getting stale; called
 // with c.mu held.
 func (w *watchedConn) pushWrite() {
-	if now := time.Now(); w.on && now.Sub(w.writeSet) > w.timeout/8 {
+	if now := time.Now(); w.on && !w.cut && now.Sub(w.writeSet) > w.timeout/8 {
 		w.Conn.SetWriteDeadline(now.Add(w.timeout))
 		w.writeSet = now
 	}
+}
+
+// cutWrites makes the write in progress, and any before uncutWrites,
+// fail at once: the caller gave up the request being written. Called with
+// c.mu held.
+func (w *watchedConn) cutWrites() {
+	w.cut = true
+	w.Conn.SetWriteDeadline(time.Now())
+}
+
+// uncutWrites lifts cutWrites once the given-up request's writing has
+// stopped. If it had been written whole, the connection goes on, and the
+// next write sets a fresh deadline. Called with c.mu held.
+func (w *watchedConn) uncutWrites() {
+	w.cut = false
+	w.writeSet = time.Time{}
+	w.Conn.SetWriteDeadline(time.Time{})
 }
 
 // start hands the deadlines over from Dial to the timeout.
