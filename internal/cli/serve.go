@@ -117,6 +117,12 @@ func (a *app) daemonConfig(c *config.Config) (daemon.Config, error) {
 	if s.Metrics == "off" {
 		cfg.Metrics = ""
 	}
+	if s.Store == "s3" {
+		var err error
+		if cfg.Cloud, err = cloudConfig(s); err != nil {
+			return cfg, err
+		}
+	}
 	cfg.Argon2 = users.DefaultParams
 	cfg.Argon2.MemoryKiB = uint32(s.Argon2Memory >> 10)
 	cfg.Argon2.Time = uint32(s.Argon2Time)

@@ -49,6 +49,15 @@ type Settings struct {
 	Argon2Memory      int64 // bytes
 	Argon2Time        int
 	Argon2Concurrency int // 0: one per CPU
+
+	Store         string // "local" or "s3"
+	PGURL         string
+	S3Endpoint    string
+	S3Region      string
+	S3Bucket      string
+	S3Prefix      string
+	S3Credentials string // a file: the access key on its first line, the secret on its second
+	ObjectGrace   time.Duration
 }
 
 // Defaults returns the settings of a server started with none given.
@@ -78,6 +87,9 @@ func Defaults() Settings {
 		SessionTTL:           service.DefaultSessionTTL,
 		Argon2Memory:         int64(users.DefaultParams.MemoryKiB) << 10,
 		Argon2Time:           int(users.DefaultParams.Time),
+		Store:                "local",
+		S3Region:             "us-east-1",
+		ObjectGrace:          24 * time.Hour,
 	}
 }
 
@@ -183,6 +195,24 @@ var table = []*setting{
 	{name: "argon2-concurrency", arg: "N", kind: kindCount, min: 1, max: 1 << 16, also: []int64{0}, note: "0: one per CPU",
 		usage: "password hashes computed at once; more wait their turn (0: one per CPU)",
 		field: func(s *Settings) any { return &s.Argon2Concurrency }},
+
+	{name: "store", arg: "KIND", kind: kindWord, words: []string{"local", "s3"},
+		usage: "where files are kept: local (DATA/files) or s3 (the tree in PostgreSQL, the contents in an S3-compatible bucket)",
+		field: func(s *Settings) any { return &s.Store }},
+	{name: "pg-url", arg: "URL", kind: kindString, usage: "PostgreSQL of the s3 store (postgres://user@host/db; the password from PGPASSWORD or ~/.pgpass, never here)",
+		field: func(s *Settings) any { return &s.PGURL }},
+	{name: "s3-endpoint", arg: "URL", kind: kindString, usage: "S3-compatible server of the s3 store (https://host:port)",
+		field: func(s *Settings) any { return &s.S3Endpoint }},
+	{name: "s3-region", arg: "NAME", kind: kindString, usage: "region of the bucket",
+		field: func(s *Settings) any { return &s.S3Region }},
+	{name: "s3-bucket", arg: "NAME", kind: kindString, usage: "bucket of the s3 store (it must exist)",
+		field: func(s *Settings) any { return &s.S3Bucket }},
+	{name: "s3-prefix", arg: "TEXT", kind: kindString, usage: "put before every object key (to share a bucket)",
+		field: func(s *Settings) any { return &s.S3Prefix }},
+	{name: "s3-credentials", arg: "FILE", kind: kindString, usage: "file with the S3 access key on its first line and the secret on its second (else AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
+		field: func(s *Settings) any { return &s.S3Credentials }},
+	{name: "object-grace", arg: "D", kind: kindDuration, usage: "s3 store: how long a replaced or removed file's objects are kept (downloads under way, restoring a database backup)",
+		field: func(s *Settings) any { return &s.ObjectGrace }},
 }
 
 // byKey finds a setting by its file key.

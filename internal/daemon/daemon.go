@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"netdisk/internal/admin"
 	"netdisk/internal/certs"
 	"netdisk/internal/datalock"
@@ -27,6 +29,7 @@ import (
 	"netdisk/internal/server"
 	"netdisk/internal/service"
 	"netdisk/internal/storage"
+	"netdisk/internal/storage/cloud"
 	"netdisk/internal/users"
 	"netdisk/internal/web"
 )
@@ -65,6 +68,19 @@ type Config struct {
 	MaxHashing         int          // argon2 runs at once; zero: one per CPU
 	Limits             service.LimitConfig
 	DefaultQuota       int64 // bytes given to a newly registered user; 0: no quota
+	// Cloud, if set, keeps the files in PostgreSQL and S3-compatible
+	// storage instead of DATA/files.
+	Cloud *Cloud
+}
+
+// Cloud says where the cloud store keeps the tree (PostgreSQL) and the
+// contents (a bucket) of the files.
+type Cloud struct {
+	PostgresURL string // libpq URL or key=value string; its password from PGPASSWORD or a passfile
+	S3          cloud.S3Settings
+	Bucket      string
+	Prefix      string        // put before every object key
+	Grace       time.Duration // replaced files' objects are kept this long; zero: cloud.DefaultGrace
 }
 
 // Defaults for Config.
@@ -89,7 +105,8 @@ type Daemon struct {
 	// Admin serves `netdisk admin` on DATA/admin.sock (nil if the socket
 	// could not be made: the server runs without it, and says why).
 	Admin       *admin.Server
-	store       *storage.Local
+	store       storage.Store
+	pool        *pgxpool.Pool // the cloud store's database (nil for the local store)
 	ln          net.Listener
 	httpSrv     *http.Server
 	metrics     *http.Server // nil when off
@@ -164,7 +181,11 @@ func Start(cfg Config) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.store, err = storage.NewLocal(filepath.Join(cfg.DataDir, "files"))
+	if cfg.Cloud != nil {
+		d.pool, d.store, err = openCloud(cfg.Cloud, cfg.Logger)
+	} else {
+		d.store, err = storage.NewLocal(filepath.Join(cfg.DataDir, "files"))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -333,6 +354,9 @@ func (d *Daemon) closeAll() error {
 	}
 	if d.store != nil {
 		errs = append(errs, d.store.Close())
+	}
+	if d.pool != nil {
+		d.pool.Close()
 	}
 	errs = append(errs, d.lock.Release())
 	return errors.Join(errs...)
