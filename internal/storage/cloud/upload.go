@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,6 +30,9 @@ type upload struct {
 	target    string
 	resumable bool
 
+	// mu guards chunks, stored and the length of buf: the service may
+	// read back what was written (ReadAt) while more is being written.
+	mu      sync.Mutex
 	chunks  []chunk // stored already
 	stored  int64   // bytes in chunks
 	buf     []byte  // the bytes after them, not stored yet
@@ -103,7 +107,11 @@ func (sp *space) TempUpload(ctx context.Context, target string) (storage.Upload,
 
 func (u *upload) Target() string { return u.target }
 
-func (u *upload) Size() int64 { return u.stored + int64(len(u.buf)) }
+func (u *upload) Size() int64 {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.stored + int64(len(u.buf))
+}
 
 func (u *upload) State() []byte { return u.state }
 
@@ -120,16 +128,19 @@ func (u *upload) Write(p []byte) (int, error) {
 	size := u.sp.st.cfg.ChunkSize
 	done := 0
 	for done < len(p) {
+		u.mu.Lock()
 		if u.buf == nil {
 			u.buf = make([]byte, 0, min(size, max(len(p)-done, 64<<10)))
 		}
 		n := min(len(p)-done, size-len(u.buf))
 		u.buf = append(u.buf, p[done:done+n]...)
+		full := len(u.buf) == size
+		u.mu.Unlock()
 		u.sp.st.addTail(u.blob, u.sp.id, int64(n))
 		done += n
 		u.changed = true
 		u.state = nil
-		if len(u.buf) == size {
+		if full {
 			if err := u.flush(); err != nil {
 				return done, err
 			}
@@ -146,17 +157,23 @@ func (u *upload) ReadFrom(r io.Reader) (int64, error) {
 	size := u.sp.st.cfg.ChunkSize
 	var done int64
 	for {
+		u.mu.Lock()
 		if cap(u.buf) < size {
 			u.buf = append(make([]byte, 0, size), u.buf...)
 		}
-		n, err := r.Read(u.buf[len(u.buf):size])
+		free := u.buf[len(u.buf):size] // nobody reads there meanwhile
+		u.mu.Unlock()
+		n, err := r.Read(free)
 		if n > 0 {
+			u.mu.Lock()
 			u.buf = u.buf[:len(u.buf)+n]
+			full := len(u.buf) == size
+			u.mu.Unlock()
 			u.sp.st.addTail(u.blob, u.sp.id, int64(n))
 			done += int64(n)
 			u.changed = true
 			u.state = nil
-			if len(u.buf) == size {
+			if full {
 				if ferr := u.flush(); ferr != nil {
 					return done, ferr
 				}
@@ -204,9 +221,11 @@ func (u *upload) flush() error {
 		return err
 	}
 	st.addTail(u.blob, u.sp.id, -c.size)
+	u.mu.Lock()
 	u.chunks = append(u.chunks, c)
 	u.stored += c.size
 	u.buf = u.buf[:0]
+	u.mu.Unlock()
 	return nil
 }
 
@@ -214,21 +233,25 @@ func (u *upload) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, errors.New("negative offset")
 	}
+	u.mu.Lock()
+	chunks, stored := u.chunks, u.stored
 	done := 0
-	if off < u.stored {
-		want := min(int64(len(p)), u.stored-off)
-		n, err := readChunks(u.ctx, u.sp.st.obj, u.chunks, p[:want], off)
-		done = n
+	if off+int64(len(p)) > stored { // the part in memory, copied under the lock
+		start := max(off, stored)
+		if at := start - stored; at < int64(len(u.buf)) {
+			copy(p[start-off:], u.buf[at:])
+		}
+	}
+	held := stored + int64(len(u.buf))
+	u.mu.Unlock()
+	if off < stored {
+		want := min(int64(len(p)), stored-off)
+		n, err := readChunks(u.ctx, u.sp.st.obj, chunks, p[:want], off)
 		if err != nil {
-			return done, err
+			return n, err
 		}
 	}
-	if done < len(p) && off+int64(done) >= u.stored {
-		at := off + int64(done) - u.stored
-		if at < int64(len(u.buf)) {
-			done += copy(p[done:], u.buf[at:])
-		}
-	}
+	done = int(max(0, min(int64(len(p)), held-off)))
 	if done < len(p) {
 		return done, io.EOF
 	}
@@ -248,7 +271,9 @@ func (u *upload) Truncate(size int64) error {
 	st := u.sp.st
 	if size >= u.stored {
 		st.addTail(u.blob, u.sp.id, size-u.Size())
+		u.mu.Lock()
 		u.buf = u.buf[:size-u.stored]
+		u.mu.Unlock()
 		return nil
 	}
 	i := find(u.chunks, size)
@@ -280,7 +305,9 @@ func (u *upload) Truncate(size int64) error {
 		return err
 	}
 	st.addTail(u.blob, u.sp.id, int64(len(head))-int64(len(u.buf)))
+	u.mu.Lock()
 	u.chunks, u.stored, u.buf = u.chunks[:i], keep, head
+	u.mu.Unlock()
 	return nil
 }
 
