@@ -1,6 +1,7 @@
 package cloud
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -438,7 +439,7 @@ func (s *Store) Commit(ctx context.Context, commits []storage.Commit) []error {
 		return errs
 	}
 	// Lock the users' trees in one order, so two batches cannot deadlock.
-	slices.SortStableFunc(todo, func(a, b int) int { return int(ups[a].sp.id - ups[b].sp.id) })
+	slices.SortStableFunc(todo, func(a, b int) int { return cmp.Compare(ups[a].sp.id, ups[b].sp.id) })
 	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		locked := int64(0)
 		for _, i := range todo {
