@@ -67,10 +67,10 @@ func do(ctx context.Context, svc *service.Service, req Request) (any, error) {
 		n, err := svc.ResetPassword(ctx, req.User, req.Password)
 		return Ended{Sessions: n}, err
 	case OpKick:
-		n, err := svc.Kick(req.User)
+		n, err := svc.Kick(ctx, req.User)
 		return Ended{Sessions: n}, err
 	case OpSessions:
-		list, err := svc.Sessions(req.User)
+		list, err := svc.Sessions(ctx, req.User)
 		if err != nil {
 			return nil, err
 		}

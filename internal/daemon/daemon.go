@@ -28,6 +28,7 @@ import (
 	"netdisk/internal/metrics"
 	"netdisk/internal/server"
 	"netdisk/internal/service"
+	"netdisk/internal/sessions"
 	"netdisk/internal/storage"
 	"netdisk/internal/storage/cloud"
 	"netdisk/internal/users"
@@ -181,8 +182,12 @@ func Start(cfg Config) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
+	var sessionStore sessions.Store // nil: sessions.json in the data folder
 	if cfg.Cloud != nil {
 		d.pool, d.store, err = openCloud(cfg.Cloud, cfg.Logger)
+		if err == nil {
+			sessionStore, err = sessions.OpenPostgres(context.Background(), d.pool, cfg.Logger)
+		}
 	} else {
 		d.store, err = storage.NewLocal(filepath.Join(cfg.DataDir, "files"))
 	}
@@ -200,6 +205,7 @@ func Start(cfg Config) (*Daemon, error) {
 	}
 	d.Service, err = service.New(service.Config{
 		DataDir:      cfg.DataDir,
+		Sessions:     sessionStore,
 		Users:        d.Users,
 		Hasher:       users.NewHasher(cfg.Argon2, cfg.MaxHashing),
 		Store:        d.store,

@@ -154,12 +154,19 @@ func (s *Service) Login(ctx context.Context, name, password, addr string) (*Sess
 	}
 	// Taken before the password hash is read: a password change (or a
 	// kick) while the hash is checked ends this login too.
-	gen := s.sessions.generation(norm)
+	gen, err := s.sessions.generation(ctx, norm)
+	if err != nil {
+		return nil, s.sessionFault(ctx, err)
+	}
 	u, err := s.checkPassword(ctx, norm, password, addr)
 	var sess *Session
 	if err == nil {
 		var ok bool
-		if sess, ok = s.sessions.createIf(u.Name, u.AccountID, Origin{Door: originOf(ctx).Door, Addr: addr}, gen); !ok {
+		sess, ok, err = s.sessions.create(ctx, u.Name, u.AccountID, Origin{Door: originOf(ctx).Door, Addr: addr}, gen)
+		switch {
+		case err != nil:
+			err = s.sessionFault(ctx, err)
+		case !ok:
 			s.logger.WarnContext(ctx, "login refused: the user's sessions were ended while it was checked", "user", u.Name, "addr", addr)
 			err = fmt.Errorf("%w (the password was changed, or the account's sessions ended, during this login)", ErrAuthFailed)
 		}
@@ -227,11 +234,11 @@ func (s *Service) checkPassword(ctx context.Context, name, password, addr string
 
 // Resume returns the live session for a token from an earlier login.
 func (s *Service) Resume(ctx context.Context, token string) (*Session, error) {
-	sess, ok := s.sessions.lookup(token)
+	sess, ok := s.sessions.lookup(ctx, token)
 	if !ok {
 		return nil, ErrSessionExpired
 	}
-	if _, err := s.account(sess); err != nil {
+	if _, err := s.account(ctx, sess); err != nil {
 		return nil, err
 	}
 	return sess, nil
@@ -239,7 +246,9 @@ func (s *Service) Resume(ctx context.Context, token string) (*Session, error) {
 
 // Logout ends the session everywhere.
 func (s *Service) Logout(ctx context.Context, sess *Session) error {
-	s.sessions.end(sess)
+	if err := s.sessions.end(ctx, sess); err != nil {
+		return s.sessionFault(ctx, err)
+	}
 	s.logger.InfoContext(ctx, "logout", "user", sess.User)
 	return nil
 }
@@ -247,7 +256,7 @@ func (s *Service) Logout(ctx context.Context, sess *Session) error {
 // ChangePassword replaces the user's password after checking the old one,
 // ends every other session of the user and returns a fresh one.
 func (s *Service) ChangePassword(ctx context.Context, sess *Session, oldPassword, newPassword, addr string) (*Session, error) {
-	u, err := s.account(sess)
+	u, err := s.account(ctx, sess)
 	if err != nil {
 		return nil, err
 	}
@@ -272,16 +281,31 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, oldPassword
 	if err != nil {
 		return nil, mapRegistryErr(err)
 	}
-	s.sessions.endUser(sess.User, nil)
 	s.logger.InfoContext(ctx, "password changed", "user", sess.User)
-	return s.sessions.create(u.Name, u.AccountID, Origin{Door: originOf(ctx).Door, Addr: addr}), nil
+	// The password is changed: from here a failure is reported as that,
+	// and the sessions not ended yet are refused by account once ended.
+	if _, err := s.sessions.endUser(ctx, sess.User); err != nil {
+		return nil, fmt.Errorf("the password is changed, but the other sessions could not be ended (log in again everywhere): %w", s.sessionFault(ctx, err))
+	}
+	gen, err := s.sessions.generation(ctx, u.Name)
+	if err != nil {
+		return nil, fmt.Errorf("the password is changed; log in again: %w", s.sessionFault(ctx, err))
+	}
+	fresh, ok, err := s.sessions.create(ctx, u.Name, u.AccountID, Origin{Door: originOf(ctx).Door, Addr: addr}, gen)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("the password is changed; log in again: %w", s.sessionFault(ctx, err))
+	case !ok:
+		return nil, fmt.Errorf("the password is changed, and the account's sessions were ended meanwhile: %w", ErrSessionExpired)
+	}
+	return fresh, nil
 }
 
 // account re-checks a session and returns its user. A session of an
 // account that was removed is refused even if the name has been registered
 // again since: the new account has another id.
-func (s *Service) account(sess *Session) (users.User, error) {
-	if sess == nil || !s.sessions.live(sess) {
+func (s *Service) account(ctx context.Context, sess *Session) (users.User, error) {
+	if sess == nil || !s.sessions.live(ctx, sess) {
 		return users.User{}, ErrSessionExpired
 	}
 	u, ok := s.users.Get(sess.User)
@@ -317,7 +341,7 @@ func (s *Service) applyEdits(edits []users.Edit) {
 		if reason == "" {
 			continue
 		}
-		n := s.sessions.endUser(e.Name(), nil)
+		n, _ := s.sessions.endUser(context.Background(), e.Name())
 		s.logger.Info("sessions ended by an edit of users.xlsx", "user", e.Name(), "row", e.Row, "reason", reason, "sessions", n)
 	}
 }

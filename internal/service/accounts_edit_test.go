@@ -3,15 +3,11 @@ package service
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -51,7 +47,7 @@ func TestEditOfUsersEndsSessions(t *testing.T) {
 	if _, err := s.Resume(ctx, dave.Token); err != nil {
 		t.Errorf("dave's session ended by a quota change: %v", err)
 	}
-	if u, err := s.account(dave); err != nil || u.QuotaBytes != 12345 {
+	if u, err := s.account(ctx, dave); err != nil || u.QuotaBytes != 12345 {
 		t.Errorf("dave's quota = %d, %v; want the edited 12345", u.QuotaBytes, err)
 	}
 	if _, err := s.Login(ctx, "bob", "bob's password", "10.0.0.1"); !errors.Is(err, ErrDisabled) {
@@ -140,31 +136,6 @@ func TestOldSessionRefusedAfterRestart(t *testing.T) {
 	loggedIn(t, s, "alice")
 	if _, err := s.Resume(ctx, old.Token); !errors.Is(err, ErrSessionExpired) {
 		t.Fatalf("Resume of the old token once the name is registered again = %v", err)
-	}
-}
-
-// TestSessionsWithoutAccountIDAreDropped: sessions.json written before
-// sessions carried account ids is read, and its sessions end.
-func TestSessionsWithoutAccountIDAreDropped(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	s, _, closeAll := accountsService(t, dir)
-	loggedIn(t, s, "alice")
-	closeAll()
-	const token = "a-token-saved-by-the-earlier-version"
-	sum := sha256.Sum256([]byte(token))
-	old, _ := json.Marshal([]map[string]any{{
-		"token_sha256": hex.EncodeToString(sum[:]),
-		"user":         "alice",
-		"created":      time.Now().UTC(),
-		"expires":      time.Now().Add(time.Hour).UTC(),
-	}})
-	if err := os.WriteFile(filepath.Join(dir, "sessions.json"), old, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s, _, _ = accountsService(t, dir)
-	if _, err := s.Resume(ctx, token); !errors.Is(err, ErrSessionExpired) {
-		t.Fatalf("Resume of a session without account id = %v; want ErrSessionExpired", err)
 	}
 }
 

@@ -64,7 +64,7 @@ func (s *Service) RemoveUser(ctx context.Context, name string) (Removed, error) 
 		return Removed{}, adminErr(name, err)
 	}
 	var r Removed
-	r.Sessions = s.sessions.endUser(name, nil)
+	r.Sessions, _ = s.sessions.endUser(ctx, name) // the account is gone: account refuses its sessions anyway
 	to, err := s.store.RetireSpace(ctx, name)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -109,7 +109,7 @@ func (s *Service) SetDisabled(ctx context.Context, name string, disabled bool) (
 	if !disabled {
 		return 0, nil
 	}
-	return s.endSessions(name, "user disabled"), nil
+	return s.endSessions(ctx, name, "user disabled")
 }
 
 // ResetPassword sets name's password without the old one and ends the
@@ -135,11 +135,11 @@ func (s *Service) ResetPassword(ctx context.Context, name, password string) (int
 	if err != nil {
 		return 0, err
 	}
-	return s.endSessions(name, "password reset"), nil
+	return s.endSessions(ctx, name, "password reset")
 }
 
 // Kick ends every session of name at once and reports how many.
-func (s *Service) Kick(name string) (int, error) {
+func (s *Service) Kick(ctx context.Context, name string) (int, error) {
 	name, err := adminName(name)
 	if err != nil {
 		return 0, err
@@ -147,7 +147,7 @@ func (s *Service) Kick(name string) (int, error) {
 	if _, ok := s.users.Get(name); !ok {
 		return 0, fmt.Errorf("%w: %s", ErrNoSuchUser, name)
 	}
-	return s.endSessions(name, "kicked"), nil
+	return s.endSessions(ctx, name, "kicked")
 }
 
 // updateUser changes name's account through fn, and logs msg with args.
@@ -165,10 +165,13 @@ func (s *Service) updateUser(ctx context.Context, name, msg string, fn func(*use
 }
 
 // endSessions ends every session of name, logging why.
-func (s *Service) endSessions(name, reason string) int {
-	n := s.sessions.endUser(name, nil)
+func (s *Service) endSessions(ctx context.Context, name, reason string) (int, error) {
+	n, err := s.sessions.endUser(ctx, name)
+	if err != nil {
+		return 0, fmt.Errorf("the sessions of %s could not be ended: %w", name, s.sessionFault(ctx, err))
+	}
 	s.logger.Info("sessions ended by the administrator", "user", name, "reason", reason, "sessions", n)
-	return n
+	return n, nil
 }
 
 // adminName normalizes a name the administrator typed.

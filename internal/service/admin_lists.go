@@ -34,7 +34,11 @@ func (s *Service) Accounts(ctx context.Context) ([]AccountInfo, error) {
 		last time.Time
 	}
 	sessions := make(map[string]perUser)
-	for _, si := range s.sessions.list("") {
+	all, err := s.sessions.list(ctx, "")
+	if err != nil {
+		return nil, s.sessionFault(ctx, err)
+	}
+	for _, si := range all {
 		p := sessions[si.User]
 		p.n++
 		if si.Created.After(p.last) {
@@ -81,15 +85,19 @@ func (s *Service) usageOf(ctx context.Context, user string, recount bool) (stora
 
 // Sessions lists the live sessions of user, or everyone's for "", oldest
 // first.
-func (s *Service) Sessions(user string) ([]SessionInfo, error) {
-	if user == "" {
-		return s.sessions.list(""), nil
+func (s *Service) Sessions(ctx context.Context, user string) ([]SessionInfo, error) {
+	name := ""
+	if user != "" {
+		var err error
+		if name, err = adminName(user); err != nil {
+			return nil, err
+		}
 	}
-	name, err := adminName(user)
+	list, err := s.sessions.list(ctx, name)
 	if err != nil {
-		return nil, err
+		return nil, s.sessionFault(ctx, err)
 	}
-	return s.sessions.list(name), nil
+	return list, nil
 }
 
 // HeldUpload is an unfinished upload as the administrator sees it.

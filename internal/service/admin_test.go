@@ -28,7 +28,7 @@ func TestAdminOperations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, _ := s.Sessions("alice")
+	list, _ := s.Sessions(context.Background(), "alice")
 	if len(list) != 1 || list[0].Origin != from {
 		t.Fatalf("Sessions = %+v; want one from %v", list, from)
 	}
@@ -81,7 +81,7 @@ func TestAdminOperations(t *testing.T) {
 	for _, err := range []error{
 		s.SetQuota(ctx, "nobody", 1),
 		s.SetMaxEntries(ctx, "nobody", 1),
-		func() error { _, err := s.Kick("nobody"); return err }(),
+		func() error { _, err := s.Kick(context.Background(), "nobody"); return err }(),
 		func() error { _, err := s.SetDisabled(ctx, "nobody", true); return err }(),
 		func() error { _, err := s.ResetPassword(ctx, "nobody", "a fine password"); return err }(),
 	} {

@@ -26,7 +26,7 @@ func infoOf(i storage.Info) Info {
 
 // space opens the session user's folder after re-checking the session.
 func (s *Service) space(ctx context.Context, sess *Session) (storage.Space, error) {
-	if _, err := s.account(sess); err != nil {
+	if _, err := s.account(ctx, sess); err != nil {
 		return nil, err
 	}
 	sp, err := s.store.CreateSpace(ctx, sess.User)
@@ -85,7 +85,7 @@ func (s *Service) Stat(ctx context.Context, sess *Session, path string) (info In
 
 // Mkdir creates a folder; with parents, like mkdir -p.
 func (s *Service) Mkdir(ctx context.Context, sess *Session, path string, parents bool) error {
-	acct, err := s.account(sess)
+	acct, err := s.account(ctx, sess)
 	if err != nil {
 		return err
 	}
@@ -188,7 +188,7 @@ func (s *Service) Rename(ctx context.Context, sess *Session, from, to string) er
 
 // Usage reports what the user's folder holds and the limits.
 func (s *Service) Usage(ctx context.Context, sess *Session) (Used, error) {
-	acct, err := s.account(sess)
+	acct, err := s.account(ctx, sess)
 	if err != nil {
 		return Used{}, err
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"netdisk/internal/reqlog"
+	"netdisk/internal/sessions"
 	"netdisk/internal/storage"
 	"netdisk/internal/users"
 )
@@ -16,11 +17,14 @@ import (
 // Config is what a Service is built from. Users, Hasher and Store are
 // required; zero durations take the defaults below.
 type Config struct {
-	DataDir string // sessions.json is kept here
+	DataDir string // sessions.json is kept here, unless Sessions is set
 	Users   *users.Registry
-	Hasher  *users.Hasher
-	Store   storage.Store
-	Logger  *slog.Logger
+	// Sessions keeps the sessions; nil: sessions.json in DataDir. The
+	// service closes it.
+	Sessions sessions.Store
+	Hasher   *users.Hasher
+	Store    storage.Store
+	Logger   *slog.Logger
 
 	SessionTTL   time.Duration // how long a login lasts; default DefaultSessionTTL
 	UploadMaxAge time.Duration // unfinished uploads untouched this long are removed; default DefaultUploadMaxAge
@@ -118,9 +122,12 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Limits == (LimitConfig{}) {
 		cfg.Limits = DefaultLimits
 	}
-	sessions, err := openSessionTable(filepath.Join(cfg.DataDir, "sessions.json"), cfg.SessionTTL, cfg.Logger)
-	if err != nil {
-		return nil, err
+	if cfg.Sessions == nil {
+		file, err := sessions.OpenFile(filepath.Join(cfg.DataDir, "sessions.json"), cfg.Logger)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Sessions = file
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{
@@ -128,7 +135,7 @@ func New(cfg Config) (*Service, error) {
 		hasher:       cfg.Hasher,
 		store:        cfg.Store,
 		logger:       cfg.Logger,
-		sessions:     sessions,
+		sessions:     &sessionTable{store: cfg.Sessions, ttl: cfg.SessionTTL, logger: cfg.Logger},
 		limiter:      newLoginLimiter(cfg.Limits),
 		signups:      newSignupLimiter(cfg.Limits.SignupsPerHour),
 		maxAge:       cfg.UploadMaxAge,
@@ -154,7 +161,7 @@ func (s *Service) Close(ctx context.Context) error {
 	s.cancel()
 	s.committer.stop()
 	s.wg.Wait()
-	return s.sessions.close(ctx)
+	return s.sessions.store.Close(ctx)
 }
 
 // janitor removes unfinished uploads older than the configured age, once at

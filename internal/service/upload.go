@@ -89,7 +89,7 @@ func (s *Service) OpenUpload(ctx context.Context, sess *Session, path string, si
 	if err != nil {
 		return nil, err
 	}
-	acct, err := s.account(sess)
+	acct, err := s.account(ctx, sess)
 	if err != nil {
 		return nil, err
 	}
