@@ -26,16 +26,16 @@ func stagePath(path string) string { return path + ".next" }
 // be inspected. Where the file system cannot exchange, install looks at
 // the file just before a plain rename: only an edit saved in the
 // microseconds between the two is then lost.
-func (r *Registry) install(stage string) (replaced []byte, installed bool, err error) {
-	if r.hooks.noExchange {
-		return r.installByRename(stage)
+func (p *filePlace) install(stage string) (replaced []byte, installed bool, err error) {
+	if p.hooks.noExchange {
+		return p.installByRename(stage)
 	}
 	flags := uint(unix.RENAME_EXCHANGE)
-	if !r.disk.exists {
+	if !p.disk.exists {
 		flags = unix.RENAME_NOREPLACE
 	}
 	for range 4 { // the file may appear or vanish between tries
-		err = unix.Renameat2(unix.AT_FDCWD, stage, unix.AT_FDCWD, r.path, flags)
+		err = unix.Renameat2(unix.AT_FDCWD, stage, unix.AT_FDCWD, p.path, flags)
 		switch {
 		case flags == unix.RENAME_NOREPLACE && errors.Is(err, unix.EEXIST):
 			flags = unix.RENAME_EXCHANGE
@@ -44,29 +44,29 @@ func (r *Registry) install(stage string) (replaced []byte, installed bool, err e
 			flags = unix.RENAME_NOREPLACE
 			continue
 		case errors.Is(err, unix.EINVAL), errors.Is(err, unix.ENOSYS), errors.Is(err, unix.EOPNOTSUPP):
-			return r.installByRename(stage)
+			return p.installByRename(stage)
 		}
 		break
 	}
 	if err != nil {
 		os.Remove(stage)
-		return nil, false, &os.LinkError{Op: "rename", Old: stage, New: r.path, Err: err}
+		return nil, false, &os.LinkError{Op: "rename", Old: stage, New: p.path, Err: err}
 	}
 	if flags == unix.RENAME_EXCHANGE {
-		replaced = r.inspect(stage)
+		replaced = p.inspect(stage)
 	}
-	return replaced, true, syncDir(filepath.Dir(r.path))
+	return replaced, true, syncDir(filepath.Dir(p.path))
 }
 
 // inspect returns the bytes of the workbook a swap left at stage if it is
 // not the version the registry last wrote or read, and removes it.
-func (r *Registry) inspect(stage string) []byte {
-	res, data, _, err := r.look(stage)
+func (p *filePlace) inspect(stage string) []byte {
+	res, data, _, err := p.lookAt(stage)
 	if err != nil {
 		// What the new workbook replaced cannot be read: keep it for
 		// the administrator rather than lose it.
-		aside := r.path + ".replaced-" + time.Now().UTC().Format("20060102T150405.000Z")
-		r.logger.Error("cannot tell whether the workbook a rewrite replaced held an edit; kept it aside", "file", aside, "err", err)
+		aside := p.path + ".replaced-" + time.Now().UTC().Format("20060102T150405.000Z")
+		p.logger.Error("cannot tell whether the workbook a rewrite replaced held an edit; kept it aside", "file", aside, "err", err)
 		os.Rename(stage, aside)
 		return nil
 	}
@@ -78,10 +78,10 @@ func (r *Registry) inspect(stage string) []byte {
 }
 
 // installByRename is install for file systems that cannot exchange.
-func (r *Registry) installByRename(stage string) ([]byte, bool, error) {
-	res, data, _, err := r.look(r.path)
+func (p *filePlace) installByRename(stage string) ([]byte, bool, error) {
+	res, data, _, err := p.lookAt(p.path)
 	if err == nil {
-		err = os.Rename(stage, r.path)
+		err = os.Rename(stage, p.path)
 	}
 	if err != nil {
 		os.Remove(stage)
@@ -90,7 +90,7 @@ func (r *Registry) installByRename(stage string) ([]byte, bool, error) {
 	if res != edited {
 		data = nil
 	}
-	return data, true, syncDir(filepath.Dir(r.path))
+	return data, true, syncDir(filepath.Dir(p.path))
 }
 
 // syncDir fsyncs a folder, making renames in it durable.

@@ -1,14 +1,9 @@
 package users
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
 	"slices"
-
-	"netdisk/internal/atomicfile"
 )
 
 // Open loads the registry from the workbook at path (for example
@@ -29,11 +24,19 @@ func open(path string, logger *slog.Logger, hooks testHooks) (*Registry, error) 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	if err := removeLeftovers(path, logger); err != nil {
+	p := &filePlace{path: path, logger: logger, hooks: hooks}
+	if err := p.removeLeftovers(); err != nil {
 		return nil, fmt.Errorf("opening user registry: %w", err)
 	}
+	return openAt(p, logger, hooks)
+}
+
+// openAt loads the registry from the workbook kept at p and starts its
+// writer goroutine.
+func openAt(p place, logger *slog.Logger, hooks testHooks) (*Registry, error) {
 	r := &Registry{
-		path:   path,
+		place:  p,
+		path:   p.String(),
 		logger: logger,
 		hooks:  hooks,
 		byName: make(map[string]User),
@@ -41,14 +44,14 @@ func open(path string, logger *slog.Logger, hooks testHooks) (*Registry, error) 
 		done:   make(chan struct{}),
 		hist:   newHistory(),
 	}
-	data, id, err := readFileID(path)
+	got, err := p.look()
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		logger.Info("no user registry yet; it will be created by the first change", "file", path)
 	case err != nil:
 		return nil, fmt.Errorf("opening user registry: %w", err)
+	case got.res != edited:
+		logger.Info("no user registry yet; it will be created by the first change", "file", r.path)
 	default:
-		if err := r.load(path, data, id); err != nil {
+		if err := r.load(got.data); err != nil {
 			return nil, fmt.Errorf("opening user registry: %w", err)
 		}
 	}
@@ -59,43 +62,16 @@ func open(path string, logger *slog.Logger, hooks testHooks) (*Registry, error) 
 	return r, nil
 }
 
-// removeLeftovers removes what a rewrite that crashed left next to the
-// workbook: temporary files, and the staged workbook (see install), which
-// holds either the new workbook never swapped in or the old one swapped
-// out.
-func removeLeftovers(path string, logger *slog.Logger) error {
-	var removed []string
-	for _, p := range []string{path, stagePath(path)} {
-		names, err := atomicfile.RemoveTemps(p)
-		removed = append(removed, names...)
-		if err != nil {
-			return err
-		}
-	}
-	stage := stagePath(path)
-	switch err := os.Remove(stage); {
-	case err == nil:
-		removed = append(removed, stage)
-	case !errors.Is(err, fs.ErrNotExist):
-		return err
-	}
-	for _, name := range removed {
-		logger.Warn("removed temporary file left by an interrupted rewrite", "file", name)
-	}
-	return nil
-}
-
 // load sets the state from the bytes of the workbook read at start.
-func (r *Registry) load(path string, data []byte, id fileID) error {
-	sh, err := readSheet(path, data)
+func (r *Registry) load(data []byte) error {
+	sh, err := readSheet(r.path, data)
 	if err != nil {
 		return err
 	}
-	loaded, err := strictUsers(path, sh)
+	loaded, err := strictUsers(r.path, sh)
 	if err != nil {
 		return err
 	}
-	r.disk = id
 	r.hist.addVersion(sh.version, 0)
 	given := 0
 	for i := range loaded {
@@ -111,7 +87,7 @@ func (r *Registry) load(path string, data []byte, id fileID) error {
 	if given > 0 {
 		r.stale = true
 		r.logger.Info("gave account ids to users without one (a workbook of the earlier format, or rows added by hand); rewriting users.xlsx",
-			"file", path, "users", given, "old_format", sh.legacy)
+			"file", r.path, "users", given, "old_format", sh.legacy)
 	}
 	// An administrator may have sorted the sheet by another column.
 	r.sorted = loaded

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"io"
 	"time"
-
-	"netdisk/internal/atomicfile"
 )
 
 // An administrator may edit users.xlsx in a spreadsheet while the server
@@ -26,7 +24,7 @@ import (
 // it from looking or made the edited workbook unreadable as a whole: the
 // state is then kept entire.
 func (r *Registry) refresh() error {
-	res, data, id, err := r.look(r.path)
+	got, err := r.place.look()
 	if err != nil {
 		if msg := err.Error(); msg != r.lastLookErr { // not again every tick
 			r.logger.Error("looking for edits of the user registry", "err", err)
@@ -35,25 +33,26 @@ func (r *Registry) refresh() error {
 		return err
 	}
 	r.lastLookErr = ""
-	switch {
-	case res == unchanged:
+	switch got.res {
+	case unchanged:
 		return nil
-	case res == gone:
-		r.disk, r.unread = fileID{}, nil
+	case gone:
+		r.unread = nil
 		if len(r.sorted) > 0 {
 			r.stale = true
 			r.logger.Warn("users.xlsx was removed while the server runs; writing it again with every account", "file", r.path)
 		}
 		return nil
 	}
-	r.disk = id // seen, whatever comes of it: an unreadable file is reported once
-	return r.merge(data)
+	return r.merge(got.data, got.mark)
 }
 
-// merge reads the bytes of an edited workbook and applies them. An
-// unreadable one is kept in memory, to be saved aside before the next
+// merge reads the bytes of a workbook someone else saved and applies
+// them. A workbook another registry wrote (mark matches the one inside
+// it) is taken as it stands; anything else is an edit, merged row by row.
+// An unreadable one is kept in memory, to be saved aside before the next
 // rewrite writes over it.
-func (r *Registry) merge(data []byte) error {
+func (r *Registry) merge(data []byte, mark string) error {
 	sh, err := readSheet(r.path, data)
 	if err != nil {
 		r.unread = data
@@ -62,9 +61,28 @@ func (r *Registry) merge(data []byte) error {
 		return err
 	}
 	r.unread = nil
+	if mark != "" && mark == sh.version {
+		r.adopt(sh)
+		return nil
+	}
 	r.stale = true
 	r.apply(sh)
 	return nil
+}
+
+// adopt takes a workbook another registry sharing the place wrote as the
+// state: it was written under the shared lock, from the latest workbook,
+// so it holds every change committed before it. The owner is not told
+// (OnExternalEdit): the registry that made the changes told its own, and
+// the sessions it ended are shared.
+func (r *Registry) adopt(sh *sheet) {
+	out := reconcile(r.byName, sh.rows, nil, time.Now())
+	for _, f := range out.refused {
+		r.logger.Warn("a row of users.xlsx written by another server was refused", "row", f.row, "user", f.user, "reason", f.err)
+	}
+	r.publish(out.changed, out.removed, nextSorted(r.sorted, out.changed, out.removed))
+	r.hist.addVersion(sh.version, r.hist.gen)
+	r.logger.Debug("user registry read as another server wrote it", "changes", len(out.edits), "users", len(r.sorted))
 }
 
 // apply merges the rows of an edited workbook into the state, logs what
@@ -105,29 +123,8 @@ func (r *Registry) write(next []User) (string, []byte, error) {
 		}
 	}
 	mark := newMark()
-	stage := stagePath(r.path)
-	var id fileID
-	err := atomicfile.WriteFunc(stage, 0o600, func(w io.Writer) error { // 0600: the file holds password hashes
-		iw := newIdentifier(w)
-		if err := writeWorkbook(iw, next, mark); err != nil {
-			return err
-		}
-		id = iw.id()
-		// The test hook runs here, inside the write, rather than through an
-		// option of atomicfile: a failure or delay at this point still
-		// happens before the workbook is replaced, which is all the tests
-		// need, and atomicfile's API stays free of test-only knobs.
-		if r.hooks.beforeRename != nil {
-			return r.hooks.beforeRename()
-		}
-		return nil
-	})
-	if err != nil {
-		return "", nil, err
-	}
-	replaced, installed, err := r.install(stage)
+	replaced, installed, err := r.place.write(func(w io.Writer) error { return writeWorkbook(w, next, mark) }, mark)
 	if installed {
-		r.disk = id
 		r.rewrites.Add(1)
 	}
 	if err != nil {
@@ -140,11 +137,11 @@ func (r *Registry) write(next []User) (string, []byte, error) {
 	return mark, replaced, nil
 }
 
-// keepUnread saves the unreadable workbook found on disk beside it, before
-// a rewrite replaces it, so that the administrator's work is not lost.
+// keepUnread saves the unreadable workbook found beside it, before a
+// rewrite replaces it, so that the administrator's work is not lost.
 func (r *Registry) keepUnread() error {
-	aside := r.path + ".unreadable-" + time.Now().UTC().Format("20060102T150405.000Z")
-	if err := atomicfile.Write(aside, r.unread, 0o600); err != nil {
+	aside, err := r.place.keepAside(r.unread, asideSuffix("unreadable", time.Now()))
+	if err != nil {
 		return fmt.Errorf("keeping the unreadable workbook as %s: %w", aside, err)
 	}
 	r.logger.Warn("kept the unreadable users.xlsx aside before writing the server's accounts over it", "file", aside)

@@ -25,7 +25,8 @@ var (
 // same goroutine watches the workbook for edits saved by someone else
 // (see refresh). A Registry is safe for concurrent use.
 type Registry struct {
-	path   string
+	place  place
+	path   string // the place's name, for messages
 	logger *slog.Logger
 	hooks  testHooks
 
@@ -42,7 +43,6 @@ type Registry struct {
 	done    chan struct{} // closed when the writer goroutine exits
 
 	// Owned by the writer goroutine (and by open before it starts it).
-	disk        fileID   // the workbook as the registry last wrote or read it
 	hist        *history // recent versions, to read an edited copy against its own
 	stale       bool     // the workbook on disk is not the state: rewrite it at the next chance
 	unread      []byte   // an edited workbook that could not be read, kept aside before it is overwritten

@@ -88,30 +88,20 @@ func readFileID(path string) ([]byte, fileID, error) {
 	return data, id, nil
 }
 
-// lookResult is what a look at the workbook found.
-type lookResult int
-
-const (
-	unchanged lookResult = iota // the version the registry last wrote or read
-	edited                      // another version, written by someone else
-	gone                        // removed by someone else
-)
-
-// look compares the file at path (the workbook, or the one a rewrite has
-// just replaced) with the version the registry last wrote or read. For
-// another version it returns the bytes it read and their identity, so
-// that what is parsed is exactly what was hashed. It runs on the writer
-// goroutine only.
-func (r *Registry) look(path string) (lookResult, []byte, fileID, error) {
+// lookAt compares the file at path (the workbook, or the one a rewrite
+// has just replaced) with the version the registry last wrote or read.
+// For another version it returns the bytes it read and their identity,
+// so that what is parsed is exactly what was hashed.
+func (p *filePlace) lookAt(path string) (lookResult, []byte, fileID, error) {
 	info, err := os.Stat(path)
 	switch {
-	case errors.Is(err, fs.ErrNotExist) && r.disk.exists:
+	case errors.Is(err, fs.ErrNotExist) && p.disk.exists:
 		return gone, nil, fileID{}, nil
 	case errors.Is(err, fs.ErrNotExist):
 		return unchanged, nil, fileID{}, nil
 	case err != nil:
 		return unchanged, nil, fileID{}, fmt.Errorf("looking at %s: %w", path, err)
-	case r.disk.sameStat(info):
+	case p.disk.sameStat(info):
 		return unchanged, nil, fileID{}, nil
 	}
 	data, id, err := readFileID(path)
@@ -121,10 +111,10 @@ func (r *Registry) look(path string) (lookResult, []byte, fileID, error) {
 	if err != nil {
 		return unchanged, nil, fileID{}, fmt.Errorf("reading %s: %w", path, err)
 	}
-	if r.disk.exists && id.sum == r.disk.sum {
+	if p.disk.exists && id.sum == p.disk.sum {
 		// The same bytes: only the cheap fields moved (touched, copied
 		// back, or no longer racy). Remember them as they are now.
-		r.disk = id
+		p.disk = id
 		return unchanged, nil, fileID{}, nil
 	}
 	return edited, data, id, nil

@@ -82,27 +82,61 @@ func (r *Registry) run() {
 // holding both; only if that succeeded does it make batch's changes
 // visible. Every change then learns its own outcome. With no change to
 // write, it rewrites the workbook only if it is stale.
+//
+// Where registries share the workbook, the writing runs under the
+// place's lock, after a second look: the workbook written is then made
+// from the latest one. A workbook replaced all the same (an edit saved
+// outside any registry) makes the write fail with errConflict: the batch
+// is then worked out again on the edited workbook.
 func (r *Registry) commit(batch []*change) {
 	start := time.Now()
 	lookErr := r.refresh()
-	changed, removed, outcomes := r.prepare(batch, start)
-	wrote := len(changed) > 0 || len(removed) > 0 || r.stale
-	var err error
-	if wrote {
-		err = r.save(changed, removed)
+	if len(batch) == 0 && !r.stale {
+		return
 	}
-	r.logWrite(wrote, len(changed)+len(removed), err, start)
-	for i, c := range batch {
-		switch {
-		case c.check:
-			c.result <- errors.Join(lookErr, err)
-		case outcomes[i] != nil:
-			c.result <- outcomes[i]
-		default:
+	unlock, err := r.place.lock()
+	if err != nil {
+		err = fmt.Errorf("saving user registry %s: %w", r.path, err)
+		r.logWrite(true, len(batch), err, start)
+		for _, c := range batch {
 			c.result <- err
 		}
+		return
+	}
+	if unlock != nil {
+		defer unlock()
+	}
+	for try := 0; ; try++ {
+		if unlock != nil || try > 0 {
+			lookErr = r.refresh()
+		}
+		changed, removed, outcomes := r.prepare(batch, start)
+		wrote := len(changed) > 0 || len(removed) > 0 || r.stale
+		err = nil
+		if wrote {
+			err = r.save(changed, removed)
+		}
+		if errors.Is(err, errConflict) && try < maxMerges {
+			continue
+		}
+		r.logWrite(wrote, len(changed)+len(removed), err, start)
+		for i, c := range batch {
+			switch {
+			case c.check:
+				c.result <- errors.Join(lookErr, err)
+			case outcomes[i] != nil:
+				c.result <- outcomes[i]
+			default:
+				c.result <- err
+			}
+		}
+		return
 	}
 }
+
+// errConflict is a place's refusal to write over a workbook saved since
+// the registry last looked.
+var errConflict = errors.New("users.xlsx was replaced while it was being written")
 
 // maxMerges bounds how often one save writes the workbook again because
 // an edit was saved while it was being written. An edit left over is
@@ -118,14 +152,14 @@ func (r *Registry) save(changed map[string]User, removed []string) error {
 	mark, replaced, err := r.write(next)
 	if err != nil {
 		if replaced != nil {
-			r.merge(replaced)
+			r.merge(replaced, "")
 		}
 		return fmt.Errorf("saving user registry %s: %w", r.path, err)
 	}
 	r.publish(changed, removed, next)
 	r.hist.addVersion(mark, r.hist.gen)
 	for i := 0; replaced != nil; i++ {
-		r.merge(replaced)
+		r.merge(replaced, "")
 		if i == maxMerges {
 			break
 		}
@@ -134,7 +168,7 @@ func (r *Registry) save(changed map[string]User, removed []string) error {
 			// workbook stays stale until the next tick writes it.
 			r.logger.Error("user registry rewrite after an edit failed; it will be tried again", "err", err)
 			if replaced != nil {
-				r.merge(replaced)
+				r.merge(replaced, "")
 			}
 			return nil
 		}
