@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"netdisk/internal/storage/cloud"
@@ -13,24 +14,25 @@ import (
 
 // openCloud connects to the database and the bucket of c and opens the
 // cloud store on them.
-func openCloud(c *Cloud, logger *slog.Logger) (*pgxpool.Pool, *cloud.Store, error) {
+func openCloud(c *Cloud, logger *slog.Logger) (*pgxpool.Pool, *s3.Client, *cloud.Store, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	pcfg, err := pgxpool.ParseConfig(c.PostgresURL)
 	if err != nil {
-		return nil, nil, fmt.Errorf("the PostgreSQL URL (--pg-url): %w", err)
+		return nil, nil, nil, fmt.Errorf("the PostgreSQL URL (--pg-url): %w", err)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
-		return nil, nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
+		return nil, nil, nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
+		return nil, nil, nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
+	client := cloud.NewS3Client(c.S3)
 	st, err := cloud.Open(ctx, cloud.Config{
 		DB:     pool,
-		S3:     cloud.NewS3Client(c.S3),
+		S3:     client,
 		Bucket: c.Bucket,
 		Prefix: c.Prefix,
 		Grace:  c.Grace,
@@ -38,8 +40,8 @@ func openCloud(c *Cloud, logger *slog.Logger) (*pgxpool.Pool, *cloud.Store, erro
 	})
 	if err != nil {
 		pool.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	logger.Info("cloud store", "s3", c.S3.Endpoint, "bucket", c.Bucket, "prefix", c.Prefix, "postgres", pcfg.ConnConfig.Host)
-	return pool, st, nil
+	return pool, client, st, nil
 }

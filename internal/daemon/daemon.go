@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"netdisk/internal/admin"
@@ -178,21 +179,29 @@ func Start(cfg Config) (*Daemon, error) {
 		d.Fingerprint = certs.Fingerprint(cert.Certificate[0])
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13}
 	}
-	d.Users, err = users.Open(filepath.Join(cfg.DataDir, "users.xlsx"), cfg.Logger)
-	if err != nil {
-		return nil, err
-	}
 	var sessionStore sessions.Store // nil: sessions.json in the data folder
 	if cfg.Cloud != nil {
-		d.pool, d.store, err = openCloud(cfg.Cloud, cfg.Logger)
-		if err == nil {
-			sessionStore, err = sessions.OpenPostgres(context.Background(), d.pool, cfg.Logger)
+		// Everything several servers share is in the database and the
+		// bucket: users.xlsx as an object, the sessions as rows.
+		var client *s3.Client
+		d.pool, client, d.store, err = openCloud(cfg.Cloud, cfg.Logger)
+		if err != nil {
+			return nil, err
+		}
+		d.Users, err = users.OpenObject(users.ObjectConfig{S3: client, Bucket: cfg.Cloud.Bucket, Key: cfg.Cloud.Prefix + "users.xlsx", DB: d.pool}, cfg.Logger)
+		if err != nil {
+			return nil, err
+		}
+		if sessionStore, err = sessions.OpenPostgres(context.Background(), d.pool, cfg.Logger); err != nil {
+			return nil, err
 		}
 	} else {
-		d.store, err = storage.NewLocal(filepath.Join(cfg.DataDir, "files"))
-	}
-	if err != nil {
-		return nil, err
+		if d.Users, err = users.Open(filepath.Join(cfg.DataDir, "users.xlsx"), cfg.Logger); err != nil {
+			return nil, err
+		}
+		if d.store, err = storage.NewLocal(filepath.Join(cfg.DataDir, "files")); err != nil {
+			return nil, err
+		}
 	}
 	// Counted only when asked for: a nil sink counts nothing.
 	var reg *metrics.Registry

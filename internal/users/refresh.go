@@ -82,6 +82,7 @@ func (r *Registry) adopt(sh *sheet) {
 	}
 	r.publish(out.changed, out.removed, nextSorted(r.sorted, out.changed, out.removed))
 	r.hist.addVersion(sh.version, r.hist.gen)
+	r.stale = len(out.refused) > 0 // else the state is the workbook, an edit merged before it included
 	r.logger.Debug("user registry read as another server wrote it", "changes", len(out.edits), "users", len(r.sorted))
 }
 

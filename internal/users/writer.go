@@ -108,7 +108,9 @@ func (r *Registry) commit(batch []*change) {
 	}
 	for try := 0; ; try++ {
 		if unlock != nil || try > 0 {
-			lookErr = r.refresh()
+			if err := r.refresh(); err != nil {
+				lookErr = err
+			}
 		}
 		changed, removed, outcomes := r.prepare(batch, start)
 		wrote := len(changed) > 0 || len(removed) > 0 || r.stale
