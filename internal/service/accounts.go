@@ -57,6 +57,12 @@ func (s *Service) addAccount(ctx context.Context, name, password string) error {
 		return err
 	}
 	defer unlock()
+	// Another server may have registered the name since this one last
+	// looked: its new folder must not be taken for the folder of a
+	// removed account and moved aside.
+	if err := s.latestUsers(ctx); err != nil {
+		return err
+	}
 	if _, taken := s.users.Get(name); taken {
 		return fmt.Errorf("%w: %s", ErrUserExists, name)
 	}
@@ -158,6 +164,9 @@ func (s *Service) Login(ctx context.Context, name, password, addr string) (*Sess
 	if err != nil {
 		return nil, s.sessionFault(ctx, err)
 	}
+	if err := s.latestUsers(ctx); err != nil {
+		return nil, err
+	}
 	u, err := s.checkPassword(ctx, norm, password, addr)
 	var sess *Session
 	if err == nil {
@@ -177,6 +186,22 @@ func (s *Service) Login(ctx context.Context, name, password, addr string) (*Sess
 	}
 	s.logger.InfoContext(ctx, "login", "user", u.Name, "addr", addr)
 	return sess, nil
+}
+
+// latestUsers brings a registry that other servers share up to date
+// (one conditional request, answered "not modified" unless one of them
+// wrote): a login must not be checked against a password changed through
+// another server, nor a registration miss an account made there. A
+// workbook that cannot be read is the registry's to report; the state it
+// keeps is what counts here.
+func (s *Service) latestUsers(ctx context.Context) error {
+	if !s.users.Shared() {
+		return nil
+	}
+	if err := s.users.Refresh(ctx); err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return nil
 }
 
 // loginResult is a login's outcome as the metrics count it.

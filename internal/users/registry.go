@@ -122,6 +122,14 @@ func (r *Registry) Remove(ctx context.Context, name string) error {
 	return r.submit(&change{name: norm, remove: true})
 }
 
+// Shared reports whether registries of other servers share the workbook
+// (OpenObject): their changes then reach this one at its next look, and a
+// caller that must see the latest state calls Refresh first.
+func (r *Registry) Shared() bool {
+	_, ok := r.place.(*objectPlace)
+	return ok
+}
+
 // Get returns the committed user called name.
 func (r *Registry) Get(name string) (User, bool) {
 	norm, err := NormalizeName(name)

@@ -91,7 +91,10 @@ func (r *Registry) run() {
 func (r *Registry) commit(batch []*change) {
 	start := time.Now()
 	lookErr := r.refresh()
-	if len(batch) == 0 && !r.stale {
+	if !r.stale && !slices.ContainsFunc(batch, func(c *change) bool { return !c.check }) {
+		for _, c := range batch { // only looks: nothing to write
+			c.result <- lookErr
+		}
 		return
 	}
 	unlock, err := r.place.lock()

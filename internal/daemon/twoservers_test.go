@@ -1,0 +1,155 @@
+package daemon_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"netdisk/internal/client"
+	"netdisk/internal/daemon"
+	"netdisk/internal/pgtest"
+	"netdisk/internal/proto"
+	"netdisk/internal/s3test"
+	"netdisk/internal/storage/cloud"
+	"netdisk/internal/users"
+)
+
+// cloudSettings is a fresh database and bucket for servers to share.
+func cloudSettings(t *testing.T) *daemon.Cloud {
+	t.Helper()
+	e := s3test.New(t)
+	return &daemon.Cloud{
+		PostgresURL: pgtest.New(t),
+		S3:          cloud.S3Settings{Endpoint: e.URL, Region: e.Region, AccessKey: e.AccessKey, SecretKey: e.SecretKey},
+		Bucket:      e.Bucket,
+		Prefix:      "netdisk/",
+	}
+}
+
+// startCloud starts a server on c with a data folder of its own (for its
+// TLS key and admin socket only), shut down when the test ends.
+func startCloud(t *testing.T, c *daemon.Cloud) *daemon.Daemon {
+	t.Helper()
+	d, err := daemon.Start(daemon.Config{
+		DataDir: filepath.Join(t.TempDir(), "data"), Listen: "127.0.0.1:0", HTTP: "off", Plaintext: true,
+		Logger: slog.New(slog.DiscardHandler), Cloud: c,
+		Argon2: users.Params{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32, SaltLen: 16},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Shutdown(context.Background()) })
+	return d
+}
+
+// dialTo connects a client to d, closed when the test ends.
+func dialTo(t *testing.T, d *daemon.Daemon) *client.Client {
+	t.Helper()
+	cl, err := client.Dial(context.Background(), d.Addr.String(), client.Options{Plaintext: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cl.Close() })
+	return cl
+}
+
+// TestTwoServersOneStore: two servers on one database and bucket serve
+// the same users and files, over the real protocol. An account registered
+// on A logs in on B; a session token from A is good on B; registrations
+// spread over both at once are all kept in the one users.xlsx; a file put
+// through A is read back through B; a password changed through A ends the
+// session B was serving.
+func TestTwoServersOneStore(t *testing.T) {
+	ctx := context.Background()
+	c := cloudSettings(t)
+	a, b := startCloud(t, c), startCloud(t, c)
+
+	onA := dialTo(t, a)
+	if err := onA.Register(ctx, "alice", "alice's password"); err != nil {
+		t.Fatal(err)
+	}
+	sess, err := onA.Login(ctx, "alice", "alice's password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dialTo(t, b).Login(ctx, "alice", "alice's password"); err != nil {
+		t.Fatalf("login on B of an account registered on A: %v", err)
+	}
+	onB := dialTo(t, b)
+	if _, err := onB.AuthToken(ctx, sess.Token); err != nil {
+		t.Fatalf("A's session token on B: %v", err)
+	}
+
+	// 200 registrations spread over A and B, eight at a time.
+	const n = 200
+	names := make(chan string)
+	var wg sync.WaitGroup
+	for w := range 8 {
+		d := a
+		if w%2 == 1 {
+			d = b
+		}
+		cl := dialTo(t, d)
+		wg.Go(func() {
+			for name := range names {
+				if err := cl.Register(ctx, name, "a password of theirs"); err != nil {
+					t.Errorf("register %s: %v", name, err)
+				}
+			}
+		})
+	}
+	for i := range n {
+		names <- fmt.Sprintf("user%03d", i)
+	}
+	close(names)
+	wg.Wait()
+	for _, d := range []*daemon.Daemon{a, b} {
+		if err := d.Users.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := d.Users.Len(); got != n+1 {
+			t.Fatalf("a server knows %d accounts; want %d", got, n+1)
+		}
+	}
+	if _, err := dialTo(t, a).Login(ctx, "user001", "a password of theirs"); err != nil {
+		t.Fatalf("login on A of an account registered on B: %v", err)
+	}
+
+	// A file put through A, read through B.
+	payload := make([]byte, 3<<20+17)
+	rand.Read(payload)
+	local := filepath.Join(t.TempDir(), "photo.jpg")
+	if err := os.WriteFile(local, payload, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := onA.Put(ctx, f, "photo.jpg", client.PutOptions{}); err != nil {
+		t.Fatalf("put on A: %v", err)
+	}
+	var got bytes.Buffer
+	if _, err := onB.Cat(ctx, "photo.jpg", &got); err != nil || !bytes.Equal(got.Bytes(), payload) {
+		t.Fatalf("get on B: %v (%d bytes, want %d)", err, got.Len(), len(payload))
+	}
+
+	// passwd through A ends the session B serves.
+	if _, err := onA.Passwd(ctx, "alice's password", "alice's new password"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := onB.List(ctx, "."); !errors.Is(err, proto.ErrSessionExpired) {
+		t.Fatalf("ls on B after passwd on A = %v; want the session ended", err)
+	}
+	if _, err := dialTo(t, b).Login(ctx, "alice", "alice's new password"); err != nil {
+		t.Fatalf("login on B with the password changed on A: %v", err)
+	}
+}
