@@ -153,3 +153,80 @@ func TestTwoServersOneStore(t *testing.T) {
 		t.Fatalf("login on B with the password changed on A: %v", err)
 	}
 }
+
+// TestTwoServersShareQuota: uploads through two servers at once against
+// one user's quota never exceed it together (each server alone would let
+// its own half through), and what was refused was refused for the quota.
+func TestTwoServersShareQuota(t *testing.T) {
+	ctx := context.Background()
+	c := cloudSettings(t)
+	a, b := startCloud(t, c), startCloud(t, c)
+	reg := dialTo(t, a)
+	if err := reg.Register(ctx, "bob", "bob's password"); err != nil {
+		t.Fatal(err)
+	}
+	const quota = 1 << 20
+	if err := a.Service.SetQuota(ctx, "bob", quota); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Users.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	payload := make([]byte, 200<<10)
+	rand.Read(payload)
+	local := filepath.Join(t.TempDir(), "part.bin")
+	if err := os.WriteFile(local, payload, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const uploads = 8 // 1.6 MiB in all; 800 KiB through each server
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	stored := 0
+	for i := range uploads {
+		d := a
+		if i%2 == 1 {
+			d = b
+		}
+		cl := dialTo(t, d)
+		if _, err := cl.Login(ctx, "bob", "bob's password"); err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			f, err := os.Open(local)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer f.Close()
+			_, err = cl.Put(ctx, f, fmt.Sprintf("part%d.bin", i), client.PutOptions{})
+			var perr *proto.Error
+			switch {
+			case err == nil:
+				mu.Lock()
+				stored++
+				mu.Unlock()
+			case !errors.As(err, &perr) || perr.Code != proto.CodeQuotaExceeded:
+				t.Errorf("put %d: %v; want success or quota exceeded", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	cl := dialTo(t, b)
+	if _, err := cl.Login(ctx, "bob", "bob's password"); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := cl.List(ctx, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var charged int64
+	for _, e := range entries {
+		charged += e.Size + 4<<10 // the entry charge
+	}
+	if charged > quota || len(entries) != stored {
+		t.Fatalf("%d files stored (%d said so), charging %d bytes against a quota of %d", len(entries), stored, charged, quota)
+	}
+	if stored < 3 {
+		t.Fatalf("only %d uploads of 200 KiB fit a quota of 1 MiB", stored)
+	}
+}

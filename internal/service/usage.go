@@ -150,8 +150,12 @@ func (b *usageBook) walk(ctx context.Context, user string, sp storage.Space) (st
 }
 
 // exact returns user's usage as it is now, walking the folder unless the
-// figure kept is exact.
+// figure kept is exact. A space that servers share is always counted: a
+// figure kept here would miss what the others changed.
 func (b *usageBook) exactUsage(ctx context.Context, user string, sp storage.Space) (storage.Usage, error) {
+	if _, shared := sp.(storage.Reserving); shared {
+		return sp.Usage(ctx)
+	}
 	u := b.user(user)
 	b.mu.Lock()
 	if u.exact {
@@ -188,6 +192,20 @@ func (b *usageBook) reserve(ctx context.Context, user string, sp storage.Space, 
 			return nil, err
 		}
 	}
+}
+
+// reserveRoom promises need to an upload or a new folder of user if it
+// fits the limits. Where servers share the store, the space keeps the
+// promises (storage.Reserving), so that uploads through several servers
+// at once cannot together exceed a quota; else the book does.
+func (s *Service) reserveRoom(ctx context.Context, user string, sp storage.Space, lim Used, need storage.Usage) (release func(), err error) {
+	shared, ok := sp.(storage.Reserving)
+	if !ok {
+		return s.usage.reserve(ctx, user, sp, lim, need)
+	}
+	return shared.Reserve(ctx, need, func(total, reserved storage.Usage) error {
+		return lim.refuse(total, need, reserved)
+	})
 }
 
 func (b *usageBook) releaser(u *userUsage, need storage.Usage) func() {

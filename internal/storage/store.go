@@ -98,6 +98,19 @@ type Store interface {
 	Close() error
 }
 
+// Reserving is implemented by the spaces of a store that several servers
+// share. The service keeps its own count of what each user's folder holds
+// and has promised to uploads under way, which covers one server only;
+// such a space keeps the promises itself, where every server sees them.
+type Reserving interface {
+	// Reserve promises need (bytes and entries to be added) if fits
+	// accepts total, the folder's usage plus every live promise, and
+	// reserved, the promises alone; fits's error is returned as is.
+	// release gives the promise back; a promise whose server dies lapses
+	// by itself.
+	Reserve(ctx context.Context, need Usage, fits func(total, reserved Usage) error) (release func(), err error)
+}
+
 // Space is one user's folder. Its methods may be called from several
 // goroutines at once.
 type Space interface {

@@ -65,3 +65,18 @@ CREATE TABLE IF NOT EXISTS netdisk_pending (
 	key   text PRIMARY KEY,
 	since timestamptz NOT NULL DEFAULT now()
 );
+
+-- Promises of room to uploads and new folders under way, on any server:
+-- a quota is checked against the folder's usage plus every live promise,
+-- under the lock on the user's row of netdisk_spaces, so servers sharing
+-- the database never promise the same room twice. A promise lapses when
+-- its server stops renewing it (it died).
+CREATE TABLE IF NOT EXISTS netdisk_reservations (
+	id         bigserial PRIMARY KEY,
+	space      bigint NOT NULL,
+	bytes      bigint NOT NULL,
+	entries    bigint NOT NULL,
+	holder     text NOT NULL,
+	held_until timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS netdisk_reservations_space ON netdisk_reservations (space);

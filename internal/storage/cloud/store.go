@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -69,9 +71,12 @@ type Store struct {
 	me     string // this store's name as a holder of uploads
 	logger *slog.Logger
 
-	mu    sync.Mutex
-	held  map[int64]bool  // blobs held by this store: their leases are renewed
-	tails map[int64]*tail // bytes written to uploads of this store but not stored yet
+	mu   sync.Mutex
+	held map[int64]bool // blobs held by this store: their leases are renewed
+	// promised holds the reservations (promises of room) this store made:
+	// renewed with the leases.
+	promised map[int64]bool
+	tails    map[int64]*tail // bytes written to uploads of this store but not stored yet
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -121,13 +126,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("preparing the database: %w", err)
 	}
 	s := &Store{
-		db:     cfg.DB,
-		obj:    objects{c: cfg.S3, bucket: cfg.Bucket, prefix: cfg.Prefix},
-		cfg:    cfg,
-		me:     randomName(),
-		logger: cfg.Logger,
-		held:   make(map[int64]bool),
-		tails:  make(map[int64]*tail),
+		db:       cfg.DB,
+		obj:      objects{c: cfg.S3, bucket: cfg.Bucket, prefix: cfg.Prefix},
+		cfg:      cfg,
+		me:       randomName(),
+		logger:   cfg.Logger,
+		held:     make(map[int64]bool),
+		promised: make(map[int64]bool),
+		tails:    make(map[int64]*tail),
 	}
 	if err := s.obj.check(ctx); err != nil {
 		return nil, err
@@ -270,18 +276,22 @@ func (s *Store) renewLeases() {
 		case <-t.C:
 		}
 		s.mu.Lock()
-		ids := make([]int64, 0, len(s.held))
-		for id := range s.held {
-			ids = append(ids, id)
-		}
+		ids := slices.Collect(maps.Keys(s.held))
+		promised := slices.Collect(maps.Keys(s.promised))
 		s.mu.Unlock()
-		if len(ids) == 0 {
-			continue
+		if len(ids) > 0 {
+			_, err := s.db.Exec(s.ctx, `UPDATE netdisk_blobs SET held_until = now() + $1::interval
+				WHERE id = ANY($2) AND holder = $3`, s.cfg.Lease, ids, s.me)
+			if err != nil && s.ctx.Err() == nil {
+				s.logger.Warn("renewing the leases of uploads", "count", len(ids), "err", err)
+			}
 		}
-		_, err := s.db.Exec(s.ctx, `UPDATE netdisk_blobs SET held_until = now() + $1::interval
-			WHERE id = ANY($2) AND holder = $3`, s.cfg.Lease, ids, s.me)
-		if err != nil && s.ctx.Err() == nil {
-			s.logger.Warn("renewing the leases of uploads", "count", len(ids), "err", err)
+		if len(promised) > 0 {
+			_, err := s.db.Exec(s.ctx, `UPDATE netdisk_reservations SET held_until = now() + $1::interval
+				WHERE id = ANY($2)`, s.cfg.Lease, promised)
+			if err != nil && s.ctx.Err() == nil {
+				s.logger.Warn("renewing promises of room", "count", len(promised), "err", err)
+			}
 		}
 	}
 }

@@ -30,8 +30,12 @@ const sweepBatch = 500
 // Sweep removes the objects of dropped blobs whose grace period is over,
 // and objects a crash left without a chunk row, and reports how many
 // objects it removed. Any number of servers may sweep at once: rows are
-// claimed with SKIP LOCKED.
+// claimed with SKIP LOCKED. It also deletes the rows of promises of room
+// that lapsed (their server died).
 func (s *Store) Sweep(ctx context.Context) (int, error) {
+	if _, err := s.db.Exec(ctx, `DELETE FROM netdisk_reservations WHERE held_until < now()`); err != nil {
+		return 0, err
+	}
 	removed := 0
 	for {
 		n, more, err := s.sweepBlobs(ctx)

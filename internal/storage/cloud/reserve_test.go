@@ -1,0 +1,94 @@
+package cloud_test
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"netdisk/internal/storage"
+	"netdisk/internal/storage/cloud"
+)
+
+var errNoRoom = errors.New("no room")
+
+// TestReserveAcrossStores: promises of room made through two stores at
+// once (two servers) never add up past a limit; a promise given back
+// makes room; a promise of a store that stops renewing it (its server
+// died) lapses.
+func TestReserveAcrossStores(t *testing.T) {
+	w := newWhere(t)
+	short := func(c *cloud.Config) { c.Lease = 600 * time.Millisecond }
+	a, b := w.open(t, short), w.open(t, nil)
+	ctx := t.Context()
+	spA, err := a.CreateSpace(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spA.Close()
+	spB, err := b.Space(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spB.Close()
+	const limit = 100
+	fits := func(total, _ storage.Usage) error {
+		if total.Bytes+10 > limit {
+			return errNoRoom
+		}
+		return nil
+	}
+	var granted atomic.Int64
+	var mu sync.Mutex
+	var releases []func()
+	var wg sync.WaitGroup
+	for i := range 24 {
+		sp := spA
+		if i%2 == 1 {
+			sp = spB
+		}
+		wg.Go(func() {
+			release, err := sp.(storage.Reserving).Reserve(ctx, storage.Usage{Bytes: 10}, fits)
+			switch {
+			case err == nil:
+				granted.Add(1)
+				mu.Lock()
+				releases = append(releases, release)
+				mu.Unlock()
+			case !errors.Is(err, errNoRoom):
+				t.Errorf("Reserve: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := granted.Load(); got != limit/10 {
+		t.Fatalf("%d promises of 10 bytes granted against a limit of %d; want %d", got, limit, limit/10)
+	}
+	if _, err := spB.(storage.Reserving).Reserve(ctx, storage.Usage{Bytes: 10}, fits); !errors.Is(err, errNoRoom) {
+		t.Fatalf("Reserve past the limit = %v", err)
+	}
+	releases[0]()
+	releases[0]() // twice: still one promise given back
+	if _, err := spB.(storage.Reserving).Reserve(ctx, storage.Usage{Bytes: 10}, fits); err != nil {
+		t.Fatalf("Reserve after one promise was given back = %v", err)
+	}
+	if _, err := spB.(storage.Reserving).Reserve(ctx, storage.Usage{Bytes: 10}, fits); !errors.Is(err, errNoRoom) {
+		t.Fatalf("Reserve past the limit again = %v", err)
+	}
+	// A stops renewing (its server died): its promises lapse.
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := spB.(storage.Reserving).Reserve(ctx, storage.Usage{Bytes: 10}, fits)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, errNoRoom) || time.Now().After(deadline) {
+			t.Fatalf("the promises of a store that stopped did not lapse: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
