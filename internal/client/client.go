@@ -194,10 +194,45 @@ func (c *Client) Hello() proto.Hello { return c.hello }
 func (c *Client) Addr() string { return c.addr }
 
 // Close closes the connection; calls in flight fail.
+//
+// It says the end first and waits up to closeWait for the server to close
+// its side: once it has, the server no longer counts the connection
+// against the user's connection limit, so a command that follows at once
+// (a script's next line) is not refused for a connection already gone.
 func (c *Client) Close() error {
+	select {
+	case <-c.done:
+	default:
+		if c.closeWrite() == nil {
+			t := time.NewTimer(closeWait)
+			select {
+			case <-c.done:
+			case <-t.C:
+			}
+			t.Stop()
+		}
+	}
 	err := c.conn.Close()
 	<-c.done
 	return err
+}
+
+// closeWait bounds how long Close waits for the server to close. A
+// server on a fast link closes within a millisecond; on a slow one, the
+// next connection takes longer than the end takes to arrive. A hostile
+// server that never closes costs this much.
+const closeWait = 250 * time.Millisecond
+
+// closeWrite ends what the client sends (a TLS close_notify, or a TCP
+// FIN), leaving the connection open for reading.
+func (c *Client) closeWrite() error {
+	if tc, ok := c.conn.(*tls.Conn); ok {
+		return tc.CloseWrite()
+	}
+	if cw, ok := c.watched.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.ErrUnsupported
 }
 
 // Done is closed when the connection has ended.
