@@ -19,6 +19,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"netdisk/internal/daemon"
+	"netdisk/internal/pgtest"
+	"netdisk/internal/s3test"
+	"netdisk/internal/storage/cloud"
 	"netdisk/internal/testlog"
 	"netdisk/internal/users"
 )
@@ -27,13 +30,34 @@ import (
 // from PROTOCOL.md alone) against real servers started here, answers the
 // administrator's steps it asks for, and checks that it exercised every
 // error code and message type PROTOCOL.md lists.
+//
+// It runs twice: with every server on the local store, and with the
+// server most of the steps use ("plain") on the cloud store (PostgreSQL
+// and a real S3-compatible server), whose administrator's steps then act
+// on the database and the bucket.
 func TestPythonClient(t *testing.T) {
 	for _, tool := range []string{"python3", "b3sum"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is needed (./test.sh installs it): %v", tool, err)
 		}
 	}
-	plain := start(t, func(c *daemon.Config) { c.Plaintext = true })
+	t.Run("local", func(t *testing.T) { runPythonClient(t, nil) })
+	t.Run("cloud", func(t *testing.T) {
+		e := s3test.New(t)
+		runPythonClient(t, &daemon.Cloud{
+			PostgresURL: pgtest.New(t),
+			S3:          cloud.S3Settings{Endpoint: e.URL, Region: e.Region, AccessKey: e.AccessKey, SecretKey: e.SecretKey},
+			Bucket:      e.Bucket,
+			Prefix:      "netdisk/",
+		})
+	})
+}
+
+// runPythonClient runs the Python client against servers started here,
+// "plain" on the cloud store of c if not nil.
+func runPythonClient(t *testing.T, c *daemon.Cloud) {
+	plain := start(t, func(cfg *daemon.Config) { cfg.Plaintext = true; cfg.Cloud = c })
+	plain.cloud = c
 	tlsd := start(t, func(c *daemon.Config) {})
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -169,7 +193,8 @@ func section(text, from, to string) string {
 }
 
 type server struct {
-	d    *daemon.Daemon
+	d     *daemon.Daemon
+	cloud *daemon.Cloud // the cloud store it serves from; nil: the local one
 	logs *testlog.Buffer
 	done chan struct{} // closed when a shutdown asked for by the client ends
 }
@@ -218,6 +243,9 @@ func admin(t *testing.T, plain, tight *server, line string) error {
 		return err
 	}
 	ctx := context.Background()
+	if plain.cloud != nil && (req.Op == "create_file" || req.Op == "readonly") {
+		return cloudAdmin(ctx, t, plain.cloud, req.Op, req.User, req.Name)
+	}
 	userDir := filepath.Join(plain.d.DataDir, "files", req.User)
 	switch req.Op {
 	case "disable":

@@ -48,6 +48,7 @@ func cloudConfig(s config.Settings) (*daemon.Cloud, error) {
 		Bucket:      s.S3Bucket,
 		Prefix:      s.S3Prefix,
 		Grace:       s.ObjectGrace,
+		Capacity:    s.S3Capacity,
 	}, nil
 }
 

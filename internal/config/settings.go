@@ -58,6 +58,7 @@ type Settings struct {
 	S3Prefix      string
 	S3Credentials string // a file: the access key on its first line, the secret on its second
 	ObjectGrace   time.Duration
+	S3Capacity    int64 // bytes; 0: no bound on the total
 }
 
 // Defaults returns the settings of a server started with none given.
@@ -213,6 +214,8 @@ var table = []*setting{
 		field: func(s *Settings) any { return &s.S3Credentials }},
 	{name: "object-grace", arg: "D", kind: kindDuration, usage: "s3 store: how long a replaced or removed file's objects are kept (downloads under way, restoring a database backup)",
 		field: func(s *Settings) any { return &s.ObjectGrace }},
+	{name: "s3-capacity", arg: "SIZE", kind: kindSize, min: 0, max: 1 << 62, usage: "s3 store: the most bytes the bucket may hold for netdisk, file versions kept for the grace period included (0: no bound but 5 TiB per file)",
+		field: func(s *Settings) any { return &s.S3Capacity }},
 }
 
 // byKey finds a setting by its file key.

@@ -31,12 +31,13 @@ func openCloud(c *Cloud, logger *slog.Logger) (*pgxpool.Pool, *s3.Client, *cloud
 	}
 	client := cloud.NewS3Client(c.S3)
 	st, err := cloud.Open(ctx, cloud.Config{
-		DB:     pool,
-		S3:     client,
-		Bucket: c.Bucket,
-		Prefix: c.Prefix,
-		Grace:  c.Grace,
-		Logger: logger,
+		DB:       pool,
+		S3:       client,
+		Bucket:   c.Bucket,
+		Prefix:   c.Prefix,
+		Grace:    c.Grace,
+		Capacity: c.Capacity,
+		Logger:   logger,
 	})
 	if err != nil {
 		pool.Close()

@@ -83,6 +83,7 @@ type Cloud struct {
 	Bucket      string
 	Prefix      string        // put before every object key
 	Grace       time.Duration // replaced files' objects are kept this long; zero: cloud.DefaultGrace
+	Capacity    int64         // the most bytes the bucket may hold for netdisk; zero: no bound but cloud.MaxFile per file
 }
 
 // Defaults for Config.

@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"maps"
-	"math"
 	"slices"
 	"sync"
 	"time"
@@ -60,8 +59,20 @@ type Config struct {
 	// SweepEvery is how often dropped blobs and leftover objects are
 	// removed; negative: never (a test calls Sweep). Default DefaultSweep.
 	SweepEvery time.Duration
-	Logger     *slog.Logger
+	// Capacity is the most bytes the store may hold, file versions kept
+	// for the grace period and unfinished uploads included; 0: no bound
+	// but MaxFile per file.
+	Capacity int64
+	Logger   *slog.Logger
 }
+
+// MaxFile is the largest file the store takes (S3's largest object, which
+// users of S3 know).
+const MaxFile = 5 << 40
+
+// usedEvery is how long the bytes the store holds, summed for Available,
+// are reused before they are summed again: the sum reads every blob's row.
+const usedEvery = 10 * time.Second
 
 // Store is the cloud storage.Store.
 type Store struct {
@@ -77,6 +88,10 @@ type Store struct {
 	// renewed with the leases.
 	promised map[int64]bool
 	tails    map[int64]*tail // bytes written to uploads of this store but not stored yet
+
+	usedMu sync.Mutex // guards used and usedAt, and lets one summing run at a time
+	used   int64      // bytes of every blob, as summed at usedAt
+	usedAt time.Time
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -242,13 +257,26 @@ func (s *Store) checkUser(ctx context.Context, op, user string) error {
 	return nil
 }
 
-// Available reports no limit: an object store grows as it is filled (its
-// operator sets quotas there, if any).
+// Available reports MaxFile, or less as the store nears its Capacity. The
+// bytes held are summed at most every usedEvery, so a burst of uploads
+// may overrun the capacity by what it stores meanwhile.
 func (s *Store) Available(ctx context.Context) (storage.Capacity, error) {
 	if err := ctx.Err(); err != nil {
 		return storage.Capacity{}, err
 	}
-	return storage.Capacity{Bytes: math.MaxInt64 / 2, Inodes: -1}, nil
+	if s.cfg.Capacity <= 0 {
+		return storage.Capacity{Bytes: MaxFile, Inodes: -1}, nil
+	}
+	s.usedMu.Lock()
+	defer s.usedMu.Unlock()
+	if time.Since(s.usedAt) > usedEvery {
+		var used int64
+		if err := s.db.QueryRow(ctx, `SELECT COALESCE(sum(size), 0)::bigint FROM netdisk_blobs`).Scan(&used); err != nil {
+			return storage.Capacity{}, err
+		}
+		s.used, s.usedAt = used, time.Now()
+	}
+	return storage.Capacity{Bytes: min(MaxFile, max(s.cfg.Capacity-s.used, 0)), Inodes: -1}, nil
 }
 
 // ExpireUploads drops the unfinished uploads not written to since before

@@ -1,0 +1,79 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"netdisk/internal/daemon"
+	"netdisk/internal/pgtest"
+	"netdisk/internal/s3test"
+	"netdisk/internal/storage"
+	"netdisk/internal/storage/cloud"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.Stop()
+	s3test.Stop()
+	os.Exit(code)
+}
+
+// cloudAdmin carries out, on the cloud store of c, the administrator's
+// steps that act on the files behind netdisk's back:
+//
+//   - create_file puts a file in the user's folder through a second store
+//     on the same database and bucket (as another tool would);
+//   - readonly makes a folder whose new entries the database refuses (a
+//     trigger raises an error), the cloud store's read-only mount: writing
+//     there fails in a way no error code describes.
+func cloudAdmin(ctx context.Context, t *testing.T, c *daemon.Cloud, op, user, name string) error {
+	db, err := pgxpool.New(ctx, c.PostgresURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	st, err := cloud.Open(ctx, cloud.Config{DB: db, S3: cloud.NewS3Client(c.S3), Bucket: c.Bucket, Prefix: c.Prefix, SweepEvery: -1})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	sp, err := st.CreateSpace(ctx, user)
+	if err != nil {
+		return err
+	}
+	defer sp.Close()
+	switch op {
+	case "create_file":
+		up, err := sp.TempUpload(ctx, name)
+		if err != nil {
+			return err
+		}
+		defer up.Close()
+		if _, err := io.WriteString(up, "made on the server"); err != nil {
+			return err
+		}
+		return st.Commit(ctx, []storage.Commit{{Upload: up}})[0]
+	case "readonly":
+		if err := sp.Mkdir(ctx, name); err != nil {
+			return err
+		}
+		var id int64
+		err := db.QueryRow(ctx, `SELECT n.id FROM netdisk_nodes n JOIN netdisk_spaces s ON n.space = s.id
+			WHERE s.owner = $1 AND n.parent = s.root AND n.name = $2`, user, name).Scan(&id)
+		if err != nil {
+			return err
+		}
+		_, err = db.Exec(ctx, fmt.Sprintf(`
+			CREATE FUNCTION netdisk_test_readonly() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN RAISE EXCEPTION 'this folder is read-only (a test)'; END $$;
+			CREATE TRIGGER netdisk_test_readonly BEFORE INSERT ON netdisk_nodes
+			FOR EACH ROW WHEN (NEW.parent = %d) EXECUTE FUNCTION netdisk_test_readonly();`, id))
+		return err
+	}
+	return fmt.Errorf("unknown step %q", op)
+}
