@@ -195,8 +195,8 @@ func section(text, from, to string) string {
 type server struct {
 	d     *daemon.Daemon
 	cloud *daemon.Cloud // the cloud store it serves from; nil: the local one
-	logs *testlog.Buffer
-	done chan struct{} // closed when a shutdown asked for by the client ends
+	logs  *testlog.Buffer
+	done  chan struct{} // closed when a shutdown asked for by the client ends
 }
 
 func start(t *testing.T, mod func(*daemon.Config)) *server {
