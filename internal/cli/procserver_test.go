@@ -50,6 +50,7 @@ type procServer struct {
 	addr    string
 	dataDir string
 	args    []string
+	env     []string // added to the test's environment
 	logPath string
 	pid     atomic.Int64 // of the running server, for rss (read while kill may run)
 }
@@ -58,7 +59,14 @@ type procServer struct {
 // and waits until it listens. It is killed when the test ends.
 func startProcServer(t *testing.T, dataDir string, args ...string) *procServer {
 	t.Helper()
-	p := &procServer{t: t, dataDir: dataDir, args: args, logPath: filepath.Join(t.TempDir(), "server.log")}
+	return startProcServerEnv(t, dataDir, nil, args...)
+}
+
+// startProcServerEnv is startProcServer with env added to the server's
+// environment.
+func startProcServerEnv(t *testing.T, dataDir string, env []string, args ...string) *procServer {
+	t.Helper()
+	p := &procServer{t: t, dataDir: dataDir, args: args, env: env, logPath: filepath.Join(t.TempDir(), "server.log")}
 	p.start("127.0.0.1:0")
 	t.Cleanup(func() {
 		p.kill()
@@ -74,6 +82,7 @@ func (p *procServer) start(listen string) {
 	p.t.Helper()
 	args := append([]string{"serve", "--listen", listen, "--http", "off", "--data", p.dataDir, "--log-level", "info"}, p.args...)
 	cmd := exec.Command(netdiskBinary(p.t), args...)
+	cmd.Env = append(os.Environ(), p.env...)
 	logf, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		p.t.Fatal(err)
