@@ -180,7 +180,8 @@ func Start(cfg Config) (*Daemon, error) {
 		d.Fingerprint = certs.Fingerprint(cert.Certificate[0])
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13}
 	}
-	var sessionStore sessions.Store // nil: sessions.json in the data folder
+	var sessionStore sessions.Store    // nil: sessions.json in the data folder
+	var failures service.FailureCounts // nil: counted by this server alone
 	if cfg.Cloud != nil {
 		// Everything several servers share is in the database and the
 		// bucket: users.xlsx as an object, the sessions as rows.
@@ -193,9 +194,11 @@ func Start(cfg Config) (*Daemon, error) {
 		if err != nil {
 			return nil, err
 		}
-		if sessionStore, err = sessions.OpenPostgres(context.Background(), d.pool, cfg.Logger); err != nil {
+		shared, err := sessions.OpenPostgres(context.Background(), d.pool, cfg.Logger)
+		if err != nil {
 			return nil, err
 		}
+		sessionStore, failures = shared, shared
 	} else {
 		if d.Users, err = users.Open(filepath.Join(cfg.DataDir, "users.xlsx"), cfg.Logger); err != nil {
 			return nil, err
@@ -223,6 +226,7 @@ func Start(cfg Config) (*Daemon, error) {
 		SessionTTL:   cfg.SessionTTL,
 		UploadMaxAge: cfg.UploadMaxAge,
 		Limits:       cfg.Limits,
+		Failures:     failures,
 		MaxEntries:   cfg.MaxEntries,
 		DefaultQuota: cfg.DefaultQuota,
 		Metrics:      svcMetrics,

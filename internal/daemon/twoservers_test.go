@@ -230,3 +230,33 @@ func TestTwoServersShareQuota(t *testing.T) {
 		t.Fatalf("only %d uploads of 200 KiB fit a quota of 1 MiB", stored)
 	}
 }
+
+// TestTwoServersShareLoginFailures: wrong passwords spread over two
+// servers meet one limit. Three failures on each (six: one more than the
+// five a user is allowed) block the next attempt on either, which each
+// server alone, at three, would still have let through.
+func TestTwoServersShareLoginFailures(t *testing.T) {
+	ctx := context.Background()
+	c := cloudSettings(t)
+	a, b := startCloud(t, c), startCloud(t, c)
+	if err := dialTo(t, a).Register(ctx, "carol", "carol's password"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 6 {
+		d := a
+		if i%2 == 1 {
+			d = b
+		}
+		_, err := dialTo(t, d).Login(ctx, "carol", "a wrong guess")
+		if !errors.Is(err, proto.ErrAuthFailed) {
+			t.Fatalf("guess %d = %v; want a wrong password", i+1, err)
+		}
+	}
+	for _, d := range []*daemon.Daemon{a, b} {
+		_, err := dialTo(t, d).Login(ctx, "carol", "carol's password")
+		var perr *proto.Error
+		if !errors.As(err, &perr) || perr.Code != proto.CodeRateLimited {
+			t.Fatalf("a login after six failures through two servers = %v; want rate limited", err)
+		}
+	}
+}

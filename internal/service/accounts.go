@@ -230,6 +230,12 @@ func (s *Service) checkPassword(ctx context.Context, name, password, addr string
 		s.metrics.RateLimited("login")
 		return users.User{}, err
 	}
+	if err := s.sharedAllow(ctx, name, addr); err != nil {
+		s.limiter.abandon(name, addr)
+		s.logger.WarnContext(ctx, "login refused: rate limited (failures through other servers)", "user", name, "addr", addr, "err", err)
+		s.metrics.RateLimited("login")
+		return users.User{}, err
+	}
 	u, found := s.users.Get(name)
 	var ok bool
 	if found {
@@ -247,10 +253,12 @@ func (s *Service) checkPassword(ctx context.Context, name, password, addr string
 	}
 	if !ok {
 		s.limiter.fail(name, addr)
+		s.sharedFail(ctx, name, addr)
 		s.logger.WarnContext(ctx, "login failed", "user", name, "addr", addr)
 		return users.User{}, ErrAuthFailed
 	}
 	s.limiter.succeed(name, addr)
+	s.sharedSucceed(ctx, name)
 	if u.Disabled {
 		return users.User{}, ErrDisabled
 	}

@@ -201,12 +201,7 @@ func (l *loginLimiter) bump(key string, free int, now time.Time) {
 	f.count++
 	f.last = now
 	if over := f.count - free; over > 0 {
-		wait := time.Duration(l.cfg.FirstWaitMS) * time.Millisecond
-		for i := 1; i < over && wait < l.cfg.MaxWait; i++ {
-			wait *= 2
-		}
-		wait = min(wait, l.cfg.MaxWait)
-		f.blocked = now.Add(wait)
+		f.blocked = now.Add(l.backoff(over))
 		f.wakeAll() // those waiting are refused at once
 	}
 }

@@ -30,8 +30,11 @@ type Config struct {
 	UploadMaxAge time.Duration // unfinished uploads untouched this long are removed; default DefaultUploadMaxAge
 	MaxEntries   int64         // files and folders one user may have; 0: DefaultMaxEntries, -1: no limit
 	Limits       LimitConfig   // failed-login limits; zero value means DefaultLimits
-	DefaultQuota int64         // bytes given to a newly registered user; 0: no quota
-	Metrics      Metrics       // counts logins, registrations and refusals; nil counts nothing
+	// Failures, if set, carries failed-login counts between the servers
+	// that share it; nil: each server counts its own.
+	Failures     FailureCounts
+	DefaultQuota int64   // bytes given to a newly registered user; 0: no quota
+	Metrics      Metrics // counts logins, registrations and refusals; nil counts nothing
 	// NoJanitor leaves unfinished uploads alone however old: for a
 	// short-lived owner of the data folder (netdisk admin with no server
 	// running), which must not remove what it was asked to list.
@@ -72,6 +75,7 @@ type Service struct {
 	logger     *slog.Logger
 	sessions   *sessionTable
 	limiter    *loginLimiter
+	failures   FailureCounts // nil: none shared
 	usage      usageBook
 	holders    holders
 	twins      twinIndex
@@ -137,6 +141,7 @@ func New(cfg Config) (*Service, error) {
 		logger:       cfg.Logger,
 		sessions:     &sessionTable{store: cfg.Sessions, ttl: cfg.SessionTTL, logger: cfg.Logger},
 		limiter:      newLoginLimiter(cfg.Limits),
+		failures:     cfg.Failures,
 		signups:      newSignupLimiter(cfg.Limits.SignupsPerHour),
 		maxAge:       cfg.UploadMaxAge,
 		maxEntries:   cfg.MaxEntries,

@@ -181,6 +181,9 @@ func (p *Postgres) purgeLoop(ctx context.Context) {
 		if _, err := p.Purge(ctx); err != nil && ctx.Err() == nil {
 			p.logger.Error("removing expired sessions", "err", err)
 		}
+		if err := p.purgeFailures(ctx); err != nil && ctx.Err() == nil {
+			p.logger.Error("removing old counts of failed logins", "err", err)
+		}
 	}
 }
 

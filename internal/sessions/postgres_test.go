@@ -74,3 +74,37 @@ func TestPostgresSharedByTwoStores(t *testing.T) {
 		t.Fatalf("Purge = %d, %v; want 1", n, err)
 	}
 }
+
+// TestPostgresFailureCounts: counts grow per key, start again once the
+// window has passed since the last failure, and clear; a block stands
+// until its time and is never shortened.
+func TestPostgresFailureCounts(t *testing.T) {
+	ctx := context.Background()
+	st := openPostgres(t, pool(t))
+	defer st.Close(ctx)
+	keys := []string{"u:alice", "a:10.0.0.1"}
+	for want := 1; want <= 3; want++ {
+		counts, err := st.Failed(ctx, keys, time.Hour)
+		if err != nil || counts[0] != want || counts[1] != want {
+			t.Fatalf("Failed = %v, %v; want %d each", counts, err, want)
+		}
+	}
+	if counts, _ := st.Failed(ctx, keys[:1], 0); counts[0] != 1 {
+		t.Fatalf("a count past its window = %d; want 1 (started again)", counts[0])
+	}
+	until := time.Now().Add(time.Hour).UTC().Truncate(time.Microsecond)
+	if err := st.Block(ctx, "a:10.0.0.1", until); err != nil {
+		t.Fatal(err)
+	}
+	st.Block(ctx, "a:10.0.0.1", until.Add(-time.Minute)) // shorter: ignored
+	blocked, err := st.Blocked(ctx, keys)
+	if err != nil || len(blocked) != 1 || !blocked["a:10.0.0.1"].Equal(until) {
+		t.Fatalf("Blocked = %v, %v; want the address until %v", blocked, err, until)
+	}
+	if err := st.Clear(ctx, "a:10.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	if blocked, _ := st.Blocked(ctx, keys); len(blocked) != 0 {
+		t.Fatalf("Blocked after Clear = %v", blocked)
+	}
+}

@@ -19,3 +19,13 @@ CREATE TABLE IF NOT EXISTS netdisk_session_ends (
     username text PRIMARY KEY,
     gen      bigint NOT NULL
 );
+
+-- Failed logins per key ("u:<user>" or "a:<address>"), counted by every
+-- server, so that guesses spread over several servers meet one limit.
+CREATE TABLE IF NOT EXISTS netdisk_login_failures (
+    key     text PRIMARY KEY,
+    count   integer NOT NULL,
+    last    timestamptz NOT NULL,
+    blocked timestamptz
+);
+CREATE INDEX IF NOT EXISTS netdisk_login_failures_last ON netdisk_login_failures (last);
