@@ -155,7 +155,10 @@ for i in $(seq -w 1 "$SMALL_FILES"); do head -c $((SMALL_KB << 10)) /dev/urandom
 # show_logs: the servers' complaints, for a failure and at the end.
 show_logs() {
   local f n
-  for f in local.log s3.log weed.log postgres.log; do
+  # postgres.log always has its start-up lines: only its complaints count.
+  [ ! -s "$WORK/postgres.log" ] ||
+    grep -E 'WARNING|ERROR|FATAL|PANIC' "$WORK/postgres.log" > "$WORK/postgres-complaints.log" || true
+  for f in local.log s3.log weed.log postgres-complaints.log; do
     [ -s "$WORK/$f" ] || continue
     n=$(wc -l < "$WORK/$f")
     echo "## $f: $n lines; the last ${LOG_LINES:-20}:"
@@ -206,9 +209,8 @@ PG_URL="postgres:///postgres?host=$PG_SOCK&user=postgres&sslmode=disable"
 # one that is taken: the S3 port is checked below).
 WB=$(free_port 6)
 W_MASTER=$WB W_VOLUME=$((WB + 1)) W_FILER=$((WB + 2)) W_S3=$((WB + 3)) W_WEBDAV=$((WB + 4)) W_ADMIN=$((WB + 5))
-for p in $W_MASTER $W_VOLUME $W_FILER $W_ADMIN; do
-  WEED_SOCKS+=("/tmp/seaweedfs-"{master,volume,filer,admin}"-grpc-$((p + 10000)).sock")
-done
+WEED_SOCKS=("/tmp/seaweedfs-master-grpc-$((W_MASTER + 10000)).sock" "/tmp/seaweedfs-volume-grpc-$((W_VOLUME + 10000)).sock"
+  "/tmp/seaweedfs-filer-grpc-$((W_FILER + 10000)).sock" "/tmp/seaweedfs-admin-grpc-$((W_ADMIN + 10000)).sock")
 mkdir -p "$WORK/weed"
 S3_KEY=netdiskbench S3_SECRET=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
 printf '%s\n%s\n' "$S3_KEY" "$S3_SECRET" > "$WORK/s3-credentials"; chmod 600 "$WORK/s3-credentials"
@@ -221,18 +223,16 @@ AWS_ACCESS_KEY_ID=$S3_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET "${SPIN[@]}" "$WEED" 
   -filer.localSocket="$WORK/weed/filer.sock" -s3.localSocket="$WORK/weed/s3.sock" \
   -bucket=$BUCKET > "$WORK/weed.out" 2> "$WORK/weed.log" &
 WEED_PID=$!; PIDS+=("$WEED_PID")
-# Ready once the S3 gateway answers and the bucket is there: a HEAD of
-# the bucket without credentials is refused (403) once it exists.
-ok=
+# Ready once it prints its welcome (after making the bucket), which names
+# the S3 port it took.
 for _ in $(seq 600); do
-  kill -0 "$WEED_PID" 2>/dev/null || die "weed mini exited while starting (see weed.out: $(tail -n 5 "$WORK/weed.out"))"
-  code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' -I "http://127.0.0.1:$W_S3/$BUCKET" || true)
-  if [ "$code" = 403 ] || [ "$code" = 200 ]; then
-    grep -qi "bucket" "$WORK/weed.out" && { ok=1; break; }
-  fi
+  kill -0 "$WEED_PID" 2>/dev/null || { cat "$WORK/weed.out" >&2; die "weed mini exited while starting"; }
+  grep -q "S3 Endpoint:" "$WORK/weed.out" && break
   sleep 0.2
 done
-[ -n "$ok" ] || { cat "$WORK/weed.out" >&2; die "weed mini: no S3 gateway with bucket $BUCKET on 127.0.0.1:$W_S3 after 120 s"; }
+W_S3=$(sed -n 's|.*S3 Endpoint: *http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$WORK/weed.out")
+[ -n "$W_S3" ] || { cat "$WORK/weed.out" >&2; die "weed mini: no S3 endpoint on 127.0.0.1 after 120 s"; }
+! grep -q "failed to ensure buckets" "$WORK/weed.log" || die "weed mini did not make bucket $BUCKET"
 echo "# weed mini: S3 on http://127.0.0.1:$W_S3, bucket $BUCKET, data in $WORK/weed"
 
 # ---- netdisk servers ----

@@ -190,8 +190,9 @@ func TestPreviewRunsNothing(t *testing.T) {
 // What the command-line client stores, the page lists with the same
 // digest and downloads byte for byte; what the page stores, the client
 // gets back whole.
-func TestPageAndCLIShareFiles(t *testing.T) {
-	s := startServer(t)
+func TestPageAndCLIShareFiles(t *testing.T) { testPageAndCLIShareFiles(t, startServer(t)) }
+
+func testPageAndCLIShareFiles(t *testing.T, s *server) {
 	c := s.cli(t)
 	c.ok("correct horse battery\n", "register", "--password-stdin", "jack")
 	c.ok("correct horse battery\n", "login", "--password-stdin", "jack")

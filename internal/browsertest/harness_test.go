@@ -32,6 +32,9 @@ import (
 	"netdisk/internal/cli"
 	"netdisk/internal/daemon"
 	"netdisk/internal/digest"
+	"netdisk/internal/pgtest"
+	"netdisk/internal/s3test"
+	"netdisk/internal/storage/cloud"
 	"netdisk/internal/testlog"
 	"netdisk/internal/users"
 )
@@ -72,6 +75,8 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	cancel()
 	cancelAlloc()
+	pgtest.Stop()
+	s3test.Stop()
 	os.Exit(code)
 }
 
@@ -91,6 +96,22 @@ type server struct {
 	web  string // https://127.0.0.1:PORT
 	data string
 	logs *testlog.Buffer
+	// cloud is the cloud store the server keeps files in (onCloud); nil:
+	// the data folder.
+	cloud *daemon.Cloud
+}
+
+// onCloud makes startServer keep files in PostgreSQL and a real
+// S3-compatible server (--store s3) rather than the data folder.
+func onCloud(t testing.TB) func(*daemon.Config) {
+	e := s3test.New(t)
+	c := &daemon.Cloud{
+		PostgresURL: pgtest.New(t),
+		S3:          cloud.S3Settings{Endpoint: e.URL, Region: e.Region, AccessKey: e.AccessKey, SecretKey: e.SecretKey},
+		Bucket:      e.Bucket,
+		Prefix:      "netdisk/",
+	}
+	return func(cfg *daemon.Config) { cfg.Cloud = c }
 }
 
 func startServer(t testing.TB, mod ...func(*daemon.Config)) *server {
@@ -110,7 +131,7 @@ func startServer(t testing.TB, mod ...func(*daemon.Config)) *server {
 	if err != nil {
 		t.Fatalf("starting server: %v", err)
 	}
-	s := &server{t: t, d: d, web: "https://" + d.HTTPAddr.String(), data: cfg.DataDir, logs: logs}
+	s := &server{t: t, d: d, web: "https://" + d.HTTPAddr.String(), data: cfg.DataDir, logs: logs, cloud: cfg.Cloud}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -130,6 +151,9 @@ func (s *server) file(user, path string) string {
 // stored reads a stored file, failing the test if it is not there.
 func (s *server) stored(user, path string) []byte {
 	s.t.Helper()
+	if s.cloud != nil {
+		return s.storedInCloud(user, path)
+	}
 	b, err := os.ReadFile(s.file(user, path))
 	if err != nil {
 		s.t.Fatalf("stored file %s of %s: %v", path, user, err)

@@ -28,8 +28,9 @@ func (p *page) waitHeld(path string, n int64) {
 // A tab closed in the middle of an upload loses nothing: the same file
 // picked again in a new tab continues from what the server holds, and
 // sends only the rest.
-func TestResumeAfterClosedTab(t *testing.T) {
-	s := startServer(t)
+func TestResumeAfterClosedTab(t *testing.T) { testResumeAfterClosedTab(t, startServer(t)) }
+
+func testResumeAfterClosedTab(t *testing.T, s *server) {
 	px := newProxy(t, s)
 	p := newBrowser(t, px.url())
 	p.register("dave", "correct horse battery")

@@ -10,8 +10,9 @@ import (
 // A new user registers in the page, uploads files with the picker (one
 // of them named in Chinese, one empty), sees them listed with the digest
 // the server recorded, and downloads one whole and in part.
-func TestRegisterUploadList(t *testing.T) {
-	s := startServer(t)
+func TestRegisterUploadList(t *testing.T) { testRegisterUploadList(t, startServer(t)) }
+
+func testRegisterUploadList(t *testing.T, s *server) {
 	p := newBrowser(t, s.web)
 	if got := p.text("#welcome"); !strings.Contains(got, "欢迎") {
 		t.Errorf("login page welcome = %q, want the server's welcome line", got)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"netdisk/internal/admin"
 	"netdisk/internal/client"
 	"netdisk/internal/daemon"
 	"netdisk/internal/pgtest"
@@ -258,5 +260,48 @@ func TestTwoServersShareLoginFailures(t *testing.T) {
 		if !errors.As(err, &perr) || perr.Code != proto.CodeRateLimited {
 			t.Fatalf("a login after six failures through two servers = %v; want rate limited", err)
 		}
+	}
+}
+
+// TestAdminOnTwoServers: `netdisk admin` talks to one server's socket and
+// acts on every server: it lists an account registered through the
+// other at once, and disabling it there ends the session the other
+// serves.
+func TestAdminOnTwoServers(t *testing.T) {
+	ctx := context.Background()
+	c := cloudSettings(t)
+	a, b := startCloud(t, c), startCloud(t, c)
+	onB := dialTo(t, b)
+	if err := onB.Register(ctx, "dora", "dora's password"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := onB.Login(ctx, "dora", "dora's password"); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(a.DataDir, admin.SocketName)
+	raw, err := admin.Call(ctx, sock, admin.Request{Op: admin.OpUsers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []admin.User
+	if err := json.Unmarshal(raw, &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].Name != "dora" || list[0].Sessions != 1 {
+		t.Fatalf("admin users on A = %+v; want dora, registered and logged in on B, with 1 session", list)
+	}
+	raw, err = admin.Call(ctx, sock, admin.Request{Op: admin.OpDisable, User: "dora"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ended admin.Ended
+	if err := json.Unmarshal(raw, &ended); err != nil || ended.Sessions != 1 {
+		t.Fatalf("admin disable on A ended %d sessions (%v); want 1", ended.Sessions, err)
+	}
+	if _, err := onB.List(ctx, "."); !errors.Is(err, proto.ErrSessionExpired) && !errors.Is(err, proto.ErrAccountDisabled) {
+		t.Fatalf("ls on B after dora was disabled through A = %v", err)
+	}
+	if _, err := dialTo(t, b).Login(ctx, "dora", "dora's password"); !errors.Is(err, proto.ErrAccountDisabled) {
+		t.Fatalf("login on B of an account disabled through A = %v; want disabled", err)
 	}
 }

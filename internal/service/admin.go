@@ -119,6 +119,9 @@ func (s *Service) ResetPassword(ctx context.Context, name, password string) (int
 	if err != nil {
 		return 0, err
 	}
+	if err := s.latestUsers(ctx); err != nil {
+		return 0, err
+	}
 	if _, ok := s.users.Get(name); !ok {
 		return 0, fmt.Errorf("%w: %s", ErrNoSuchUser, name)
 	}
@@ -142,6 +145,9 @@ func (s *Service) ResetPassword(ctx context.Context, name, password string) (int
 func (s *Service) Kick(ctx context.Context, name string) (int, error) {
 	name, err := adminName(name)
 	if err != nil {
+		return 0, err
+	}
+	if err := s.latestUsers(ctx); err != nil {
 		return 0, err
 	}
 	if _, ok := s.users.Get(name); !ok {

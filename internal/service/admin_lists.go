@@ -46,6 +46,9 @@ func (s *Service) Accounts(ctx context.Context) ([]AccountInfo, error) {
 		}
 		sessions[si.User] = p
 	}
+	if err := s.latestUsers(ctx); err != nil {
+		return nil, err
+	}
 	list := s.users.List()
 	out := make([]AccountInfo, 0, len(list))
 	for _, u := range list {
@@ -112,6 +115,9 @@ type HeldUpload struct {
 // AllUploads lists the unfinished (resumable) uploads of every user.
 func (s *Service) AllUploads(ctx context.Context) ([]HeldUpload, error) {
 	var out []HeldUpload
+	if err := s.latestUsers(ctx); err != nil {
+		return nil, err
+	}
 	for _, u := range s.users.List() {
 		sp, err := s.store.Space(ctx, u.Name)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -149,6 +155,9 @@ type Recounted struct {
 // what the walk found.
 func (s *Service) Recount(ctx context.Context) ([]Recounted, error) {
 	var out []Recounted
+	if err := s.latestUsers(ctx); err != nil {
+		return nil, err
+	}
 	for _, u := range s.users.List() {
 		got, err := s.usageOf(ctx, u.Name, true)
 		if err != nil {
