@@ -11,7 +11,9 @@
 //
 // An upload writes a new blob: its bytes are kept in memory until a chunk
 // is full, then stored as an object and recorded (netdisk_chunks) in one
-// transaction with the blob's size. A resumable upload's last, shorter
+// transaction with the blob's size. What all uploads keep in memory is
+// bounded (Config.BufferMemory, 512 MiB by default): once that is spent,
+// further uploads store smaller chunks (256 KiB) sooner. A resumable upload's last, shorter
 // chunk is stored when it is closed, so a resume on any server continues
 // where the last server left off. Commit points the file's node at the
 // new blob in a transaction; the old blob is marked dropped and its

@@ -27,10 +27,11 @@ var schema string
 
 // Defaults for Config.
 const (
-	DefaultChunkSize = 8 << 20
-	DefaultGrace     = 24 * time.Hour
-	DefaultLease     = 30 * time.Second
-	DefaultSweep     = 10 * time.Minute
+	DefaultChunkSize    = 8 << 20
+	DefaultBufferMemory = 512 << 20
+	DefaultGrace        = 24 * time.Hour
+	DefaultLease        = 30 * time.Second
+	DefaultSweep        = 10 * time.Minute
 )
 
 // pendingAge is how old a record of an object being written must be
@@ -49,6 +50,9 @@ type Config struct {
 	// ChunkSize is the most bytes one object holds; an upload keeps up to
 	// this much in memory. Default DefaultChunkSize.
 	ChunkSize int
+	// BufferMemory bounds the bytes all uploads keep in memory before
+	// they are stored (see bufferPool). Default DefaultBufferMemory.
+	BufferMemory int64
 	// Grace is how long a replaced or removed file's objects are kept, so
 	// downloads under way finish and a backup of the database taken
 	// meanwhile still finds them. Default DefaultGrace.
@@ -88,6 +92,7 @@ type Store struct {
 	// renewed with the leases.
 	promised map[int64]bool
 	tails    map[int64]*tail // bytes written to uploads of this store but not stored yet
+	buffers  bufferPool
 
 	usedMu sync.Mutex // guards used and usedAt, and lets one summing run at a time
 	used   int64      // bytes of every blob, as summed at usedAt
@@ -116,6 +121,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	if cfg.ChunkSize <= 0 {
 		cfg.ChunkSize = DefaultChunkSize
+	}
+	if cfg.BufferMemory <= 0 {
+		cfg.BufferMemory = DefaultBufferMemory
 	}
 	if cfg.Grace <= 0 {
 		cfg.Grace = DefaultGrace
@@ -150,6 +158,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		promised: make(map[int64]bool),
 		tails:    make(map[int64]*tail),
 	}
+	s.buffers.left = cfg.BufferMemory
 	if err := s.obj.check(ctx); err != nil {
 		return nil, err
 	}

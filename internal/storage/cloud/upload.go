@@ -35,6 +35,7 @@ type upload struct {
 	// read back what was written (ReadAt) while more is being written.
 	mu      sync.Mutex
 	chunks  []chunk // stored already
+	granted int     // the most bytes buf may hold (bufferPool); 0 until the first write
 	stored  int64   // bytes in chunks
 	buf     []byte  // the bytes after them, not stored yet
 	state   []byte  // the state kept with the stored bytes, if it still holds
@@ -126,14 +127,23 @@ func (u *upload) Write(p []byte) (int, error) {
 	if u.done {
 		return 0, errReleased
 	}
-	size := u.sp.st.cfg.ChunkSize
+	size := u.allowance()
 	done := 0
 	for done < len(p) {
-		u.mu.Lock()
-		if u.buf == nil {
-			u.buf = make([]byte, 0, min(size, max(len(p)-done, 64<<10)))
+		if len(u.buf) >= size { // a Truncate may bring back more than the allowance
+			if err := u.flush(); err != nil {
+				return done, err
+			}
 		}
+		u.mu.Lock()
 		n := min(len(p)-done, size-len(u.buf))
+		if len(u.buf)+n > cap(u.buf) {
+			// Grow by doubling, never past the allowance: small files
+			// keep small buffers.
+			grown := make([]byte, len(u.buf), min(size, max(2*cap(u.buf), len(u.buf)+n, 64<<10)))
+			copy(grown, u.buf)
+			u.buf = grown
+		}
 		u.buf = append(u.buf, p[done:done+n]...)
 		full := len(u.buf) == size
 		u.mu.Unlock()
@@ -155,9 +165,14 @@ func (u *upload) ReadFrom(r io.Reader) (int64, error) {
 	if u.done {
 		return 0, errReleased
 	}
-	size := u.sp.st.cfg.ChunkSize
+	size := u.allowance()
 	var done int64
 	for {
+		if len(u.buf) >= size { // a Truncate may bring back more than the allowance
+			if err := u.flush(); err != nil {
+				return done, err
+			}
+		}
 		u.mu.Lock()
 		if cap(u.buf) < size {
 			u.buf = append(make([]byte, 0, size), u.buf...)
@@ -279,7 +294,7 @@ func (u *upload) Truncate(size int64) error {
 	}
 	i := find(u.chunks, size)
 	keep := u.chunks[i].off
-	head := make([]byte, size-keep, st.cfg.ChunkSize)
+	head := make([]byte, size-keep, max(size-keep, int64(u.allowance())))
 	if _, err := readChunks(u.ctx, st.obj, u.chunks, head, keep); err != nil {
 		return err
 	}
@@ -324,6 +339,7 @@ func (u *upload) Close() error {
 	st := u.sp.st
 	u.done = true
 	defer st.release(u.blob)
+	defer u.dropBuffer()
 	if err := u.flush(); err != nil {
 		st.db.Exec(u.ctx, `UPDATE netdisk_blobs SET holder = NULL WHERE id = $1 AND holder = $2`, u.blob, st.me)
 		return err
@@ -350,6 +366,7 @@ func (u *upload) Discard() error {
 	u.done = true
 	st := u.sp.st
 	defer st.release(u.blob)
+	defer u.dropBuffer()
 	_, err := st.db.Exec(u.ctx, `UPDATE netdisk_blobs SET kind = 'dropped', purge_after = now(), holder = NULL
 		WHERE id = $1 AND holder = $2`, u.blob, st.me)
 	return err
@@ -473,6 +490,7 @@ func (s *Store) Commit(ctx context.Context, commits []storage.Commit) []error {
 			errs[i] = storage.PathError("commit", ups[i].target, err)
 		case errs[i] == nil:
 			ups[i].done = true
+			ups[i].dropBuffer()
 			s.release(ups[i].blob)
 		}
 	}
