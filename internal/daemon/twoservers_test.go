@@ -13,12 +13,15 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"netdisk/internal/admin"
 	"netdisk/internal/client"
 	"netdisk/internal/daemon"
 	"netdisk/internal/pgtest"
 	"netdisk/internal/proto"
 	"netdisk/internal/s3test"
+	"netdisk/internal/storage"
 	"netdisk/internal/storage/cloud"
 	"netdisk/internal/users"
 )
@@ -304,4 +307,100 @@ func TestAdminOnTwoServers(t *testing.T) {
 	if _, err := dialTo(t, b).Login(ctx, "dora", "dora's password"); !errors.Is(err, proto.ErrAccountDisabled) {
 		t.Fatalf("login on B of an account disabled through A = %v; want disabled", err)
 	}
+}
+
+// TestTwoServersRenameWhileListing: a folder of 1,000 files renamed back
+// and forth through A while B lists it: every listing through B shows the
+// whole folder under one of its names, never part of it.
+func TestTwoServersRenameWhileListing(t *testing.T) {
+	ctx := context.Background()
+	c := cloudSettings(t)
+	a, b := startCloud(t, c), startCloud(t, c)
+	onA := dialTo(t, a)
+	if err := onA.Register(ctx, "erin", "erin's password"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := onA.Login(ctx, "erin", "erin's password"); err != nil {
+		t.Fatal(err)
+	}
+	if err := onA.Mkdir(ctx, "x", false); err != nil {
+		t.Fatal(err)
+	}
+	// The files, written through a store of the test's own on the same
+	// database and bucket, in one batch.
+	const files = 1000
+	db, err := pgxpool.New(ctx, c.PostgresURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st, err := cloud.Open(ctx, cloud.Config{DB: db, S3: cloud.NewS3Client(c.S3), Bucket: c.Bucket, Prefix: c.Prefix, SweepEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sp, err := st.Space(ctx, "erin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	commits := make([]storage.Commit, files)
+	for i := range commits {
+		up, err := sp.TempUpload(ctx, fmt.Sprintf("x/f%04d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer up.Close()
+		fmt.Fprintf(up, "file %d", i)
+		commits[i] = storage.Commit{Upload: up}
+	}
+	for i, err := range st.Commit(ctx, commits) {
+		if err != nil {
+			t.Fatalf("commit %d: %v", i, err)
+		}
+	}
+
+	onB := dialTo(t, b)
+	if _, err := onB.Login(ctx, "erin", "erin's password"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var renameErr error
+	go func() {
+		defer close(done)
+		names := [2]string{"x", "y"}
+		for i := range 60 {
+			if renameErr = onA.Move(ctx, names[i%2], names[(i+1)%2]); renameErr != nil {
+				return
+			}
+		}
+	}()
+	listings, whole := 0, 0
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		for _, name := range []string{"x", "y"} {
+			entries, err := onB.List(ctx, name)
+			listings++
+			switch {
+			case errors.Is(err, proto.ErrNotFound):
+			case err != nil:
+				t.Fatalf("ls %s through B: %v", name, err)
+			case len(entries) != files:
+				t.Fatalf("ls %s through B while A renamed it showed %d of %d files", name, len(entries), files)
+			default:
+				whole++
+			}
+		}
+	}
+	if renameErr != nil {
+		t.Fatal(renameErr)
+	}
+	if whole == 0 {
+		t.Fatalf("none of %d listings through B found the folder", listings)
+	}
+	t.Logf("%d listings through B, %d of them the whole folder", listings, whole)
 }
