@@ -11,6 +11,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"netdisk/internal/datalock"
@@ -18,6 +19,11 @@ import (
 	"netdisk/internal/storage"
 	"netdisk/internal/users"
 )
+
+// StoreMarker is the file of a data folder that names the store its
+// server keeps accounts and files in, when that is not the folder itself
+// ("s3"): netdisk admin then works only through the running server.
+const StoreMarker = "store"
 
 // Run carries out req on the data folder dir: through the server that
 // holds its lock, over its admin socket; or, if no process holds it, on
@@ -85,12 +91,16 @@ func Open(dir string, logger *slog.Logger) (f *Folder, err error) {
 	if err != nil {
 		return nil, err
 	}
-	f = &Folder{lock: lock}
+	folder := &Folder{lock: lock}
 	defer func() {
 		if err != nil {
-			f.Close()
+			folder.Close() // (f is nil by then)
 		}
 	}()
+	f = folder
+	if kind, err := os.ReadFile(filepath.Join(dir, StoreMarker)); err == nil && string(kind) != "local\n" {
+		return nil, fmt.Errorf("the data folder %s belongs to a server on the %s store, whose accounts and files are not in this folder: run netdisk admin while that server runs (it answers on its admin socket)", dir, strings.TrimSpace(string(kind)))
+	}
 	if f.users, err = users.Open(filepath.Join(dir, "users.xlsx"), logger); err != nil {
 		return nil, err
 	}

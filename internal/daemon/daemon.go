@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -24,6 +25,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"netdisk/internal/admin"
+	"netdisk/internal/atomicfile"
 	"netdisk/internal/certs"
 	"netdisk/internal/datalock"
 	"netdisk/internal/metrics"
@@ -184,7 +186,11 @@ func Start(cfg Config) (*Daemon, error) {
 	var failures service.FailureCounts // nil: counted by this server alone
 	if cfg.Cloud != nil {
 		// Everything several servers share is in the database and the
-		// bucket: users.xlsx as an object, the sessions as rows.
+		// bucket: users.xlsx as an object, the sessions as rows. The
+		// data folder says so, for netdisk admin run without a server.
+		if err := atomicfile.Write(filepath.Join(cfg.DataDir, admin.StoreMarker), []byte("s3\n"), 0o600); err != nil {
+			return nil, fmt.Errorf("marking the data folder: %w", err)
+		}
 		var client *s3.Client
 		d.pool, client, d.store, err = openCloud(cfg.Cloud, cfg.Logger)
 		if err != nil {
@@ -200,6 +206,9 @@ func Start(cfg Config) (*Daemon, error) {
 		}
 		sessionStore, failures = shared, shared
 	} else {
+		if err := os.Remove(filepath.Join(cfg.DataDir, admin.StoreMarker)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
 		if d.Users, err = users.Open(filepath.Join(cfg.DataDir, "users.xlsx"), cfg.Logger); err != nil {
 			return nil, err
 		}

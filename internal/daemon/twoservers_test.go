@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -306,6 +307,15 @@ func TestAdminOnTwoServers(t *testing.T) {
 	}
 	if _, err := dialTo(t, b).Login(ctx, "dora", "dora's password"); !errors.Is(err, proto.ErrAccountDisabled) {
 		t.Fatalf("login on B of an account disabled through A = %v; want disabled", err)
+	}
+	// With A stopped, netdisk admin on its data folder refuses to work on
+	// the folder, which holds none of the accounts.
+	if err := a.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, err = admin.Run(ctx, a.DataDir, admin.Request{Op: admin.OpUsers}, nil)
+	if err == nil || !strings.Contains(err.Error(), "s3 store") {
+		t.Fatalf("netdisk admin on a stopped s3 server's data folder = %v; want a refusal naming the s3 store", err)
 	}
 }
 
