@@ -70,13 +70,38 @@ func Generate(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("creating certificate folder: %w", err)
 	}
+	der, keyDER, err := generate()
+	if err != nil {
+		return err
+	}
+	if err := writePEM(filepath.Join(dir, KeyFile), "PRIVATE KEY", keyDER, 0o600); err != nil {
+		return err
+	}
+	return writePEM(filepath.Join(dir, CertFile), "CERTIFICATE", der, 0o644)
+}
+
+// NewPEM returns a new self-signed certificate and its key, as Generate
+// makes them, in one PEM text (the certificate, then the key), for
+// servers that keep their identity elsewhere than in a folder.
+func NewPEM() ([]byte, error) {
+	der, keyDER, err := generate()
+	if err != nil {
+		return nil, err
+	}
+	return append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})...), nil
+}
+
+// generate makes a self-signed ECDSA P-256 certificate, valid ten years,
+// and returns it and its PKCS #8 key, DER-encoded.
+func generate() (der, keyDER []byte, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return fmt.Errorf("generating TLS key: %w", err)
+		return nil, nil, fmt.Errorf("generating TLS key: %w", err)
 	}
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	if err != nil {
-		return fmt.Errorf("generating serial number: %w", err)
+		return nil, nil, fmt.Errorf("generating serial number: %w", err)
 	}
 	host, _ := os.Hostname()
 	now := time.Now()
@@ -94,18 +119,15 @@ func Generate(dir string) error {
 	if host != "" {
 		tmpl.DNSNames = append(tmpl.DNSNames, host)
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	der, err = x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return fmt.Errorf("creating certificate: %w", err)
+		return nil, nil, fmt.Errorf("creating certificate: %w", err)
 	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	keyDER, err = x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
-		return fmt.Errorf("encoding TLS key: %w", err)
+		return nil, nil, fmt.Errorf("encoding TLS key: %w", err)
 	}
-	if err := writePEM(filepath.Join(dir, KeyFile), "PRIVATE KEY", keyDER, 0o600); err != nil {
-		return err
-	}
-	return writePEM(filepath.Join(dir, CertFile), "CERTIFICATE", der, 0o644)
+	return der, keyDER, nil
 }
 
 func writePEM(path, kind string, der []byte, mode os.FileMode) error {

@@ -163,25 +163,6 @@ func Start(cfg Config) (*Daemon, error) {
 		return nil, err
 	}
 	d.lock = lock
-	var tlsConfig *tls.Config
-	var cert tls.Certificate
-	if !cfg.Plaintext {
-		if cfg.TLSCert != "" || cfg.TLSKey != "" {
-			cert, err = tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
-			if err != nil {
-				return nil, fmt.Errorf("loading the TLS certificate (--tls-cert, --tls-key): %w", err)
-			}
-		} else {
-			var created bool
-			cert, created, err = certs.LoadOrCreate(filepath.Join(cfg.DataDir, "tls"))
-			if err != nil {
-				return nil, err
-			}
-			d.NewCert = created
-		}
-		d.Fingerprint = certs.Fingerprint(cert.Certificate[0])
-		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13}
-	}
 	var sessionStore sessions.Store    // nil: sessions.json in the data folder
 	var failures service.FailureCounts // nil: counted by this server alone
 	if cfg.Cloud != nil {
@@ -215,6 +196,36 @@ func Start(cfg Config) (*Daemon, error) {
 		if d.store, err = storage.NewLocal(filepath.Join(cfg.DataDir, "files")); err != nil {
 			return nil, err
 		}
+	}
+	var tlsConfig *tls.Config
+	var cert tls.Certificate
+	if !cfg.Plaintext {
+		if cfg.TLSCert != "" || cfg.TLSKey != "" {
+			cert, err = tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+			if err != nil {
+				return nil, fmt.Errorf("loading the TLS certificate (--tls-cert, --tls-key): %w", err)
+			}
+		} else if shared, ok := d.store.(*cloud.Store); ok {
+			// Several servers behind one address present one certificate,
+			// kept in the bucket: clients pin it.
+			pem, created, err := shared.SharedIdentity(context.Background(), certs.NewPEM)
+			if err != nil {
+				return nil, err
+			}
+			if cert, err = tls.X509KeyPair(pem, pem); err != nil {
+				return nil, fmt.Errorf("the servers' TLS identity in the bucket: %w", err)
+			}
+			d.NewCert = created
+		} else {
+			var created bool
+			cert, created, err = certs.LoadOrCreate(filepath.Join(cfg.DataDir, "tls"))
+			if err != nil {
+				return nil, err
+			}
+			d.NewCert = created
+		}
+		d.Fingerprint = certs.Fingerprint(cert.Certificate[0])
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13}
 	}
 	// Counted only when asked for: a nil sink counts nothing.
 	var reg *metrics.Registry

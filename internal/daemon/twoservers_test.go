@@ -41,13 +41,17 @@ func cloudSettings(t *testing.T) *daemon.Cloud {
 
 // startCloud starts a server on c with a data folder of its own (for its
 // TLS key and admin socket only), shut down when the test ends.
-func startCloud(t *testing.T, c *daemon.Cloud) *daemon.Daemon {
+func startCloud(t *testing.T, c *daemon.Cloud, mod ...func(*daemon.Config)) *daemon.Daemon {
 	t.Helper()
-	d, err := daemon.Start(daemon.Config{
+	cfg := daemon.Config{
 		DataDir: filepath.Join(t.TempDir(), "data"), Listen: "127.0.0.1:0", HTTP: "off", Plaintext: true,
 		Logger: slog.New(slog.DiscardHandler), Cloud: c,
 		Argon2: users.Params{Time: 1, MemoryKiB: 64, Threads: 1, KeyLen: 32, SaltLen: 16},
-	})
+	}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	d, err := daemon.Start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,4 +417,23 @@ func TestTwoServersRenameWhileListing(t *testing.T) {
 		t.Fatalf("none of %d listings through B found the folder", listings)
 	}
 	t.Logf("%d listings through B, %d of them the whole folder", listings, whole)
+}
+
+// TestTwoServersOneIdentity: servers on one bucket present one TLS
+// certificate, made by the first and kept in the bucket, so a client that
+// pinned it through one reaches the other.
+func TestTwoServersOneIdentity(t *testing.T) {
+	ctx := context.Background()
+	c := cloudSettings(t)
+	withTLS := func(cfg *daemon.Config) { cfg.Plaintext = false }
+	a := startCloud(t, c, withTLS)
+	b := startCloud(t, c, withTLS)
+	if !a.NewCert || b.NewCert || a.Fingerprint == "" || a.Fingerprint != b.Fingerprint {
+		t.Fatalf("A made a certificate: %v, B: %v; fingerprints %q and %q; want A's, shared", a.NewCert, b.NewCert, a.Fingerprint, b.Fingerprint)
+	}
+	cl, err := client.Dial(ctx, b.Addr.String(), client.Options{Fingerprint: a.Fingerprint})
+	if err != nil {
+		t.Fatalf("B with the fingerprint pinned through A: %v", err)
+	}
+	cl.Close()
 }
