@@ -326,8 +326,17 @@ func (p *page) click(sel string) {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, timeout)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
-		p.t.Fatalf("clicking %s: %v (rows: %v; status line: %q)", sel, err, p.rows(), p.statusText())
+	for {
+		err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel)))
+		if err == nil {
+			return
+		}
+		// The page may draw the element anew between finding it and
+		// clicking it (a listing refreshed after an upload or a new
+		// folder): then find it again.
+		if !strings.Contains(err.Error(), "Could not find node with given id") || ctx.Err() != nil {
+			p.t.Fatalf("clicking %s: %v (rows: %v; status line: %q)", sel, err, p.rows(), p.statusText())
+		}
 	}
 }
 
