@@ -165,6 +165,7 @@ func Start(cfg Config) (*Daemon, error) {
 	d.lock = lock
 	var sessionStore sessions.Store    // nil: sessions.json in the data folder
 	var failures service.FailureCounts // nil: counted by this server alone
+	var nameLocks service.NameLocks    // nil: no other server shares the accounts
 	if cfg.Cloud != nil {
 		// Everything several servers share is in the database and the
 		// bucket: users.xlsx as an object, the sessions as rows. The
@@ -185,7 +186,7 @@ func Start(cfg Config) (*Daemon, error) {
 		if err != nil {
 			return nil, err
 		}
-		sessionStore, failures = shared, shared
+		sessionStore, failures, nameLocks = shared, shared, shared
 	} else {
 		if err := os.Remove(filepath.Join(cfg.DataDir, admin.StoreMarker)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
@@ -247,6 +248,7 @@ func Start(cfg Config) (*Daemon, error) {
 		UploadMaxAge: cfg.UploadMaxAge,
 		Limits:       cfg.Limits,
 		Failures:     failures,
+		NameLocks:    nameLocks,
 		MaxEntries:   cfg.MaxEntries,
 		DefaultQuota: cfg.DefaultQuota,
 		Metrics:      svcMetrics,

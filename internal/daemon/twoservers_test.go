@@ -7,11 +7,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -436,4 +440,106 @@ func TestTwoServersOneIdentity(t *testing.T) {
 		t.Fatalf("B with the fingerprint pinned through A: %v", err)
 	}
 	cl.Close()
+}
+
+// s3Proxy forwards connections to an S3 server until cut: then it
+// refuses new ones and drops those open, as a network partition would.
+type s3Proxy struct {
+	ln    net.Listener
+	cut   atomic.Bool
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func newS3Proxy(t *testing.T, target string) *s3Proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &s3Proxy{ln: ln}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); p.drop(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if p.cut.Load() {
+				c.Close()
+				continue
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, s)
+			p.mu.Unlock()
+			wg.Go(func() { io.Copy(s, c); s.Close() })
+			wg.Go(func() { io.Copy(c, s); c.Close() })
+		}
+	})
+	return p
+}
+
+// drop closes every connection open through the proxy.
+func (p *s3Proxy) drop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+// TestServerCutFromBucketFailsClosed: a server that reaches the database
+// but not the bucket cannot read users.xlsx, and so refuses logins and
+// registrations rather than check them against its stale copy: the old
+// password of an account whose password changed through another server
+// does not log in, and a registration of an existing name does not move
+// its folder aside.
+func TestServerCutFromBucketFailsClosed(t *testing.T) {
+	ctx := context.Background()
+	c := cloudSettings(t)
+	a := startCloud(t, c)
+	u, err := url.Parse(c.S3.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newS3Proxy(t, u.Host)
+	viaProxy := *c
+	viaProxy.S3.Endpoint = "http://" + proxy.ln.Addr().String()
+	b := startCloud(t, &viaProxy)
+
+	onA := dialTo(t, a)
+	if err := onA.Register(ctx, "fay", "fay's old password"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := onA.Login(ctx, "fay", "fay's old password"); err != nil {
+		t.Fatal(err)
+	}
+	if err := onA.Mkdir(ctx, "keep", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dialTo(t, b).Login(ctx, "fay", "fay's old password"); err != nil {
+		t.Fatal(err) // B has read the workbook with fay in it
+	}
+	proxy.cut.Store(true)
+	proxy.drop()
+	if _, err := onA.Passwd(ctx, "fay's old password", "fay's new password"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dialTo(t, b).Login(ctx, "fay", "fay's old password"); err == nil {
+		t.Fatal("B, cut from the bucket, let the old password log in after it changed through A")
+	}
+	if err := dialTo(t, b).Register(ctx, "fay", "someone else's password"); err == nil {
+		t.Fatal("B, cut from the bucket, registered a name taken through A")
+	}
+	entries, err := onA.List(ctx, ".")
+	if err != nil || len(entries) != 1 || entries[0].Name != "keep" {
+		t.Fatalf("fay's folder after a registration of her name through B: %+v, %v", entries, err)
+	}
 }

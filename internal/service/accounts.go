@@ -50,13 +50,21 @@ func (s *Service) addAccount(ctx context.Context, name, password string) error {
 	if err != nil {
 		return err
 	}
-	// One registration of a name at a time from here: a second one must
-	// not move aside the folder the first has just been given.
+	// One registration of a name at a time from here, on every server
+	// sharing the accounts: a second one must not move aside the folder
+	// the first has just been given.
 	unlock, err := s.registering.lock(ctx, name)
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	if s.nameLocks != nil {
+		unlockShared, err := s.nameLocks.LockName(ctx, name)
+		if err != nil {
+			return s.sessionFault(ctx, err)
+		}
+		defer unlockShared()
+	}
 	// Another server may have registered the name since this one last
 	// looked: its new folder must not be taken for the folder of a
 	// removed account and moved aside.
@@ -191,17 +199,24 @@ func (s *Service) Login(ctx context.Context, name, password, addr string) (*Sess
 // latestUsers brings a registry that other servers share up to date
 // (one conditional request, answered "not modified" unless one of them
 // wrote): a login must not be checked against a password changed through
-// another server, nor a registration miss an account made there. A
-// workbook that cannot be read is the registry's to report; the state it
-// keeps is what counts here.
+// another server, nor a registration miss an account made there. If the
+// workbook cannot be reached, the request is refused: the copy this
+// server holds may be the one a password change made stale. A workbook
+// that was read but cannot be understood (an administrator's bad upload)
+// is the registry's to report; the state it keeps is what counts then.
 func (s *Service) latestUsers(ctx context.Context) error {
 	if !s.users.Shared() {
 		return nil
 	}
-	if err := s.users.Refresh(ctx); err != nil && ctx.Err() != nil {
+	err := s.users.Refresh(ctx)
+	switch {
+	case err == nil, errors.Is(err, users.ErrMalformed):
+		return nil
+	case ctx.Err() != nil:
 		return ctx.Err()
 	}
-	return nil
+	s.logger.ErrorContext(ctx, "users.xlsx cannot be read from the bucket; logins and registrations wait for it", "err", err)
+	return fmt.Errorf("the user registry cannot be reached; try again: %w", err)
 }
 
 // loginResult is a login's outcome as the metrics count it.
@@ -267,8 +282,12 @@ func (s *Service) checkPassword(ctx context.Context, name, password, addr string
 
 // Resume returns the live session for a token from an earlier login.
 func (s *Service) Resume(ctx context.Context, token string) (*Session, error) {
-	sess, ok := s.sessions.lookup(ctx, token)
-	if !ok {
+	sess, ok, err := s.sessions.lookup(ctx, token)
+	switch {
+	case err != nil:
+		// Not "expired": a client would forget a session that is good.
+		return nil, s.sessionFault(ctx, err)
+	case !ok:
 		return nil, ErrSessionExpired
 	}
 	if _, err := s.account(ctx, sess); err != nil {
@@ -338,11 +357,28 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, oldPassword
 // account that was removed is refused even if the name has been registered
 // again since: the new account has another id.
 func (s *Service) account(ctx context.Context, sess *Session) (users.User, error) {
-	if sess == nil || !s.sessions.live(ctx, sess) {
+	if sess == nil {
+		return users.User{}, ErrSessionExpired
+	}
+	live, err := s.sessions.live(ctx, sess)
+	switch {
+	case err != nil:
+		// Not "expired": a client would forget a session that is good.
+		return users.User{}, s.sessionFault(ctx, err)
+	case !live:
 		return users.User{}, ErrSessionExpired
 	}
 	u, ok := s.users.Get(sess.User)
 	if !ok || u.AccountID != sess.account {
+		return users.User{}, ErrSessionExpired
+	}
+	// A session older than the password it was opened with is over, even
+	// if ending it failed (the session store could not be reached when
+	// the password changed). A second's slack allows for the clocks of
+	// the servers that share the accounts.
+	// (A time still to come, typed into users.xlsx by mistake, is
+	// ignored: it would refuse every session until then.)
+	if changed := u.PasswordChanged; !changed.After(time.Now()) && sess.Created.Before(changed.Add(-time.Second)) {
 		return users.User{}, ErrSessionExpired
 	}
 	if u.Disabled {
@@ -374,7 +410,9 @@ func (s *Service) applyEdits(edits []users.Edit) {
 		if reason == "" {
 			continue
 		}
-		n, _ := s.sessions.endUser(context.Background(), e.Name())
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		n, _ := s.sessions.endUser(ctx, e.Name()) // (a failure is logged; account refuses the sessions anyway)
+		cancel()
 		s.logger.Info("sessions ended by an edit of users.xlsx", "user", e.Name(), "row", e.Row, "reason", reason, "sessions", n)
 	}
 }

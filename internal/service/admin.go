@@ -60,6 +60,13 @@ func (s *Service) RemoveUser(ctx context.Context, name string) (Removed, error) 
 		return Removed{}, err
 	}
 	defer unlock()
+	if s.nameLocks != nil {
+		unlockShared, err := s.nameLocks.LockName(ctx, name)
+		if err != nil {
+			return Removed{}, s.sessionFault(ctx, err)
+		}
+		defer unlockShared()
+	}
 	if err := s.users.Remove(ctx, name); err != nil {
 		return Removed{}, adminErr(name, err)
 	}

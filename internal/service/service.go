@@ -32,13 +32,23 @@ type Config struct {
 	Limits       LimitConfig   // failed-login limits; zero value means DefaultLimits
 	// Failures, if set, carries failed-login counts between the servers
 	// that share it; nil: each server counts its own.
-	Failures     FailureCounts
+	Failures FailureCounts
+	// NameLocks, if set, serializes the registration and removal of one
+	// name across the servers that share the accounts.
+	NameLocks    NameLocks
 	DefaultQuota int64   // bytes given to a newly registered user; 0: no quota
 	Metrics      Metrics // counts logins, registrations and refusals; nil counts nothing
 	// NoJanitor leaves unfinished uploads alone however old: for a
 	// short-lived owner of the data folder (netdisk admin with no server
 	// running), which must not remove what it was asked to list.
 	NoJanitor bool
+}
+
+// NameLocks serializes work on one account name across servers.
+type NameLocks interface {
+	// LockName waits until no server holds name, or ctx ends, and takes
+	// it; unlock lets it go. A server that dies lets go of its names.
+	LockName(ctx context.Context, name string) (unlock func(), err error)
 }
 
 // Metrics receives the service's counts (internal/metrics implements it).
@@ -76,6 +86,7 @@ type Service struct {
 	sessions   *sessionTable
 	limiter    *loginLimiter
 	failures   FailureCounts // nil: none shared
+	nameLocks  NameLocks     // nil: the servers share no accounts
 	usage      usageBook
 	holders    holders
 	twins      twinIndex
@@ -142,6 +153,7 @@ func New(cfg Config) (*Service, error) {
 		sessions:     &sessionTable{store: cfg.Sessions, ttl: cfg.SessionTTL, logger: cfg.Logger},
 		limiter:      newLoginLimiter(cfg.Limits),
 		failures:     cfg.Failures,
+		nameLocks:    cfg.NameLocks,
 		signups:      newSignupLimiter(cfg.Limits.SignupsPerHour),
 		maxAge:       cfg.UploadMaxAge,
 		maxEntries:   cfg.MaxEntries,

@@ -63,31 +63,21 @@ func (t *sessionTable) create(ctx context.Context, user, account string, origin 
 	return s, true, nil
 }
 
-// lookup returns the live session for token.
-func (t *sessionTable) lookup(ctx context.Context, token string) (*Session, bool) {
-	rec, ok := t.use(ctx, sessions.Key(token))
-	if !ok {
-		return nil, false
+// lookup returns the live session for token; ok is false if there is
+// none, err set if the store could not tell.
+func (t *sessionTable) lookup(ctx context.Context, token string) (*Session, bool, error) {
+	rec, ok, err := t.store.Use(ctx, sessions.Key(token))
+	if err != nil || !ok {
+		return nil, false, err
 	}
-	return &Session{Token: token, User: rec.User, Created: rec.Created, Expires: rec.Expires, key: rec.Key, account: rec.Account}, true
+	return &Session{Token: token, User: rec.User, Created: rec.Created, Expires: rec.Expires, key: rec.Key, account: rec.Account}, true, nil
 }
 
 // live reports whether s has not been ended or expired, and notes that
-// it was used now.
-func (t *sessionTable) live(ctx context.Context, s *Session) bool {
-	_, ok := t.use(ctx, s.key)
-	return ok
-}
-
-func (t *sessionTable) use(ctx context.Context, key string) (sessions.Session, bool) {
-	rec, ok, err := t.store.Use(ctx, key)
-	if err != nil {
-		if ctx.Err() == nil {
-			t.logger.ErrorContext(ctx, "checking a session", "err", err)
-		}
-		return sessions.Session{}, false
-	}
-	return rec, ok
+// it was used now; err set if the store could not tell.
+func (t *sessionTable) live(ctx context.Context, s *Session) (bool, error) {
+	_, ok, err := t.store.Use(ctx, s.key)
+	return ok, err
 }
 
 // list describes the live sessions of user ("" for everyone's), oldest

@@ -164,6 +164,9 @@ func (p *objectPlace) lock() (func(), error) {
 		return nil, fmt.Errorf("locking users.xlsx: %w", err)
 	}
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", p.lockKey); err != nil {
+		// Given up while waiting, the connection may still get the
+		// lock: close it rather than hand it back to the pool.
+		conn.Conn().Close(context.Background())
 		conn.Release()
 		return nil, fmt.Errorf("locking users.xlsx: %w", err)
 	}

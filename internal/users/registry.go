@@ -161,12 +161,22 @@ func (r *Registry) Len() int {
 // rewrite. It returns once an edit found is applied, OnExternalEdit's
 // function has run and the workbook is rewritten; the error is what made
 // the edited workbook unreadable as a whole, or what stopped the rewrite.
-// ctx only matters until the look is queued.
+// If ctx ends first (the look waits behind a rewrite), it returns ctx's
+// error, and the look still happens.
 func (r *Registry) Refresh(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return r.submit(&change{check: true})
+	c := &change{check: true, result: make(chan error, 1)}
+	if err := r.enqueue(c); err != nil {
+		return err
+	}
+	select {
+	case err := <-c.result:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Close waits for the writer goroutine to commit the changes already

@@ -22,6 +22,14 @@ type change struct {
 // submit queues c and waits for its outcome.
 func (r *Registry) submit(c *change) error {
 	c.result = make(chan error, 1)
+	if err := r.enqueue(c); err != nil {
+		return err
+	}
+	return <-c.result
+}
+
+// enqueue queues c, whose result channel has room for its outcome.
+func (r *Registry) enqueue(c *change) error {
 	r.queueMu.Lock()
 	if r.closed {
 		r.queueMu.Unlock()
@@ -30,7 +38,7 @@ func (r *Registry) submit(c *change) error {
 	r.queue = append(r.queue, c)
 	r.queueMu.Unlock()
 	r.signal()
-	return <-c.result
+	return nil
 }
 
 // signal wakes the writer without blocking; one pending wake-up is enough
