@@ -240,8 +240,8 @@ func TestTwoServersShareQuota(t *testing.T) {
 	if charged > quota || len(entries) != stored {
 		t.Fatalf("%d files stored (%d said so), charging %d bytes against a quota of %d", len(entries), stored, charged, quota)
 	}
-	if stored < 3 {
-		t.Fatalf("only %d uploads of 200 KiB fit a quota of 1 MiB", stored)
+	if fit := quota / (len(payload) + 4<<10); stored != fit {
+		t.Fatalf("%d uploads of 200 KiB stored against a quota of 1 MiB; want the %d that fit", stored, fit)
 	}
 }
 

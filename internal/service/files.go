@@ -105,7 +105,7 @@ func (s *Service) Mkdir(ctx context.Context, sess *Session, path string, parents
 		if err := s.checkInodes(ctx, made); err != nil {
 			return err
 		}
-		release, err := s.reserveRoom(ctx, sess.User, sp, s.limits(acct), need)
+		release, err := s.reserveRoom(ctx, sess.User, sp, nil, s.limits(acct), need)
 		if err != nil {
 			return err
 		}

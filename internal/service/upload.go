@@ -148,7 +148,7 @@ func (s *Service) OpenUpload(ctx context.Context, sess *Session, path string, si
 	if isNew {
 		need.Entries = 1
 	}
-	u.release, err = s.reserveRoom(ctx, sess.User, sp, s.limits(acct), need)
+	u.release, err = s.reserveRoom(ctx, sess.User, sp, u.up, s.limits(acct), need)
 	if err != nil {
 		return nil, mapErr(err)
 	}

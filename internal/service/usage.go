@@ -194,16 +194,16 @@ func (b *usageBook) reserve(ctx context.Context, user string, sp storage.Space, 
 	}
 }
 
-// reserveRoom promises need to an upload or a new folder of user if it
-// fits the limits. Where servers share the store, the space keeps the
+// reserveRoom promises need to an upload (up) or a new folder (up nil)
+// of user if it fits the limits. Where servers share the store, the space keeps the
 // promises (storage.Reserving), so that uploads through several servers
 // at once cannot together exceed a quota; else the book does.
-func (s *Service) reserveRoom(ctx context.Context, user string, sp storage.Space, lim Used, need storage.Usage) (release func(), err error) {
+func (s *Service) reserveRoom(ctx context.Context, user string, sp storage.Space, up storage.Upload, lim Used, need storage.Usage) (release func(), err error) {
 	shared, ok := sp.(storage.Reserving)
 	if !ok {
 		return s.usage.reserve(ctx, user, sp, lim, need)
 	}
-	return shared.Reserve(ctx, need, func(total, reserved storage.Usage) error {
+	return shared.Reserve(ctx, need, up, func(total, reserved storage.Usage) error {
 		return lim.refuse(total, need, reserved)
 	})
 }

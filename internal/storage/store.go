@@ -105,10 +105,12 @@ type Store interface {
 type Reserving interface {
 	// Reserve promises need (bytes and entries to be added) if fits
 	// accepts total, the folder's usage plus every live promise, and
-	// reserved, the promises alone; fits's error is returned as is.
-	// release gives the promise back; a promise whose server dies lapses
-	// by itself.
-	Reserve(ctx context.Context, need Usage, fits func(total, reserved Usage) error) (release func(), err error)
+	// reserved, the promises alone; fits's error is returned as is. up,
+	// if not nil, is the upload the promise is for (opened from this
+	// space): what it stores from then on counts in the usage, and no
+	// longer in its promise. release gives the promise back; a promise
+	// whose server dies lapses by itself.
+	Reserve(ctx context.Context, need Usage, up Upload, fits func(total, reserved Usage) error) (release func(), err error)
 }
 
 // Space is one user's folder. Its methods may be called from several

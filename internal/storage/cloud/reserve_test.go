@@ -19,8 +19,7 @@ var errNoRoom = errors.New("no room")
 // died) lapses.
 func TestReserveAcrossStores(t *testing.T) {
 	w := newWhere(t)
-	short := func(c *cloud.Config) { c.Lease = 600 * time.Millisecond }
-	a, b := w.open(t, short), w.open(t, nil)
+	a, b := w.open(t, nil), w.open(t, nil)
 	ctx := t.Context()
 	spA, err := a.CreateSpace(ctx, "alice")
 	if err != nil {
@@ -49,7 +48,7 @@ func TestReserveAcrossStores(t *testing.T) {
 			sp = spB
 		}
 		wg.Go(func() {
-			release, err := sp.(storage.Reserving).Reserve(ctx, storage.Usage{Bytes: 10}, fits)
+			release, err := sp.(storage.Reserving).Reserve(ctx, storage.Usage{Bytes: 10}, nil, fits)
 			switch {
 			case err == nil:
 				granted.Add(1)
@@ -65,24 +64,34 @@ func TestReserveAcrossStores(t *testing.T) {
 	if got := granted.Load(); got != limit/10 {
 		t.Fatalf("%d promises of 10 bytes granted against a limit of %d; want %d", got, limit, limit/10)
 	}
-	if _, err := spB.(storage.Reserving).Reserve(ctx, storage.Usage{Bytes: 10}, fits); !errors.Is(err, errNoRoom) {
+	if _, err := spB.(storage.Reserving).Reserve(ctx, storage.Usage{Bytes: 10}, nil, fits); !errors.Is(err, errNoRoom) {
 		t.Fatalf("Reserve past the limit = %v", err)
 	}
 	releases[0]()
 	releases[0]() // twice: still one promise given back
-	if _, err := spB.(storage.Reserving).Reserve(ctx, storage.Usage{Bytes: 10}, fits); err != nil {
+	if _, err := spB.(storage.Reserving).Reserve(ctx, storage.Usage{Bytes: 10}, nil, fits); err != nil {
 		t.Fatalf("Reserve after one promise was given back = %v", err)
 	}
-	if _, err := spB.(storage.Reserving).Reserve(ctx, storage.Usage{Bytes: 10}, fits); !errors.Is(err, errNoRoom) {
+	if _, err := spB.(storage.Reserving).Reserve(ctx, storage.Usage{Bytes: 10}, nil, fits); !errors.Is(err, errNoRoom) {
 		t.Fatalf("Reserve past the limit again = %v", err)
 	}
-	// A stops renewing (its server died): its promises lapse.
-	if err := a.Close(); err != nil {
+	// A third store, with a short lease, makes the last promise and
+	// stops renewing it (its server died): the promise lapses.
+	releases[1]()
+	c := w.open(t, func(c *cloud.Config) { c.Lease = 600 * time.Millisecond })
+	spC, err := c.Space(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := spC.(storage.Reserving).Reserve(ctx, storage.Usage{Bytes: 10}, nil, fits); err != nil {
+		t.Fatalf("Reserve through C after a promise was given back = %v", err)
+	}
+	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		_, err := spB.(storage.Reserving).Reserve(ctx, storage.Usage{Bytes: 10}, fits)
+		_, err := spB.(storage.Reserving).Reserve(ctx, storage.Usage{Bytes: 10}, nil, fits)
 		if err == nil {
 			break
 		}
@@ -90,5 +99,47 @@ func TestReserveAcrossStores(t *testing.T) {
 			t.Fatalf("the promises of a store that stopped did not lapse: %v", err)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestReserveCountsStoredBytesOnce: what an upload stores after its
+// promise counts once, in the folder's usage, not again in the promise:
+// near the limit, room left by the upload's final size is still given.
+func TestReserveCountsStoredBytesOnce(t *testing.T) {
+	w := newWhere(t)
+	st := w.open(t, func(c *cloud.Config) { c.ChunkSize = 32 })
+	ctx := t.Context()
+	sp, err := st.CreateSpace(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	const limit = 100
+	fits := func(need int64) func(total, _ storage.Usage) error {
+		return func(total, _ storage.Usage) error {
+			if total.Bytes+need > limit {
+				return errNoRoom
+			}
+			return nil
+		}
+	}
+	up, err := sp.OpenUpload(ctx, "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer up.Close()
+	release, err := sp.(storage.Reserving).Reserve(ctx, storage.Usage{Bytes: 80}, up, fits(80))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	if _, err := up.Write(make([]byte, 60)); err != nil { // 32 stored, 28 in memory
+		t.Fatal(err)
+	}
+	if _, err := sp.(storage.Reserving).Reserve(ctx, storage.Usage{Bytes: 10}, nil, fits(10)); err != nil {
+		t.Fatalf("10 bytes more beside an upload promised 80 of a limit of 100 = %v; want them given", err)
+	}
+	if _, err := sp.(storage.Reserving).Reserve(ctx, storage.Usage{Bytes: 11}, nil, fits(11)); !errors.Is(err, errNoRoom) {
+		t.Fatalf("11 bytes more, past the limit = %v; want refused", err)
 	}
 }

@@ -67,7 +67,9 @@ CREATE TABLE IF NOT EXISTS netdisk_pending (
 );
 
 -- Promises of room to uploads and new folders under way, on any server:
--- a quota is checked against the folder's usage plus every live promise,
+-- a quota is checked against the folder's usage plus every live promise
+-- (less what an upload has stored since it was promised, which usage
+-- counts already),
 -- under the lock on the user's row of netdisk_spaces, so servers sharing
 -- the database never promise the same room twice. A promise lapses when
 -- its server stops renewing it (it died).
@@ -76,6 +78,8 @@ CREATE TABLE IF NOT EXISTS netdisk_reservations (
 	space      bigint NOT NULL,
 	bytes      bigint NOT NULL,
 	entries    bigint NOT NULL,
+	blob       bigint,          -- the upload the promise is for, if any
+	base       bigint NOT NULL, -- the bytes that upload had stored when promised
 	holder     text NOT NULL,
 	held_until timestamptz NOT NULL
 );
