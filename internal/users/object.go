@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -52,7 +53,19 @@ func openObject(cfg ObjectConfig, logger *slog.Logger, hooks testHooks) (*Regist
 	}
 	h := fnv.New64a()
 	fmt.Fprintf(h, "netdisk users.xlsx\x00%s\x00%s", cfg.Bucket, cfg.Key)
-	p := &objectPlace{cfg: cfg, lockKey: int64(h.Sum64())}
+	p := &objectPlace{cfg: cfg, lockKey: int64(h.Sum64()), hooks: hooks}
+	ctx, cancel := context.WithTimeout(context.Background(), objectTimeout)
+	defer cancel()
+	err := pgx.BeginFunc(ctx, cfg.DB, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", p.lockKey); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, marksTable)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("opening user registry: %w", err)
+	}
 	return openAt(p, logger, hooks)
 }
 
@@ -61,7 +74,18 @@ type objectPlace struct {
 	cfg     ObjectConfig
 	lockKey int64  // of the advisory lock
 	etag    string // of the version last written or read; "" if none exists
+	hooks   testHooks
 }
+
+// marksTable records the mark of the workbook a registry wrote last. A
+// workbook whose mark is that one is adopted as it stands; any other (an
+// administrator's upload, or an old version copied back in the bucket
+// with its metadata) is read as an edit, against the version it came
+// from.
+const marksTable = `CREATE TABLE IF NOT EXISTS netdisk_registry_marks (
+	place text PRIMARY KEY,
+	mark  text NOT NULL
+)`
 
 // markKey is the metadata key of the version mark a registry writes.
 const markKey = "netdisk-version"
@@ -106,7 +130,19 @@ func (p *objectPlace) look() (seen, error) {
 		return seen{res: unchanged}, nil
 	}
 	p.etag = etag
-	return seen{res: edited, data: data, mark: out.Metadata[markKey]}, nil
+	mark := out.Metadata[markKey]
+	if mark != "" {
+		var last string
+		err := p.cfg.DB.QueryRow(ctx, `SELECT mark FROM netdisk_registry_marks WHERE place = $1`, p.String()).Scan(&last)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			p.etag = "" // look again next time
+			return seen{}, fmt.Errorf("reading the mark of %s: %w", p, err)
+		}
+		if mark != last {
+			mark = "" // not the latest a registry wrote: an edit
+		}
+	}
+	return seen{res: edited, data: data, mark: mark}, nil
 }
 
 // maxWorkbook bounds the workbook read into memory (100,000 users take
@@ -132,6 +168,11 @@ func (p *objectPlace) write(fn func(io.Writer) error, mark string) ([]byte, bool
 	} else {
 		in.IfNoneMatch = aws.String("*")
 	}
+	if p.hooks.beforeRename != nil {
+		if err := p.hooks.beforeRename(); err != nil {
+			return nil, false, err
+		}
+	}
 	out, err := p.cfg.S3.PutObject(ctx, in)
 	switch status := statusOf(err); {
 	case err == nil:
@@ -141,6 +182,12 @@ func (p *objectPlace) write(fn func(io.Writer) error, mark string) ([]byte, bool
 		return nil, false, fmt.Errorf("writing %s: %w", p, err)
 	}
 	p.etag = aws.ToString(out.ETag)
+	// Under the lock, so the mark recorded is the workbook's in place.
+	_, err = p.cfg.DB.Exec(ctx, `INSERT INTO netdisk_registry_marks (place, mark) VALUES ($1, $2)
+		ON CONFLICT (place) DO UPDATE SET mark = EXCLUDED.mark`, p.String(), mark)
+	if err != nil {
+		return nil, true, fmt.Errorf("recording the mark of %s: %w", p, err)
+	}
 	return nil, true, nil
 }
 

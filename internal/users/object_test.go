@@ -240,3 +240,65 @@ func TestObjectUnreadableEditKeptAside(t *testing.T) {
 		t.Fatalf("objects kept aside: %v, %v; want 1", list, err)
 	}
 }
+
+// TestObjectOldVersionCopiedBack: an old version of the workbook copied
+// back in the bucket (a restore of a backup, with its metadata) is read
+// as an edit against the version it came from, as on local disk: the
+// accounts added since are kept.
+func TestObjectOldVersionCopiedBack(t *testing.T) {
+	ctx := context.Background()
+	sp := newSharedPlace(t)
+	a, _ := sp.open(t, testHooks{watchEvery: time.Hour})
+	hash := cheapHash(t, "a password")
+	if err := a.Add(ctx, User{Name: "alice", PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	backup := sp.cfg.Key + ".backup"
+	copyObject := func(from, to string) {
+		t.Helper()
+		_, err := sp.cfg.S3.CopyObject(ctx, &s3.CopyObjectInput{Bucket: &sp.cfg.Bucket, Key: &to, CopySource: aws.String(sp.cfg.Bucket + "/" + from)})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyObject(sp.cfg.Key, backup)
+	if err := a.Add(ctx, User{Name: "bob", PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	copyObject(backup, sp.cfg.Key)
+	if err := a.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := a.Get("bob"); !ok {
+		t.Fatal("bob, added after the backup, is gone once the backup was copied back")
+	}
+}
+
+// TestObjectEditDuringWrite: an administrator's upload that lands between
+// a registry's look and its write makes the write fail its condition,
+// not overwrite the upload: the registry reads the edit and writes again,
+// and both the change it was writing and the edit are kept.
+func TestObjectEditDuringWrite(t *testing.T) {
+	ctx := context.Background()
+	sp := newSharedPlace(t)
+	a, _ := sp.open(t, testHooks{watchEvery: time.Hour})
+	hash := cheapHash(t, "a password")
+	if err := a.Add(ctx, User{Name: "alice", PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	edited := sp.download(t)
+	editWorkbook(t, edited, func(bk *book) { bk.set("alice", colQuota, 4242) })
+	var once sync.Once
+	b, _ := sp.open(t, testHooks{watchEvery: time.Hour, beforeRename: func() error {
+		once.Do(func() { sp.upload(t, edited) })
+		return nil
+	}})
+	if err := b.Add(ctx, User{Name: "bob", PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := sp.open(t, testHooks{watchEvery: time.Hour})
+	alice, _ := c.Get("alice")
+	if _, ok := c.Get("bob"); !ok || alice.QuotaBytes != 4242 {
+		t.Fatalf("the workbook holds bob: %v, alice's quota %d; want both the registration and the edit", ok, alice.QuotaBytes)
+	}
+}
