@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,13 +13,6 @@ import (
 	"netdisk/internal/pgtest"
 	"netdisk/internal/s3test"
 )
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	pgtest.Stop()
-	s3test.Stop()
-	os.Exit(code)
-}
 
 // cloudProcServers starts two server processes on one new database and
 // bucket.

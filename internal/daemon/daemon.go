@@ -111,7 +111,8 @@ type Daemon struct {
 	// could not be made: the server runs without it, and says why).
 	Admin       *admin.Server
 	store       storage.Store
-	pool        *pgxpool.Pool // the cloud store's database (nil for the local store)
+	pool        *pgxpool.Pool  // the cloud store's database (nil for the local store)
+	sessions    sessions.Store // the shared session store, until the service owns it
 	ln          net.Listener
 	httpSrv     *http.Server
 	metrics     *http.Server // nil when off
@@ -186,6 +187,7 @@ func Start(cfg Config) (*Daemon, error) {
 		if err != nil {
 			return nil, err
 		}
+		d.sessions = shared // the service closes it once it has it
 		sessionStore, failures, nameLocks = shared, shared, shared
 	} else {
 		if err := os.Remove(filepath.Join(cfg.DataDir, admin.StoreMarker)); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -209,10 +211,24 @@ func Start(cfg Config) (*Daemon, error) {
 		} else if shared, ok := d.store.(*cloud.Store); ok {
 			// Several servers behind one address present one certificate,
 			// kept in the bucket: clients pin it.
-			pem, created, err := shared.SharedIdentity(context.Background(), certs.NewPEM)
+			// A server that presented a certificate of its own data folder
+			// before offers that one, so its clients' pins still hold.
+			fromFolder := false
+			identity := func() ([]byte, error) {
+				dir := filepath.Join(cfg.DataDir, "tls")
+				certPEM, cerr := os.ReadFile(filepath.Join(dir, certs.CertFile))
+				keyPEM, kerr := os.ReadFile(filepath.Join(dir, certs.KeyFile))
+				if cerr == nil && kerr == nil {
+					fromFolder = true
+					return append(certPEM, keyPEM...), nil
+				}
+				return certs.NewPEM()
+			}
+			pem, created, err := shared.SharedIdentity(context.Background(), identity)
 			if err != nil {
 				return nil, err
 			}
+			created = created && !fromFolder
 			if cert, err = tls.X509KeyPair(pem, pem); err != nil {
 				return nil, fmt.Errorf("the servers' TLS identity in the bucket: %w", err)
 			}
@@ -390,6 +406,8 @@ func (d *Daemon) closeAll() error {
 	}
 	if d.Service != nil {
 		errs = append(errs, d.Service.Close(context.Background()))
+	} else if d.sessions != nil {
+		errs = append(errs, d.sessions.Close(context.Background())) // a failed Start
 	}
 	if d.Users != nil {
 		errs = append(errs, d.Users.Close())

@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"netdisk/internal/admin"
+	"netdisk/internal/certs"
 	"netdisk/internal/client"
 	"netdisk/internal/daemon"
 	"netdisk/internal/pgtest"
@@ -542,4 +543,33 @@ func TestServerCutFromBucketFailsClosed(t *testing.T) {
 	if err != nil || len(entries) != 1 || entries[0].Name != "keep" {
 		t.Fatalf("fay's folder after a registration of her name through B: %+v, %v", entries, err)
 	}
+}
+
+// TestCloudKeepsFolderCertificate: a server that presented the
+// certificate of its data folder before it shared a bucket offers that
+// one to the bucket, so clients that pinned it still reach it, and every
+// server on the bucket presents it.
+func TestCloudKeepsFolderCertificate(t *testing.T) {
+	ctx := context.Background()
+	dataA := filepath.Join(t.TempDir(), "data")
+	if err := certs.Generate(filepath.Join(dataA, "tls")); err != nil {
+		t.Fatal(err)
+	}
+	before, _, err := certs.LoadOrCreate(filepath.Join(dataA, "tls"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cloudSettings(t)
+	withTLS := func(cfg *daemon.Config) { cfg.Plaintext = false }
+	a := startCloud(t, c, withTLS, func(cfg *daemon.Config) { cfg.DataDir = dataA })
+	b := startCloud(t, c, withTLS)
+	want := certs.Fingerprint(before.Certificate[0])
+	if a.Fingerprint != want || b.Fingerprint != want || a.NewCert {
+		t.Fatalf("fingerprints %q and %q (A made one: %v); want the data folder's %q on both", a.Fingerprint, b.Fingerprint, a.NewCert, want)
+	}
+	cl, err := client.Dial(ctx, b.Addr.String(), client.Options{Fingerprint: want})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.Close()
 }

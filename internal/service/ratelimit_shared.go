@@ -23,7 +23,8 @@ type FailureCounts interface {
 	Clear(ctx context.Context, key string) error
 }
 
-// limiterKeys are the keys of a login attempt, and what each allows.
+// keysOf returns the keys of a login attempt, their kinds, and the
+// failures each allows.
 func (l *loginLimiter) keysOf(user, addr string) (keys []string, kinds []string, free []int) {
 	return []string{"u:" + user, "a:" + addr}, []string{"user", "address"}, []int{l.cfg.UserFree, l.cfg.AddrFree}
 }

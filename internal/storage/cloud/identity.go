@@ -22,10 +22,10 @@ const maxIdentity = 64 << 10
 // SharedIdentity returns the TLS certificate and key (PEM) that every
 // server on this bucket presents, so that clients, which pin the
 // certificate, reach any of them behind one address. The first server
-// stores what make returns, with If-None-Match: * so that of servers
+// stores what newIdentity returns, with If-None-Match: * so that of servers
 // starting together one wins and the others read its identity; created
 // reports whether this one did.
-func (s *Store) SharedIdentity(ctx context.Context, make func() ([]byte, error)) (pem []byte, created bool, err error) {
+func (s *Store) SharedIdentity(ctx context.Context, newIdentity func() ([]byte, error)) (pem []byte, created bool, err error) {
 	key := s.obj.prefix + identityKey
 	for range 3 {
 		out, err := s.obj.c.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.obj.bucket, Key: &key})
@@ -40,7 +40,7 @@ func (s *Store) SharedIdentity(ctx context.Context, make func() ([]byte, error))
 		if statusOf(err) != http.StatusNotFound {
 			return nil, false, fmt.Errorf("reading the servers' TLS identity: %w", err)
 		}
-		fresh, err := make()
+		fresh, err := newIdentity()
 		if err != nil {
 			return nil, false, err
 		}

@@ -127,9 +127,9 @@ func (u *upload) Write(p []byte) (int, error) {
 	if u.done {
 		return 0, errReleased
 	}
-	size := u.allowance()
 	done := 0
 	for done < len(p) {
+		size := u.allowance()
 		if len(u.buf) >= size { // a Truncate may bring back more than the allowance
 			if err := u.flush(); err != nil {
 				return done, err
@@ -165,9 +165,9 @@ func (u *upload) ReadFrom(r io.Reader) (int64, error) {
 	if u.done {
 		return 0, errReleased
 	}
-	size := u.allowance()
 	var done int64
 	for {
+		size := u.allowance()
 		if len(u.buf) >= size { // a Truncate may bring back more than the allowance
 			if err := u.flush(); err != nil {
 				return done, err
@@ -242,6 +242,11 @@ func (u *upload) flush() error {
 	u.stored += c.size
 	u.buf = u.buf[:0]
 	u.mu.Unlock()
+	if u.granted < st.cfg.ChunkSize {
+		// A small allowance is given back at each chunk, and a new one
+		// taken at the next write: the pool may have room again.
+		u.dropBuffer()
+	}
 	return nil
 }
 
