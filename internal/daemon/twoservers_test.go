@@ -27,6 +27,7 @@ import (
 	"netdisk/internal/pgtest"
 	"netdisk/internal/proto"
 	"netdisk/internal/s3test"
+	"netdisk/internal/service"
 	"netdisk/internal/storage"
 	"netdisk/internal/storage/cloud"
 	"netdisk/internal/users"
@@ -253,7 +254,12 @@ func TestTwoServersShareQuota(t *testing.T) {
 func TestTwoServersShareLoginFailures(t *testing.T) {
 	ctx := context.Background()
 	c := cloudSettings(t)
-	a, b := startCloud(t, c), startCloud(t, c)
+	// The default limits, but a first block of a minute: the test must
+	// not outlast it.
+	limits := service.DefaultLimits
+	limits.FirstWaitMS = 60_000
+	withLimits := func(cfg *daemon.Config) { cfg.Limits = limits }
+	a, b := startCloud(t, c, withLimits), startCloud(t, c, withLimits)
 	if err := dialTo(t, a).Register(ctx, "carol", "carol's password"); err != nil {
 		t.Fatal(err)
 	}
