@@ -4,24 +4,17 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"netdisk/internal/cloudtest"
 	"netdisk/internal/daemon"
-	"netdisk/internal/pgtest"
-	"netdisk/internal/s3test"
 	"netdisk/internal/storage"
 	"netdisk/internal/storage/cloud"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	pgtest.Stop()
-	s3test.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cloudtest.Main(m) }
 
 // cloudAdmin carries out, on the cloud store of c, the administrator's
 // steps that act on the files behind netdisk's back:

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -70,41 +69,9 @@ func TestCrashSafetyCloud(t *testing.T) {
 	owner.ok("crash password\n", "login", "--password-stdin", "crash")
 
 	const n = 8
-	dir := t.TempDir()
-	olds, news := make([][]byte, n), make([][]byte, n)
-	newPaths := make([]string, n)
-	for i := range n {
-		var oldPath string
-		oldPath, olds[i] = randomFile(t, dir, fmt.Sprintf("old%02d", i), 300<<10+i*1000, uint64(100+i))
-		newPaths[i], news[i] = randomFile(t, dir, fmt.Sprintf("new%02d", i), 200<<10+i*300<<10, uint64(200+i))
-		owner.ok("", "put", oldPath, fmt.Sprintf("f%02d", i))
-	}
-
-	// Uploads through a proxy that holds them to 4 MiB/s, so that the kill
-	// finds some done and others half-way.
-	proxy := newCutProxy(t, a.addr)
-	proxy.rate.Store(4 << 20)
-	uploader := a.user(t, true)
-	uploader.server = proxy.addr
-	uploader.ok("crash password\n", "login", "--password-stdin", "crash")
-
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	acked := map[string]bool{}
-	for i := range n {
-		wg.Go(func() { uploader.run("", "put", newPaths[i], fmt.Sprintf("f%02d", i)) })
-		wg.Go(func() {
-			name := fmt.Sprintf("reg%02d", i)
-			if r := a.user(t, true).run(name+" password\n", "register", "--password-stdin", name); r.code == 0 {
-				mu.Lock()
-				acked[name] = true
-				mu.Unlock()
-			}
-		})
-	}
-	time.Sleep(time.Duration(300+rand.IntN(300)) * time.Millisecond)
-	a.kill()
-	wg.Wait()
+	load := runCrashLoad(t, a, owner, "crash", "crash password", n, func(i int) int { return 300<<10 + i*1000 }, func(i int) int { return 200<<10 + i*300<<10 },
+		time.Duration(250+rand.IntN(300))*time.Millisecond)
+	olds, news, newPaths, acked := load.olds, load.news, load.newPaths, load.acked
 	t.Logf("killed A with %d of %d registrations acknowledged", len(acked), n)
 
 	for name := range acked {

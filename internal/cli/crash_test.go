@@ -37,52 +37,12 @@ func TestCrashSafety(t *testing.T) {
 	owner.ok("crash password\n", "login", "--password-stdin", "crash")
 
 	const n = 20
-	dir := t.TempDir()
-	olds, news := make([][]byte, n), make([][]byte, n)
-	newPaths := make([]string, n)
-	for i := range n {
-		var oldPath string
-		oldPath, olds[i] = randomFile(t, dir, fmt.Sprintf("old%02d", i), 1<<20+i*1000, uint64(100+i))
-		// Sizes from 200 KiB (sent whole, without resume) to 3.4 MiB, so the
-		// kill finds some uploads done and others half-way.
-		newPaths[i], news[i] = randomFile(t, dir, fmt.Sprintf("new%02d", i), 200<<10+i*170<<10, uint64(200+i))
-		owner.ok("", "put", oldPath, fmt.Sprintf("f%02d", i))
-	}
-
-	// Uploads go through a proxy that holds each to 4 MiB/s, so that the
-	// kill finds them half-way; registrations go straight to the server.
-	proxy := newCutProxy(t, srv.addr)
-	proxy.rate.Store(4 << 20)
-	uploader := srv.user(t, true)
-	uploader.server = proxy.addr
-	uploader.ok("crash password\n", "login", "--password-stdin", "crash")
-
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	acked := map[string]bool{}
-	for i := range n {
-		wg.Add(2)
-		go func() {
-			defer wg.Done()
-			uploader.run("", "put", newPaths[i], fmt.Sprintf("f%02d", i))
-		}()
-		go func() {
-			defer wg.Done()
-			name := fmt.Sprintf("reg%02d", i)
-			r := srv.user(t, true).run(name+" password\n", "register", "--password-stdin", name)
-			if r.code == 0 {
-				mu.Lock()
-				acked[name] = true
-				mu.Unlock()
-			}
-		}()
-	}
-	time.Sleep(time.Duration(250+rand.IntN(200)) * time.Millisecond)
-	srv.kill()
-	wg.Wait()
-	mu.Lock()
+	// Sizes from 200 KiB (sent whole, without resume) to 3.4 MiB, so the
+	// kill finds some uploads done and others half-way.
+	load := runCrashLoad(t, srv, owner, "crash", "crash password", n, func(i int) int { return 1<<20 + i*1000 }, func(i int) int { return 200<<10 + i*170<<10 },
+		time.Duration(250+rand.IntN(200))*time.Millisecond)
+	olds, news, newPaths, acked := load.olds, load.news, load.newPaths, load.acked
 	t.Logf("killed the server with %d of %d registrations acknowledged", len(acked), n)
-	mu.Unlock()
 
 	srv.restart()
 
@@ -140,4 +100,53 @@ func TestCrashSafety(t *testing.T) {
 			t.Errorf("partials left after every upload finished: %v", parts)
 		}
 	}
+}
+
+// crashLoad is what runCrashLoad did: the old and new version of each
+// file f00, f01…, the local files of the new ones, and the registrations
+// the server acknowledged before it was killed.
+type crashLoad struct {
+	olds, news [][]byte
+	newPaths   []string
+	acked      map[string]bool
+}
+
+// runCrashLoad puts n files (oldSize(i) bytes) through owner, logged in
+// on srv as name with password; then sends their new versions
+// (newSize(i) bytes) as name through a proxy that holds each upload to
+// 4 MiB/s, and makes n registrations (reg00, reg01…) straight on srv,
+// all at once; kills srv with SIGKILL after killAfter, and returns once
+// every command has ended.
+func runCrashLoad(t *testing.T, srv *procServer, owner *user, name, password string, n int, oldSize, newSize func(int) int, killAfter time.Duration) crashLoad {
+	t.Helper()
+	dir := t.TempDir()
+	load := crashLoad{olds: make([][]byte, n), news: make([][]byte, n), newPaths: make([]string, n), acked: map[string]bool{}}
+	for i := range n {
+		var oldPath string
+		oldPath, load.olds[i] = randomFile(t, dir, fmt.Sprintf("old%02d", i), oldSize(i), uint64(100+i))
+		load.newPaths[i], load.news[i] = randomFile(t, dir, fmt.Sprintf("new%02d", i), newSize(i), uint64(200+i))
+		owner.ok("", "put", oldPath, fmt.Sprintf("f%02d", i))
+	}
+	proxy := newCutProxy(t, srv.addr)
+	proxy.rate.Store(4 << 20)
+	uploader := srv.user(t, true)
+	uploader.server = proxy.addr
+	uploader.ok(password+"\n", "login", "--password-stdin", name)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for i := range n {
+		wg.Go(func() { uploader.run("", "put", load.newPaths[i], fmt.Sprintf("f%02d", i)) })
+		wg.Go(func() {
+			reg := fmt.Sprintf("reg%02d", i)
+			if r := srv.user(t, true).run(reg+" password\n", "register", "--password-stdin", reg); r.code == 0 {
+				mu.Lock()
+				load.acked[reg] = true
+				mu.Unlock()
+			}
+		})
+	}
+	time.Sleep(killAfter)
+	srv.kill()
+	wg.Wait()
+	return load
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -11,6 +12,10 @@ import (
 
 	"netdisk/internal/storage/cloud"
 )
+
+// DefaultPostgresConns is how many connections to PostgreSQL a server
+// keeps at most, unless --pg-url says (pool_max_conns=N).
+const DefaultPostgresConns = 32
 
 // openCloud connects to the database and the bucket of c and opens the
 // cloud store on them.
@@ -20,6 +25,12 @@ func openCloud(c *Cloud, logger *slog.Logger) (*pgxpool.Pool, *s3.Client, *cloud
 	pcfg, err := pgxpool.ParseConfig(c.PostgresURL)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("the PostgreSQL URL (--pg-url): %w", err)
+	}
+	if !strings.Contains(c.PostgresURL, "pool_max_conns") {
+		// pgx's default, the number of CPUs (at least 4), is too few for
+		// a server whose every request touches the database; the URL's
+		// pool_max_conns overrides this.
+		pcfg.MaxConns = DefaultPostgresConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {

@@ -10,18 +10,14 @@ import (
 	"testing"
 
 	"netdisk/internal/client"
+	"netdisk/internal/cloudtest"
 	"netdisk/internal/daemon"
 	"netdisk/internal/pgtest"
 	"netdisk/internal/s3test"
 	"netdisk/internal/storage/cloud"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	pgtest.Stop()
-	s3test.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cloudtest.Main(m) }
 
 // A server on the cloud store keeps files in PostgreSQL and the bucket: a
 // file put through one server start is listed and read back, byte for

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -578,4 +579,31 @@ func TestCloudKeepsFolderCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl.Close()
+}
+
+// TestRegistrationsDoNotStarveThePool: a server with a pool of four
+// connections to PostgreSQL takes twelve registrations at once. Each name
+// being registered holds a connection for its lock, and what runs under
+// it needs more (users.xlsx's lock, the new folder); with every
+// connection held for names, the registrations waited on each other
+// until their timeouts.
+func TestRegistrationsDoNotStarveThePool(t *testing.T) {
+	c := cloudSettings(t)
+	c.PostgresURL += "&pool_max_conns=4"
+	if !strings.Contains(c.PostgresURL, "?") {
+		t.Fatalf("the test database's URL has no query to add to: %s", c.PostgresURL)
+	}
+	a := startCloud(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i := range 12 {
+		cl := dialTo(t, a)
+		wg.Go(func() {
+			if err := cl.Register(ctx, fmt.Sprintf("crowd%02d", i), "a password of theirs"); err != nil {
+				t.Errorf("registration %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
 }

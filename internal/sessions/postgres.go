@@ -31,6 +31,7 @@ type Postgres struct {
 	logger *slog.Logger
 	stop   context.CancelFunc
 	wg     sync.WaitGroup
+	names  chan struct{} // a place for each name held at once (LockName)
 }
 
 var _ Store = (*Postgres)(nil)
@@ -52,7 +53,7 @@ func OpenPostgres(ctx context.Context, db *pgxpool.Pool, logger *slog.Logger) (*
 		return nil, fmt.Errorf("creating the sessions tables: %w", err)
 	}
 	bg, stop := context.WithCancel(context.Background())
-	p := &Postgres{db: db, logger: logger, stop: stop}
+	p := &Postgres{db: db, logger: logger, stop: stop, names: make(chan struct{}, max(1, db.Config().MaxConns/4))}
 	p.wg.Go(func() { p.purgeLoop(bg) })
 	return p, nil
 }

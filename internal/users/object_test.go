@@ -16,16 +16,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"netdisk/internal/cloudtest"
 	"netdisk/internal/pgtest"
 	"netdisk/internal/s3test"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	pgtest.Stop()
-	s3test.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cloudtest.Main(m) }
 
 // sharedPlace is one bucket and database for registries to share.
 type sharedPlace struct {

@@ -2,11 +2,11 @@ package cloud_test
 
 import (
 	"context"
-	"os"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"netdisk/internal/cloudtest"
 	"netdisk/internal/pgtest"
 	"netdisk/internal/s3test"
 	"netdisk/internal/storage"
@@ -14,12 +14,7 @@ import (
 	"netdisk/internal/storage/storetest"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	pgtest.Stop()
-	s3test.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cloudtest.Main(m) }
 
 // where is one test's database and bucket.
 type where struct {
