@@ -41,3 +41,24 @@ func openTest(t *testing.T, path string, hooks testHooks) *Registry {
 	})
 	return r
 }
+
+// opener opens a registry on one place; opened again, after Close or
+// beside the first, it reads what the first wrote.
+type opener func(t *testing.T, hooks testHooks) *Registry
+
+// eachPlace runs fn, a test of the registry's API, on each kind of place
+// a workbook is kept at: a file, and an object in a bucket (with its
+// lock in PostgreSQL), each new and empty.
+func eachPlace(t *testing.T, fn func(t *testing.T, open opener)) {
+	t.Run("file", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "users.xlsx")
+		fn(t, func(t *testing.T, hooks testHooks) *Registry { return openTest(t, path, hooks) })
+	})
+	t.Run("object", func(t *testing.T) {
+		sp := newSharedPlace(t)
+		fn(t, func(t *testing.T, hooks testHooks) *Registry {
+			r, _ := sp.open(t, hooks)
+			return r
+		})
+	})
+}

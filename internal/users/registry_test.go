@@ -124,171 +124,180 @@ func TestConcurrentAddsPersist(t *testing.T) {
 }
 
 func TestAddSameNameConcurrently(t *testing.T) {
-	r := openTest(t, "", testHooks{})
-	hash := cheapHash(t, "password")
-	const n = 20
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			// Vary the case: names are case-insensitive.
-			name := "alice"
-			if i%2 == 1 {
-				name = "ALICE"
-			}
-			errs[i] = r.Add(context.Background(), User{Name: name, PasswordHash: hash})
-		})
-	}
-	wg.Wait()
-	succeeded := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			succeeded++
-		case !errors.Is(err, ErrExists):
-			t.Errorf("Add: %v; want nil or ErrExists", err)
+	eachPlace(t, func(t *testing.T, open opener) {
+		r := open(t, testHooks{})
+		hash := cheapHash(t, "password")
+		const n = 20
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				// Vary the case: names are case-insensitive.
+				name := "alice"
+				if i%2 == 1 {
+					name = "ALICE"
+				}
+				errs[i] = r.Add(context.Background(), User{Name: name, PasswordHash: hash})
+			})
 		}
-	}
-	if succeeded != 1 || r.Len() != 1 {
-		t.Fatalf("%d Adds succeeded, Len = %d; want exactly 1", succeeded, r.Len())
-	}
+		wg.Wait()
+		succeeded := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				succeeded++
+			case !errors.Is(err, ErrExists):
+				t.Errorf("Add: %v; want nil or ErrExists", err)
+			}
+		}
+		if succeeded != 1 || r.Len() != 1 {
+			t.Fatalf("%d Adds succeeded, Len = %d; want exactly 1", succeeded, r.Len())
+		}
+	})
 }
 
 func TestGroupCommit(t *testing.T) {
-	// Each rewrite takes at least 20 ms, as a large workbook would, so the
-	// Adds arriving meanwhile must share the following rewrites.
-	slow := testHooks{beforeRename: func() error { time.Sleep(20 * time.Millisecond); return nil }}
-	r := openTest(t, "", slow)
-	hash := cheapHash(t, "password")
-	const n = 100
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			if err := r.Add(context.Background(), User{Name: fmt.Sprintf("u%03d", i), PasswordHash: hash}); err != nil {
-				t.Errorf("Add: %v", err)
-			}
-		})
-	}
-	wg.Wait()
-	rewrites := r.rewrites.Load()
-	t.Logf("%d changes, %d rewrites", n, rewrites)
-	if r.Len() != n {
-		t.Fatalf("Len = %d; want %d", r.Len(), n)
-	}
-	if rewrites < 1 || rewrites > n/4 {
-		t.Fatalf("%d rewrites for %d changes; want group commit to need at most %d", rewrites, n, n/4)
-	}
+	eachPlace(t, func(t *testing.T, open opener) {
+		// Each rewrite takes at least 20 ms, as a large workbook would, so the
+		// Adds arriving meanwhile must share the following rewrites.
+		slow := testHooks{beforeRename: func() error { time.Sleep(20 * time.Millisecond); return nil }}
+		r := open(t, slow)
+		hash := cheapHash(t, "password")
+		const n = 100
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				if err := r.Add(context.Background(), User{Name: fmt.Sprintf("u%03d", i), PasswordHash: hash}); err != nil {
+					t.Errorf("Add: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		rewrites := r.rewrites.Load()
+		t.Logf("%d changes, %d rewrites", n, rewrites)
+		if r.Len() != n {
+			t.Fatalf("Len = %d; want %d", r.Len(), n)
+		}
+		if rewrites < 1 || rewrites > n/4 {
+			t.Fatalf("%d rewrites for %d changes; want group commit to need at most %d", rewrites, n, n/4)
+		}
+	})
 }
 
 func TestUpdate(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "users.xlsx")
-	r := openTest(t, path, testHooks{})
-	registered := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	if err := r.Add(ctx, User{Name: "bob", PasswordHash: cheapHash(t, "old password"), Registered: registered}); err != nil {
-		t.Fatal(err)
-	}
-	newHash := cheapHash(t, "new password")
-	changed := time.Date(2026, 11, 22, 15, 4, 5, 999, time.FixedZone("CET", 3600))
-	err := r.Update(ctx, "Bob", func(u *User) error {
-		u.PasswordHash, u.PasswordChanged = newHash, changed
-		u.QuotaBytes, u.Disabled = 5<<30, true
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("Update: %v", err)
-	}
-	before, _ := r.Get("bob")
-	want := User{
-		Name:            "bob",
-		PasswordHash:    newHash,
-		Registered:      registered,
-		PasswordChanged: time.Date(2026, 11, 22, 14, 4, 5, 0, time.UTC),
-		QuotaBytes:      5 << 30,
-		Disabled:        true,
-		AccountID:       before.AccountID, // Update keeps it
-	}
-	if got, _ := r.Get("bob"); got != want {
-		t.Fatalf("after Update, Get = %+v; want %+v", got, want)
-	}
-
-	failures := []struct {
-		name    string
-		user    string
-		fn      func(*User) error
-		wantErr error
-	}{
-		{"missing user", "carol", func(*User) error { return nil }, ErrNotFound},
-		{"invalid name", "../etc", func(*User) error { return nil }, ErrNotFound},
-		{"fn fails", "bob", func(u *User) error { u.QuotaBytes = 1; return os.ErrPermission }, os.ErrPermission},
-		{"fn renames", "bob", func(u *User) error { u.Name = "robert"; return nil }, ErrInvalidUser},
-		{"fn changes the account id", "bob", func(u *User) error { u.AccountID = newAccountID(); return nil }, ErrInvalidUser},
-		{"negative quota", "bob", func(u *User) error { u.QuotaBytes = -1; return nil }, ErrInvalidUser},
-		{"clear-text password as hash", "bob", func(u *User) error { u.PasswordHash = "hunter22"; return nil }, ErrInvalidUser},
-		{"year 10000", "bob", func(u *User) error { u.PasswordChanged = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC); return nil }, ErrInvalidUser},
-	}
-	for _, tt := range failures {
-		t.Run(tt.name, func(t *testing.T) {
-			if err := r.Update(ctx, tt.user, tt.fn); !errors.Is(err, tt.wantErr) {
-				t.Fatalf("Update = %v; want %v", err, tt.wantErr)
-			}
-			if got, _ := r.Get("bob"); got != want {
-				t.Fatalf("a failed Update changed the user: %+v", got)
-			}
+	eachPlace(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		r := open(t, testHooks{})
+		registered := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+		if err := r.Add(ctx, User{Name: "bob", PasswordHash: cheapHash(t, "old password"), Registered: registered}); err != nil {
+			t.Fatal(err)
+		}
+		newHash := cheapHash(t, "new password")
+		changed := time.Date(2026, 11, 22, 15, 4, 5, 999, time.FixedZone("CET", 3600))
+		err := r.Update(ctx, "Bob", func(u *User) error {
+			u.PasswordHash, u.PasswordChanged = newHash, changed
+			u.QuotaBytes, u.Disabled = 5<<30, true
+			return nil
 		})
-	}
+		if err != nil {
+			t.Fatalf("Update: %v", err)
+		}
+		before, _ := r.Get("bob")
+		want := User{
+			Name:            "bob",
+			PasswordHash:    newHash,
+			Registered:      registered,
+			PasswordChanged: time.Date(2026, 11, 22, 14, 4, 5, 0, time.UTC),
+			QuotaBytes:      5 << 30,
+			Disabled:        true,
+			AccountID:       before.AccountID, // Update keeps it
+		}
+		if got, _ := r.Get("bob"); got != want {
+			t.Fatalf("after Update, Get = %+v; want %+v", got, want)
+		}
 
-	if err := r.Close(); err != nil {
-		t.Fatal(err)
-	}
-	r2 := openTest(t, path, testHooks{})
-	if got, _ := r2.Get("bob"); got != want {
-		t.Fatalf("after reopening, Get = %+v; want %+v", got, want)
-	}
+		failures := []struct {
+			name    string
+			user    string
+			fn      func(*User) error
+			wantErr error
+		}{
+			{"missing user", "carol", func(*User) error { return nil }, ErrNotFound},
+			{"invalid name", "../etc", func(*User) error { return nil }, ErrNotFound},
+			{"fn fails", "bob", func(u *User) error { u.QuotaBytes = 1; return os.ErrPermission }, os.ErrPermission},
+			{"fn renames", "bob", func(u *User) error { u.Name = "robert"; return nil }, ErrInvalidUser},
+			{"fn changes the account id", "bob", func(u *User) error { u.AccountID = newAccountID(); return nil }, ErrInvalidUser},
+			{"negative quota", "bob", func(u *User) error { u.QuotaBytes = -1; return nil }, ErrInvalidUser},
+			{"clear-text password as hash", "bob", func(u *User) error { u.PasswordHash = "hunter22"; return nil }, ErrInvalidUser},
+			{"year 10000", "bob", func(u *User) error { u.PasswordChanged = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC); return nil }, ErrInvalidUser},
+		}
+		for _, tt := range failures {
+			t.Run(tt.name, func(t *testing.T) {
+				if err := r.Update(ctx, tt.user, tt.fn); !errors.Is(err, tt.wantErr) {
+					t.Fatalf("Update = %v; want %v", err, tt.wantErr)
+				}
+				if got, _ := r.Get("bob"); got != want {
+					t.Fatalf("a failed Update changed the user: %+v", got)
+				}
+			})
+		}
+
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		r2 := open(t, testHooks{})
+		if got, _ := r2.Get("bob"); got != want {
+			t.Fatalf("after reopening, Get = %+v; want %+v", got, want)
+		}
+	})
 }
 
 func TestAddRefusesInvalidUsers(t *testing.T) {
-	r := openTest(t, "", testHooks{})
-	hash := cheapHash(t, "password")
-	tests := []struct {
-		name    string
-		user    User
-		wantErr error
-	}{
-		{"bad name", User{Name: "a b", PasswordHash: hash}, ErrBadName},
-		{"clear-text password", User{Name: "alice", PasswordHash: "password123"}, ErrInvalidUser},
-		{"empty hash", User{Name: "alice"}, ErrInvalidUser},
-		{"negative quota", User{Name: "alice", PasswordHash: hash, QuotaBytes: -5}, ErrInvalidUser},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if err := r.Add(context.Background(), tt.user); !errors.Is(err, tt.wantErr) {
-				t.Fatalf("Add = %v; want %v", err, tt.wantErr)
+	eachPlace(t, func(t *testing.T, open opener) {
+		r := open(t, testHooks{})
+		hash := cheapHash(t, "password")
+		tests := []struct {
+			name    string
+			user    User
+			wantErr error
+		}{
+			{"bad name", User{Name: "a b", PasswordHash: hash}, ErrBadName},
+			{"clear-text password", User{Name: "alice", PasswordHash: "password123"}, ErrInvalidUser},
+			{"empty hash", User{Name: "alice"}, ErrInvalidUser},
+			{"negative quota", User{Name: "alice", PasswordHash: hash, QuotaBytes: -5}, ErrInvalidUser},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				if err := r.Add(context.Background(), tt.user); !errors.Is(err, tt.wantErr) {
+					t.Fatalf("Add = %v; want %v", err, tt.wantErr)
+				}
+			})
+		}
+		t.Run("cancelled context", func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			if err := r.Add(ctx, User{Name: "alice", PasswordHash: hash}); !errors.Is(err, context.Canceled) {
+				t.Fatalf("Add = %v; want context.Canceled", err)
 			}
 		})
-	}
-	t.Run("cancelled context", func(t *testing.T) {
-		ctx, cancel := context.WithCancel(context.Background())
-		cancel()
-		if err := r.Add(ctx, User{Name: "alice", PasswordHash: hash}); !errors.Is(err, context.Canceled) {
-			t.Fatalf("Add = %v; want context.Canceled", err)
+		if r.Len() != 0 || r.rewrites.Load() != 0 {
+			t.Fatalf("refused Adds left Len = %d, rewrites = %d", r.Len(), r.rewrites.Load())
 		}
 	})
-	if r.Len() != 0 || r.rewrites.Load() != 0 {
-		t.Fatalf("refused Adds left Len = %d, rewrites = %d", r.Len(), r.rewrites.Load())
-	}
 }
 
 func TestAddFillsTimes(t *testing.T) {
-	r := openTest(t, "", testHooks{})
-	before := time.Now().UTC().Truncate(time.Second)
-	if err := r.Add(context.Background(), User{Name: "dave", PasswordHash: cheapHash(t, "password")}); err != nil {
-		t.Fatal(err)
-	}
-	u, _ := r.Get("dave")
-	if u.Registered.Before(before) || u.Registered.Location() != time.UTC || !u.PasswordChanged.Equal(u.Registered) {
-		t.Fatalf("times not filled in as now, UTC: %+v", u)
-	}
+	eachPlace(t, func(t *testing.T, open opener) {
+		r := open(t, testHooks{})
+		before := time.Now().UTC().Truncate(time.Second)
+		if err := r.Add(context.Background(), User{Name: "dave", PasswordHash: cheapHash(t, "password")}); err != nil {
+			t.Fatal(err)
+		}
+		u, _ := r.Get("dave")
+		if u.Registered.Before(before) || u.Registered.Location() != time.UTC || !u.PasswordChanged.Equal(u.Registered) {
+			t.Fatalf("times not filled in as now, UTC: %+v", u)
+		}
+	})
 }
 
 func TestWriteFailureFailsWholeBatch(t *testing.T) {
@@ -364,54 +373,57 @@ func TestWriteFailureFolderRemoved(t *testing.T) {
 }
 
 func TestClose(t *testing.T) {
-	r := openTest(t, "", testHooks{})
-	hash := cheapHash(t, "password")
-	if err := r.Add(context.Background(), User{Name: "alice", PasswordHash: hash}); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	if err := r.Close(); !errors.Is(err, ErrClosed) {
-		t.Errorf("second Close = %v; want ErrClosed", err)
-	}
-	if err := r.Add(context.Background(), User{Name: "bob", PasswordHash: hash}); !errors.Is(err, ErrClosed) {
-		t.Errorf("Add after Close = %v; want ErrClosed", err)
-	}
-	if err := r.Update(context.Background(), "alice", func(*User) error { return nil }); !errors.Is(err, ErrClosed) {
-		t.Errorf("Update after Close = %v; want ErrClosed", err)
-	}
-	if _, ok := r.Get("alice"); !ok {
-		t.Error("Get after Close lost the committed user")
-	}
+	eachPlace(t, func(t *testing.T, open opener) {
+		r := open(t, testHooks{})
+		hash := cheapHash(t, "password")
+		if err := r.Add(context.Background(), User{Name: "alice", PasswordHash: hash}); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		if err := r.Close(); !errors.Is(err, ErrClosed) {
+			t.Errorf("second Close = %v; want ErrClosed", err)
+		}
+		if err := r.Add(context.Background(), User{Name: "bob", PasswordHash: hash}); !errors.Is(err, ErrClosed) {
+			t.Errorf("Add after Close = %v; want ErrClosed", err)
+		}
+		if err := r.Update(context.Background(), "alice", func(*User) error { return nil }); !errors.Is(err, ErrClosed) {
+			t.Errorf("Update after Close = %v; want ErrClosed", err)
+		}
+		if _, ok := r.Get("alice"); !ok {
+			t.Error("Get after Close lost the committed user")
+		}
+	})
 }
 
 func TestCloseCommitsPending(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "users.xlsx")
-	slow := testHooks{beforeRename: func() error { time.Sleep(5 * time.Millisecond); return nil }}
-	r := openTest(t, path, slow)
-	hash := cheapHash(t, "password")
-	const n = 20
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			err := r.Add(context.Background(), User{Name: fmt.Sprintf("u%02d", i), PasswordHash: hash})
-			if err != nil && !errors.Is(err, ErrClosed) {
-				t.Errorf("Add: %v", err)
-			}
-		})
-	}
-	time.Sleep(2 * time.Millisecond)
-	if err := r.Close(); err != nil {
-		t.Fatal(err)
-	}
-	wg.Wait()
-	// Every Add that was answered nil must be in the file.
-	committed := r.Len()
-	r2 := openTest(t, path, testHooks{})
-	if r2.Len() != committed {
-		t.Fatalf("file holds %d users; the registry acknowledged %d", r2.Len(), committed)
-	}
+	eachPlace(t, func(t *testing.T, open opener) {
+		slow := testHooks{beforeRename: func() error { time.Sleep(5 * time.Millisecond); return nil }}
+		r := open(t, slow)
+		hash := cheapHash(t, "password")
+		const n = 20
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				err := r.Add(context.Background(), User{Name: fmt.Sprintf("u%02d", i), PasswordHash: hash})
+				if err != nil && !errors.Is(err, ErrClosed) {
+					t.Errorf("Add: %v", err)
+				}
+			})
+		}
+		time.Sleep(2 * time.Millisecond)
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		// Every Add that was answered nil must be in the file.
+		committed := r.Len()
+		r2 := open(t, testHooks{})
+		if r2.Len() != committed {
+			t.Fatalf("file holds %d users; the registry acknowledged %d", r2.Len(), committed)
+		}
+	})
 }
 
 // The workbook behaves like a spreadsheet: its declared extent covers
