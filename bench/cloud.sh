@@ -25,17 +25,22 @@
 #           each --parallel in PARALLEL (1: one connection, as
 #           bench/transfer.sh; 4: the CLI's default)
 # Figures are medians of ROUNDS; s3/local is the ratio of throughput (MB/s
-# or files/s) of the s3 store to the local store's in the same row. Server
+# or files/s) of the s3 store to the local store's in the same row. CPU
+# is the seconds each server spent while a command ran (netdisk; for the
+# s3 store also weed and PostgreSQL, its backends included), median of the
+# rounds: on a 2-core machine it says whose work bounds a figure. Server
 # RSS is the netdisk server's peak (VmHWM, reset before each large
-# transfer through /proc/PID/clear_refs), the largest of the rounds; CPU
-# is the seconds the netdisk server and weed spent during the transfer
-# (median of the rounds), which says where a 2-core machine's time goes.
+# transfer through /proc/PID/clear_refs), the largest of the rounds.
+# The bucket keeps every round's objects (--object-grace is 24 h): the
+# weed folder grows by ROUNDS × BIG.
 #
 # SeaweedFS is built from the module pinned in bench/seaweedfs/go.mod (a
 # wrapper module: it repeats SeaweedFS's replace directives, which
-# `go install …/weed@version` refuses), about 7 minutes and 200+ MB the
-# first time, then cached in ${XDG_CACHE_HOME:-~/.cache}/netdisk-bench/.
-# After that a run with the defaults takes about 5 minutes on the 2-core VM.
+# `go install …/weed@version` refuses): 4 to 5 minutes and a 160 MB binary
+# the first time on the 2-core VM, then cached in
+# ${XDG_CACHE_HOME:-~/.cache}/netdisk-bench/ (where Go's build cache also
+# is, unless GOCACHE says otherwise). After that a run with the defaults
+# takes under 3 minutes.
 #
 #   bench/cloud.sh                                 # 1 GiB, 1000 × 4 KiB, 3 rounds
 #   BIG=64M SMALL_FILES=100 ROUNDS=1 bench/cloud.sh  # a smoke test
@@ -90,7 +95,9 @@ STARTED=$(date +%s)
 
 # Processes: every server started here, by PID, in the order started;
 # stopped in reverse order (netdisk before what it uses). Only these are
-# ever signalled.
+# ever signalled. Each runs in a session of its own (setsid, which execs:
+# the PID is the server's), so that a Ctrl-C reaches the client and this
+# script, and the servers are stopped here in order.
 PIDS=()
 WEED_SOCKS=() # the Unix sockets weed mini makes in /tmp, named by its ports
 cleanup() {
@@ -107,7 +114,8 @@ cleanup() {
   if [ -n "$KEEP" ]; then echo "# kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM # so that cleanup runs
+INTERRUPTED=
+trap 'INTERRUPTED=1; exit 130' INT TERM # so that cleanup runs
 
 # ---- binaries ----
 echo "# building"
@@ -132,7 +140,7 @@ else
     echo "# weed: cached $WEED"
   else
     mkdir -p "$CACHE"
-    echo "# weed: building SeaweedFS $WEED_VERSION (bench/seaweedfs; about 7 minutes on 2 cores)"
+    echo "# weed: building SeaweedFS $WEED_VERSION (bench/seaweedfs; 4 to 5 minutes on 2 cores)"
     t0=$(date +%s)
     (cd bench/seaweedfs && go build -trimpath \
       -ldflags "-s -w -X github.com/seaweedfs/seaweedfs/weed/util/version.COMMIT=${WEED_VERSION##*-}" \
@@ -141,7 +149,9 @@ else
     echo "# weed: built in $(( $(date +%s) - t0 )) s, $(( $(stat -c %s "$WEED") >> 20 )) MiB: $WEED"
   fi
 fi
-TO=(timeout -k 5 "$RUN_TIMEOUT") # bounds every client command
+# bounds every client command; --foreground keeps the client in this
+# script's process group, so that a Ctrl-C stops it at once.
+TO=(timeout --foreground -k 5 "$RUN_TIMEOUT")
 echo "# netdisk: $ND ($(sha256sum "$ND" | cut -c1-12)), $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# SeaweedFS: $("$WEED" version 2>/dev/null | head -n 1) (module $WEED_VERSION)"
 echo "# PostgreSQL: $("$PG_BIN/postgres" --version)"
@@ -165,15 +175,20 @@ show_logs() {
     tail -n "${LOG_LINES:-20}" "$WORK/$f" | cut -c1-400
   done
 }
-die() { echo "FAILED: $*" >&2; show_logs >&2; exit 1; }
+die() {
+  sleep 0.2 # a Ctrl-C that stopped the client: let its trap run first
+  [ -z "$INTERRUPTED" ] || exit 130
+  echo "FAILED: $*" >&2; show_logs >&2; exit 1
+}
 
-# free_port N: the first of N consecutive TCP ports that nothing listens
-# on (N = 1: any free port), with the same N ports + 10000 free too
-# (weed's gRPC ports are its HTTP ports + 10000).
-free_port() {
+# free_ports N: the first of N consecutive TCP ports that nothing listens
+# on, with the same N ports + 10000 free too (weed's gRPC ports are its
+# HTTP ports + 10000), all below Linux's ephemeral range (32768), where an
+# outgoing connection could take one before weed binds it.
+free_ports() {
   local n=$1 base p ok
   for _ in $(seq 50); do
-    base=$((20000 + RANDOM % 20000))
+    base=$((20000 + RANDOM % (12768 - 10000 - n)))
     ok=1
     for ((p = base; p < base + n; p++)); do
       if ss -Htln "( sport = :$p or sport = :$((p + 10000)) )" | grep -q .; then ok=; break; fi
@@ -191,7 +206,7 @@ mkdir -p "$PG_SOCK"; chown -R postgres: "$PG_DIR"; chmod 700 "$PG_DIR" "$PG_SOCK
 AS_PG=(setpriv --reuid=postgres --regid=postgres --init-groups) # execs, so $! is the server itself
 (cd "$PG_DIR" && "${AS_PG[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -A trust --no-sync -E UTF8 --locale=C) \
   > "$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log" >&2; die "initdb"; }
-(cd "$PG_DIR" && exec "${SPIN[@]}" "${AS_PG[@]}" "$PG_BIN/postgres" -D "$PG_DIR/data" -k "$PG_SOCK" \
+(cd "$PG_DIR" && exec "${SPIN[@]}" setsid "${AS_PG[@]}" "$PG_BIN/postgres" -D "$PG_DIR/data" -k "$PG_SOCK" \
   -c listen_addresses= -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
   -c max_connections=200 -c logging_collector=off) > "$WORK/postgres.log" 2>&1 &
 PG_PID=$!; PIDS+=("$PG_PID")
@@ -205,16 +220,16 @@ PG_URL="postgres:///postgres?host=$PG_SOCK&user=postgres&sslmode=disable"
 
 # ---- SeaweedFS ----
 # Ports: master, volume, filer, S3, WebDAV and admin at BASE..BASE+5, their
-# gRPC ports 10000 above (weed mini picks another port, and says so, for
-# one that is taken: the S3 port is checked below).
-WB=$(free_port 6)
+# gRPC ports 10000 above. weed mini moves to another port where one is
+# taken meanwhile: the S3 port is read back from its welcome below.
+WB=$(free_ports 6)
 W_MASTER=$WB W_VOLUME=$((WB + 1)) W_FILER=$((WB + 2)) W_S3=$((WB + 3)) W_WEBDAV=$((WB + 4)) W_ADMIN=$((WB + 5))
 WEED_SOCKS=("/tmp/seaweedfs-master-grpc-$((W_MASTER + 10000)).sock" "/tmp/seaweedfs-volume-grpc-$((W_VOLUME + 10000)).sock"
   "/tmp/seaweedfs-filer-grpc-$((W_FILER + 10000)).sock" "/tmp/seaweedfs-admin-grpc-$((W_ADMIN + 10000)).sock")
 mkdir -p "$WORK/weed"
 S3_KEY=netdiskbench S3_SECRET=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
 printf '%s\n%s\n' "$S3_KEY" "$S3_SECRET" > "$WORK/s3-credentials"; chmod 600 "$WORK/s3-credentials"
-AWS_ACCESS_KEY_ID=$S3_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET "${SPIN[@]}" "$WEED" mini \
+AWS_ACCESS_KEY_ID=$S3_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET "${SPIN[@]}" setsid "$WEED" mini \
   -dir="$WORK/weed" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
   -master.port=$W_MASTER -volume.port=$W_VOLUME -filer.port=$W_FILER -s3.port=$W_S3 \
   -webdav=false -webdav.port=$W_WEBDAV -webdav.cacheDir="$WORK/weed" \
@@ -238,7 +253,7 @@ echo "# weed mini: S3 on http://127.0.0.1:$W_S3, bucket $BUCKET, data in $WORK/w
 # ---- netdisk servers ----
 start_server() { # name flags...
   local name=$1; shift
-  "${SPIN[@]}" "$ND" serve --data "$WORK/$name-data" --listen 127.0.0.1:0 --http off --plaintext \
+  "${SPIN[@]}" setsid "$ND" serve --data "$WORK/$name-data" --listen 127.0.0.1:0 --http off --plaintext \
     --log-level warn "$@" > "$WORK/$name.out" 2> "$WORK/$name.log" &
   PIDS+=($!)
   eval "${name}_PID=$!"
@@ -266,6 +281,7 @@ for s in "${STORES[@]}"; do
     { cat "$WORK/login.out" >&2; die "cannot log in to the $s server"; }
 done
 HWM_RESET=
+# shellcheck disable=SC2154 # local_PID is set by start_server (eval)
 if echo 5 2>/dev/null > "/proc/$local_PID/clear_refs"; then HWM_RESET=1; fi
 
 # ---- measuring ----
@@ -274,25 +290,37 @@ record() { T[$1]="${T[$1]:-} $2"; }
 now() { date +%s.%N; }
 TICK=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # utime + stime of one process
+# pg_ticks: PostgreSQL's CPU in all: the postmaster, the children it has
+# reaped (cutime, cstime) and those alive (backends, background workers).
+pg_ticks() {
+  local t c
+  t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$PG_PID/stat")
+  for c in $(cat "/proc/$PG_PID/task/"*/children 2>/dev/null); do
+    t=$((t + $(awk '{ print $14 + $15 }' "/proc/$c/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$t"
+}
+secs() { echo "scale=2; $1 / $TICK" | bc | sed 's/^\./0./'; } # clock ticks as seconds
 # settle: what the last run wrote reaches the disk before the next timer
 # starts (weed's volumes and PostgreSQL's files included).
 settle() { sync; sleep "${SETTLE:-1}"; }
-# measure key store command...: one timed run. With store big (the large
-# file) the server's peak RSS and the CPU of it and of weed are kept too.
+# measure key store command...: one timed run; the netdisk server's peak
+# RSS, and the CPU of it, of weed and of PostgreSQL are kept too.
 measure() {
   local key=$1 store=$2; shift 2
   local pid_var="${store}_PID"; local pid=${!pid_var}
   settle
   [ -z "$HWM_RESET" ] || echo 5 > "/proc/$pid/clear_refs"
-  local c0 w0 t0 t1; c0=$(cpu_ticks "$pid"); w0=$(cpu_ticks "$WEED_PID")
+  local c0 w0 p0 t0 t1; c0=$(cpu_ticks "$pid"); w0=$(cpu_ticks "$WEED_PID"); p0=$(pg_ticks)
   t0=$(now)
   "$@" > "$WORK/run.out" 2>&1 || { cat "$WORK/run.out" >&2; die "$key on the $store store: $*"; }
   t1=$(now)
   record "${store}_$key" "$(echo "$t1 - $t0" | bc)"
   local kb; kb=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status")
   [ "${RSS[${store}_$key]:-0}" -ge "$kb" ] || RSS[${store}_$key]=$kb
-  CPU[${store}_${key}_nd]="${CPU[${store}_${key}_nd]:-} $(echo "scale=2; ($(cpu_ticks "$pid") - $c0) / $TICK" | bc)"
-  CPU[${store}_${key}_weed]="${CPU[${store}_${key}_weed]:-} $(echo "scale=2; ($(cpu_ticks "$WEED_PID") - $w0) / $TICK" | bc)"
+  CPU[${store}_${key}_nd]="${CPU[${store}_${key}_nd]:-} $(secs $(($(cpu_ticks "$pid") - c0)))"
+  CPU[${store}_${key}_weed]="${CPU[${store}_${key}_weed]:-} $(secs $(($(cpu_ticks "$WEED_PID") - w0)))"
+  CPU[${store}_${key}_pg]="${CPU[${store}_${key}_pg]:-} $(secs $(($(pg_ticks) - p0)))"
 }
 run_big() { # store
   local s=$1
@@ -307,9 +335,10 @@ run_small() { # store parallel
   local s=$1 p=$2
   client "$s" rm -rf small >/dev/null 2>&1 || true
   rm -rf "$WORK/got-small"; mkdir -p "$WORK/got-small"
-  measure "small_put_$p" "$s" client "$s" put -r --parallel "$p" "$WORK/small" small
-  measure "small_get_$p" "$s" client "$s" get -r --parallel "$p" small "$WORK/got-small"
-  diff -rq "$WORK/small" "$WORK/got-small/small" > "$WORK/diff.out" 2>&1 ||
+  # Trailing slashes: the folder's contents into small, and back.
+  measure "small_put_$p" "$s" client "$s" put -r --parallel "$p" "$WORK/small/" small
+  measure "small_get_$p" "$s" client "$s" get -r --parallel "$p" small/ "$WORK/got-small"
+  diff -rq "$WORK/small" "$WORK/got-small" > "$WORK/diff.out" 2>&1 ||
     { head "$WORK/diff.out" >&2; die "$s store: the small files came back different"; }
   rm -rf "$WORK/got-small"
 }
@@ -356,17 +385,26 @@ for p in $PARALLEL; do
   done
 done
 echo
-if [ -n "$HWM_RESET" ]; then
-  echo "## during the $BIG_LABEL transfers: netdisk server peak RSS (MiB, max of $ROUNDS), CPU seconds (median of $ROUNDS)"
-else
-  echo "## during the $BIG_LABEL transfers: netdisk server peak RSS since it started (MiB; VmHWM could not be reset), CPU seconds (median of $ROUNDS)"
-fi
-printf "%-10s %8s %8s %12s %12s %10s %10s\n" "store" "put RSS" "get RSS" "put CPU nd" "get CPU nd" "put weed" "get weed"
-for s in "${STORES[@]}"; do
-  printf "%-10s %8s %8s %12s %12s %10s %10s\n" "$s" "$(mib "${s}_put")" "$(mib "${s}_get")" \
-    "$(median "${CPU[${s}_put_nd]}")" "$(median "${CPU[${s}_get_nd]}")" \
-    "$(median "${CPU[${s}_put_weed]}")" "$(median "${CPU[${s}_get_weed]}")"
+# CPU: what the servers spent while a command ran (weed and PostgreSQL
+# serve only the s3 store).
+cpu() { local m; m=$(median "${CPU[$1]:-}"); echo "${m:--}"; }
+echo "## server CPU seconds during each command (median of $ROUNDS; nd = the netdisk server)"
+printf "%-28s %9s %9s %9s %9s\n" "operation" "local nd" "s3 nd" "s3 weed" "s3 pg"
+for k in put get $(for p in $PARALLEL; do echo "small_put_$p small_get_$p"; done); do
+  case $k in
+    put | get) label="$k $BIG_LABEL" ;;
+    small_*) p=${k##*_}; op=${k#small_}; label="${op%_*} -r --parallel $p" ;;
+  esac
+  printf "%-28s %9s %9s %9s %9s\n" "$label" "$(cpu "local_${k}_nd")" "$(cpu "s3_${k}_nd")" "$(cpu "s3_${k}_weed")" "$(cpu "s3_${k}_pg")"
 done
+echo
+if [ -n "$HWM_RESET" ]; then
+  echo "## netdisk server peak RSS during the $BIG_LABEL transfers (MiB, max of $ROUNDS)"
+else
+  echo "## netdisk server peak RSS since it started, after each $BIG_LABEL transfer (MiB, max of $ROUNDS; VmHWM could not be reset)"
+fi
+printf "%-28s %9s %9s\n" "store" "put" "get"
+for s in "${STORES[@]}"; do printf "%-28s %9s %9s\n" "$s" "$(mib "${s}_put")" "$(mib "${s}_get")"; done
 echo "# weed mini peak RSS: $(( ($(awk '/VmHWM/ { print $2 }' "/proc/$WEED_PID/status") + 1023) / 1024 )) MiB; its data folder: $(du -sh "$WORK/weed" | cut -f1)"
 echo
 # Anything the servers logged at warn or above (netdisk), and weed's
