@@ -95,3 +95,59 @@ func TestBufferMemoryBounded(t *testing.T) {
 		t.Fatalf("a new upload after the others ended stored %d bytes (%v) of %d; want all in memory", stored, err, each)
 	}
 }
+
+// TestReadAcrossChunks: a file of many chunks reads back whole whether
+// read on (each chunk's GET started while the one before is read),
+// after seeks back and forth, or by ReadAt; closing in the middle of it
+// lets go of the GET started ahead.
+func TestReadAcrossChunks(t *testing.T) {
+	w := newWhere(t)
+	const chunk = 1000
+	st := w.open(t, func(c *cloud.Config) { c.ChunkSize = chunk })
+	ctx := t.Context()
+	sp, err := st.CreateSpace(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	data := make([]byte, 10*chunk+321)
+	for i := range data {
+		data[i] = byte(rand.Uint32())
+	}
+	up, err := sp.TempUpload(ctx, "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	up.Write(data)
+	if errs := st.Commit(ctx, []storage.Commit{{Upload: up}}); errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	f, err := sp.Open(ctx, "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(io.LimitReader(f, int64(len(data))))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read on: %d bytes (%v), not what was written", len(got), err)
+	}
+	rs := f.(io.ReadSeeker)
+	for _, at := range []int64{5 * chunk, 3*chunk + 17, 3*chunk + 17, 9*chunk - 1, 0, 7 * chunk} {
+		if _, err := rs.Seek(at, io.SeekStart); err != nil {
+			t.Fatal(err)
+		}
+		part := make([]byte, 1500)
+		n, err := io.ReadFull(rs, part)
+		if want := min(int64(len(part)), int64(len(data))-at); int64(n) != want || !bytes.Equal(part[:n], data[at:at+want]) {
+			t.Fatalf("after a seek to %d: %d bytes (%v), not the file's", at, n, err)
+		}
+	}
+	f.Close()
+	g, err := sp.Open(ctx, "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.CopyN(io.Discard, g, 2*chunk+10) // a GET is under way for the fourth chunk
+	if err := g.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -74,7 +74,40 @@ type file struct {
 	body   io.ReadCloser
 	bodyAt int64
 	bodyTo int64 // where the body ends
+	// ahead is the GET of the next chunk, started when this one was
+	// opened, so that reading on does not wait for its first byte.
+	ahead  *ahead
 	closed bool
+}
+
+// ahead is a chunk's GET under way.
+type ahead struct {
+	at   int64 // the chunk's offset in the file
+	done chan struct{}
+	body io.ReadCloser
+	err  error
+}
+
+// startAhead starts the GET of chunk i, whole.
+func (f *file) startAhead(i int) {
+	c := f.chunks[i]
+	a := &ahead{at: c.off, done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		a.body, a.err = f.sp.st.obj.get(context.Background(), c.key, 0, c.size)
+	}()
+	f.ahead = a
+}
+
+// dropAhead waits for the GET under way, if any, and lets go of it.
+func (f *file) dropAhead() {
+	if a := f.ahead; a != nil {
+		f.ahead = nil
+		<-a.done
+		if a.body != nil {
+			a.body.Close()
+		}
+	}
 }
 
 func (sp *space) Open(ctx context.Context, name string) (storage.File, error) {
@@ -157,7 +190,8 @@ func (f *file) Read(p []byte) (int, error) {
 }
 
 // openBody starts streaming the chunk that holds f.off, from there to its
-// end.
+// end (the GET started ahead of it, if the read went on where the last
+// chunk ended), and starts the GET of the chunk after it.
 func (f *file) openBody() error {
 	f.dropBody()
 	i := find(f.chunks, f.off)
@@ -165,11 +199,23 @@ func (f *file) openBody() error {
 		return io.ErrUnexpectedEOF
 	}
 	c := f.chunks[i]
-	body, err := f.sp.st.obj.get(context.Background(), c.key, f.off-c.off, c.off+c.size-f.off)
+	var body io.ReadCloser
+	var err error
+	if a := f.ahead; a != nil && a.at == f.off {
+		f.ahead = nil
+		<-a.done
+		body, err = a.body, a.err
+	} else {
+		f.dropAhead()
+		body, err = f.sp.st.obj.get(context.Background(), c.key, f.off-c.off, c.off+c.size-f.off)
+	}
 	if err != nil {
 		return err
 	}
 	f.body, f.bodyAt, f.bodyTo = body, f.off, c.off+c.size
+	if i+1 < len(f.chunks) {
+		f.startAhead(i + 1)
+	}
 	return nil
 }
 
@@ -198,7 +244,7 @@ func (f *file) Seek(offset int64, whence int) (int64, error) {
 }
 
 // WriteTo writes the rest of the file, from the current offset, to w: one
-// streamed GET per chunk.
+// streamed GET per chunk, the next one started ahead.
 func (f *file) WriteTo(w io.Writer) (int64, error) {
 	var done int64
 	buf := make([]byte, 64<<10)
@@ -220,6 +266,7 @@ func (f *file) WriteTo(w io.Writer) (int64, error) {
 
 func (f *file) Close() error {
 	f.dropBody()
+	f.dropAhead()
 	f.closed = true
 	return nil
 }
