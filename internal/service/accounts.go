@@ -234,6 +234,11 @@ func loginResult(err error) string {
 	return "error" // cancelled, or a fault
 }
 
+// clockSlack is how far apart the clocks of the servers sharing the
+// accounts may be before a new session is taken for one older than its
+// account's password change.
+const clockSlack = 30 * time.Second
+
 // invalidName stands for every invalid user name in the login limits and
 // logs (a real name cannot contain spaces).
 const invalidName = "(invalid name)"
@@ -374,11 +379,12 @@ func (s *Service) account(ctx context.Context, sess *Session) (users.User, error
 	}
 	// A session older than the password it was opened with is over, even
 	// if ending it failed (the session store could not be reached when
-	// the password changed). A second's slack allows for the clocks of
-	// the servers that share the accounts.
+	// the password changed). The slack allows for the clocks of the
+	// servers that share the accounts, and for the workbook keeping
+	// times to the second.
 	// (A time still to come, typed into users.xlsx by mistake, is
 	// ignored: it would refuse every session until then.)
-	if changed := u.PasswordChanged; !changed.After(time.Now()) && sess.Created.Before(changed.Add(-time.Second)) {
+	if changed := u.PasswordChanged; !changed.After(time.Now().Add(clockSlack)) && sess.Created.Before(changed.Add(-clockSlack)) {
 		return users.User{}, ErrSessionExpired
 	}
 	if u.Disabled {
