@@ -2,27 +2,23 @@ package pgtest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"os"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"netdisk/internal/testsrv"
 )
 
 // statementTimeout bounds each CREATE DATABASE and DROP DATABASE.
 const statementTimeout = 30 * time.Second
 
 var (
-	// mu guards shared and startErr: the cluster is started once, by the
-	// first New, and stopped once, by Stop.
-	mu       sync.Mutex
-	shared   *cluster
-	startErr error
+	// shared is the cluster, started by the first New, stopped by Stop.
+	shared = testsrv.Shared[*cluster]{Name: "pgtest", Start: startCluster, Halt: (*cluster).stop}
 
 	// databases counts the databases made, for their names.
 	databases atomic.Int64
@@ -42,18 +38,7 @@ func Main(m *testing.M) {
 // process, then SIGKILL if it has not exited in time) and removes its
 // folder. Main calls it; a TestMain that runs the tests itself (to stop
 // other harnesses too) calls it after m.Run.
-func Stop() {
-	mu.Lock()
-	c := shared
-	shared = nil
-	mu.Unlock()
-	if c == nil {
-		return
-	}
-	if err := c.stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "pgtest:", err)
-	}
-}
+func Stop() { shared.Stop() }
 
 // New returns the connection URL of a new, empty database on the shared
 // cluster, in the form pgx and libpq take:
@@ -65,11 +50,11 @@ func Stop() {
 // along with any connections still open to it.
 func New(t testing.TB) string {
 	t.Helper()
-	c, err := sharedCluster()
+	c, err := shared.Get()
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
-	name := fmt.Sprintf("t_%d_%s", databases.Add(1), randomHex(4))
+	name := fmt.Sprintf("t_%d_%s", databases.Add(1), testsrv.RandomHex(4))
 
 	ctx, cancel := context.WithTimeout(t.Context(), statementTimeout)
 	defer cancel()
@@ -87,18 +72,6 @@ func New(t testing.TB) string {
 	return c.url(name)
 }
 
-// sharedCluster returns the running cluster, starting it at the first
-// call. A failure to start is kept, so every later test fails with the
-// same message at once instead of trying again.
-func sharedCluster() (*cluster, error) {
-	mu.Lock()
-	defer mu.Unlock()
-	if shared == nil && startErr == nil {
-		shared, startErr = startCluster()
-	}
-	return shared, startErr
-}
-
 // exec runs one statement on the cluster's "postgres" database over a
 // connection of its own, so concurrent New calls do not share one.
 func (c *cluster) exec(ctx context.Context, sql string) error {
@@ -109,11 +82,4 @@ func (c *cluster) exec(ctx context.Context, sql string) error {
 	defer conn.Close(context.Background())
 	_, err = conn.Exec(ctx, sql)
 	return err
-}
-
-// randomHex returns n random bytes in hexadecimal.
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"netdisk/internal/testsrv"
 )
 
 const (
@@ -56,8 +58,8 @@ func startGateway() (*gateway, error) {
 	}
 	g := &gateway{
 		dir:       dir,
-		accessKey: "test" + randomHex(8),
-		secretKey: randomHex(20),
+		accessKey: "test" + testsrv.RandomHex(8),
+		secretKey: testsrv.RandomHex(20),
 		exited:    make(chan struct{}),
 	}
 	if err := g.start(exe); err != nil {

@@ -2,11 +2,8 @@ package s3test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"os"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"netdisk/internal/testsrv"
 )
 
 const (
@@ -34,11 +33,8 @@ type Endpoint struct {
 }
 
 var (
-	// mu guards shared and startErr: the gateway is started once, by the
-	// first New, and stopped once, by Stop.
-	mu       sync.Mutex
-	shared   *gateway
-	startErr error
+	// shared is the gateway, started by the first New, stopped by Stop.
+	shared = testsrv.Shared[*gateway]{Name: "s3test", Start: startGateway, Halt: (*gateway).stop}
 
 	// buckets counts the buckets made, for their names.
 	buckets atomic.Int64
@@ -58,18 +54,7 @@ func Main(m *testing.M) {
 // SIGKILL if it has not exited in time) and removes its folder. Main calls
 // it; a TestMain that runs the tests itself (to stop other harnesses too)
 // calls it after m.Run.
-func Stop() {
-	mu.Lock()
-	g := shared
-	shared = nil
-	mu.Unlock()
-	if g == nil {
-		return
-	}
-	if err := g.stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "s3test:", err)
-	}
-}
+func Stop() { shared.Stop() }
 
 // New returns a new, empty bucket on the shared gateway, started at the
 // first call. At the test's clean-up the bucket's objects and unfinished
@@ -77,7 +62,7 @@ func Stop() {
 // logged, not fatal.
 func New(t testing.TB) Endpoint {
 	t.Helper()
-	g, err := sharedGateway()
+	g, err := shared.Get()
 	if err != nil {
 		t.Fatalf("s3test: %v", err)
 	}
@@ -86,7 +71,7 @@ func New(t testing.TB) Endpoint {
 		Region:    region,
 		AccessKey: g.accessKey,
 		SecretKey: g.secretKey,
-		Bucket:    fmt.Sprintf("t-%d-%s", buckets.Add(1), randomHex(4)),
+		Bucket:    fmt.Sprintf("t-%d-%s", buckets.Add(1), testsrv.RandomHex(4)),
 	}
 	client := Client(e)
 	ctx, cancel := context.WithTimeout(t.Context(), requestTimeout)
@@ -118,18 +103,6 @@ func Client(e Endpoint) *s3.Client {
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
 		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
 	})
-}
-
-// sharedGateway returns the running gateway, starting it at the first
-// call. A failure to start is kept, so every later test fails with the
-// same message at once instead of trying again.
-func sharedGateway() (*gateway, error) {
-	mu.Lock()
-	defer mu.Unlock()
-	if shared == nil && startErr == nil {
-		shared, startErr = startGateway()
-	}
-	return shared, startErr
 }
 
 // removeBucket aborts the bucket's multipart uploads, deletes its objects
@@ -175,11 +148,4 @@ func removeBucket(ctx context.Context, client *s3.Client, bucket string) error {
 		return err
 	}
 	return nil
-}
-
-// randomHex returns n random bytes in hexadecimal.
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }
