@@ -3,11 +3,9 @@ package cli
 import (
 	"bytes"
 	"fmt"
-	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"netdisk/internal/pgtest"
 	"netdisk/internal/s3test"
@@ -69,8 +67,7 @@ func TestCrashSafetyCloud(t *testing.T) {
 	owner.ok("crash password\n", "login", "--password-stdin", "crash")
 
 	const n = 8
-	load := runCrashLoad(t, a, owner, "crash", "crash password", n, func(i int) int { return 300<<10 + i*1000 }, func(i int) int { return 200<<10 + i*300<<10 },
-		time.Duration(250+rand.IntN(300))*time.Millisecond)
+	load := runCrashLoad(t, a, owner, "crash", "crash password", n, func(i int) int { return 300<<10 + i*1000 }, func(i int) int { return 200<<10 + i*300<<10 })
 	olds, news, newPaths, acked := load.olds, load.news, load.newPaths, load.acked
 	t.Logf("killed A with %d of %d registrations acknowledged", len(acked), n)
 

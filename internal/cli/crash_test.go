@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"netdisk/internal/testwait"
 	"netdisk/internal/xlsxtest"
 )
 
@@ -39,8 +40,7 @@ func TestCrashSafety(t *testing.T) {
 	const n = 20
 	// Sizes from 200 KiB (sent whole, without resume) to 3.4 MiB, so the
 	// kill finds some uploads done and others half-way.
-	load := runCrashLoad(t, srv, owner, "crash", "crash password", n, func(i int) int { return 1<<20 + i*1000 }, func(i int) int { return 200<<10 + i*170<<10 },
-		time.Duration(250+rand.IntN(200))*time.Millisecond)
+	load := runCrashLoad(t, srv, owner, "crash", "crash password", n, func(i int) int { return 1<<20 + i*1000 }, func(i int) int { return 200<<10 + i*170<<10 })
 	olds, news, newPaths, acked := load.olds, load.news, load.newPaths, load.acked
 	t.Logf("killed the server with %d of %d registrations acknowledged", len(acked), n)
 
@@ -115,9 +115,11 @@ type crashLoad struct {
 // on srv as name with password; then sends their new versions
 // (newSize(i) bytes) as name through a proxy that holds each upload to
 // 4 MiB/s, and makes n registrations (reg00, reg01…) straight on srv,
-// all at once; kills srv with SIGKILL after killAfter, and returns once
-// every command has ended.
-func runCrashLoad(t *testing.T, srv *procServer, owner *user, name, password string, n int, oldSize, newSize func(int) int, killAfter time.Duration) crashLoad {
+// all at once; kills srv with SIGKILL once a random half to nine tenths of
+// the new versions' bytes has gone through (some uploads done, others
+// half-way, whatever the machine's load), and returns once every
+// command has ended.
+func runCrashLoad(t *testing.T, srv *procServer, owner *user, name, password string, n int, oldSize, newSize func(int) int) crashLoad {
 	t.Helper()
 	dir := t.TempDir()
 	load := crashLoad{olds: make([][]byte, n), news: make([][]byte, n), newPaths: make([]string, n), acked: map[string]bool{}}
@@ -145,7 +147,14 @@ func runCrashLoad(t *testing.T, srv *procServer, owner *user, name, password str
 			}
 		})
 	}
-	time.Sleep(killAfter)
+	var total int64
+	for i := range n {
+		total += int64(newSize(i))
+	}
+	killAt := total/2 + rand.Int64N(total*2/5)
+	testwait.Until(t, time.Minute, func() bool { return proxy.sent.Load() >= killAt }, func() string {
+		return fmt.Sprintf("%d of the %d bytes to kill at went through the proxy", proxy.sent.Load(), killAt)
+	})
 	srv.kill()
 	wg.Wait()
 	return load

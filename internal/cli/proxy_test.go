@@ -20,6 +20,7 @@ type cutProxy struct {
 	freeze atomic.Bool  // with up: stop forwarding at the cut but keep the connection open
 	rate   atomic.Int64 // if > 0, client→server bytes per second per connection
 	cuts   atomic.Int64 // connections cut so far
+	sent   atomic.Int64 // client→server bytes forwarded at the throttled rate
 	wg     sync.WaitGroup
 }
 
@@ -101,6 +102,7 @@ func (p *cutProxy) throttle(dst, src net.Conn, rate int64) {
 				return
 			}
 			sent += int64(n)
+			p.sent.Add(int64(n))
 			if ahead := time.Duration(sent*int64(time.Second)/rate) - time.Since(start); ahead > 0 {
 				time.Sleep(ahead)
 			}

@@ -2,6 +2,7 @@ package cloud_test
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"netdisk/internal/storage"
 	"netdisk/internal/storage/cloud"
+	"netdisk/internal/testwait"
 )
 
 var errNoRoom = errors.New("no room")
@@ -89,17 +91,14 @@ func TestReserveAcrossStores(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		_, err := spB.(storage.Reserving).Reserve(ctx, storage.Usage{Bytes: 10}, nil, fits)
-		if err == nil {
-			break
+	var last error
+	testwait.Until(t, 10*time.Second, func() bool {
+		_, last = spB.(storage.Reserving).Reserve(ctx, storage.Usage{Bytes: 10}, nil, fits)
+		if last != nil && !errors.Is(last, errNoRoom) {
+			t.Fatalf("Reserve while waiting for the lapse: %v", last)
 		}
-		if !errors.Is(err, errNoRoom) || time.Now().After(deadline) {
-			t.Fatalf("the promises of a store that stopped did not lapse: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return last == nil
+	}, func() string { return fmt.Sprintf("the promise of a store that stopped did not lapse: %v", last) })
 }
 
 // TestReserveCountsStoredBytesOnce: what an upload stores after its
