@@ -6,12 +6,9 @@ import (
 	"io"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"netdisk/internal/cloudtest"
 	"netdisk/internal/daemon"
 	"netdisk/internal/storage"
-	"netdisk/internal/storage/cloud"
 )
 
 func TestMain(m *testing.M) { cloudtest.Main(m) }
@@ -25,16 +22,7 @@ func TestMain(m *testing.M) { cloudtest.Main(m) }
 //     trigger raises an error), the cloud store's read-only mount: writing
 //     there fails in a way no error code describes.
 func cloudAdmin(ctx context.Context, t *testing.T, c *daemon.Cloud, op, user, name string) error {
-	db, err := pgxpool.New(ctx, c.PostgresURL)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	st, err := cloud.Open(ctx, cloud.Config{DB: db, S3: cloud.NewS3Client(c.S3), Bucket: c.Bucket, Prefix: c.Prefix, SweepEvery: -1})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+	st, db := cloudtest.OpenStore(t, c.PostgresURL, c.S3, c.Bucket, c.Prefix)
 	sp, err := st.CreateSpace(ctx, user)
 	if err != nil {
 		return err

@@ -5,9 +5,7 @@ import (
 	"io"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
-	"netdisk/internal/storage/cloud"
+	"netdisk/internal/cloudtest"
 )
 
 // The page works the same on the cloud store: register, upload with tus
@@ -25,16 +23,7 @@ func TestCloudStore(t *testing.T) {
 func (s *server) storedInCloud(user, path string) []byte {
 	s.t.Helper()
 	ctx := context.Background()
-	db, err := pgxpool.New(ctx, s.cloud.PostgresURL)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer db.Close()
-	st, err := cloud.Open(ctx, cloud.Config{DB: db, S3: cloud.NewS3Client(s.cloud.S3), Bucket: s.cloud.Bucket, Prefix: s.cloud.Prefix, SweepEvery: -1})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer st.Close()
+	st, _ := cloudtest.OpenStore(s.t, s.cloud.PostgresURL, s.cloud.S3, s.cloud.Bucket, s.cloud.Prefix)
 	sp, err := st.Space(ctx, user)
 	if err != nil {
 		s.t.Fatalf("the folder of %s in the cloud store: %v", user, err)

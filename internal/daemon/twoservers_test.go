@@ -19,11 +19,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"netdisk/internal/admin"
 	"netdisk/internal/certs"
 	"netdisk/internal/client"
+	"netdisk/internal/cloudtest"
 	"netdisk/internal/daemon"
 	"netdisk/internal/pgtest"
 	"netdisk/internal/proto"
@@ -355,16 +354,7 @@ func TestTwoServersRenameWhileListing(t *testing.T) {
 	// The files, written through a store of the test's own on the same
 	// database and bucket, in one batch.
 	const files = 1000
-	db, err := pgxpool.New(ctx, c.PostgresURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	st, err := cloud.Open(ctx, cloud.Config{DB: db, S3: cloud.NewS3Client(c.S3), Bucket: c.Bucket, Prefix: c.Prefix, SweepEvery: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, _ := cloudtest.OpenStore(t, c.PostgresURL, c.S3, c.Bucket, c.Prefix)
 	sp, err := st.Space(ctx, "erin")
 	if err != nil {
 		t.Fatal(err)
