@@ -172,9 +172,6 @@ func (s *Service) Login(ctx context.Context, name, password, addr string) (*Sess
 	if err != nil {
 		return nil, s.sessionFault(ctx, err)
 	}
-	if err := s.latestUsers(ctx); err != nil {
-		return nil, err
-	}
 	u, err := s.checkPassword(ctx, norm, password, addr)
 	var sess *Session
 	if err == nil {
@@ -254,6 +251,12 @@ func (s *Service) checkPassword(ctx context.Context, name, password, addr string
 		s.limiter.abandon(name, addr)
 		s.logger.WarnContext(ctx, "login refused: rate limited (failures through other servers)", "user", name, "addr", addr, "err", err)
 		s.metrics.RateLimited("login")
+		return users.User{}, err
+	}
+	// Checked against the latest users.xlsx where servers share it (after
+	// the limits: a refused guess costs the bucket nothing).
+	if err := s.latestUsers(ctx); err != nil {
+		s.limiter.abandon(name, addr)
 		return users.User{}, err
 	}
 	u, found := s.users.Get(name)

@@ -108,12 +108,13 @@ func (t *sessionTable) endUser(ctx context.Context, user string) (int, error) {
 	return n, err
 }
 
-// sessionFault is the error of a session store that failed: the
-// request's own end if that is what stopped it.
+// sessionFault is the error of a session store (or of the database the
+// servers share for sessions, login counts and name locks) that failed:
+// the request's own end if that is what stopped it.
 func (s *Service) sessionFault(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	s.logger.ErrorContext(ctx, "session store", "err", err)
-	return fmt.Errorf("the session store failed: %w", err)
+	s.logger.ErrorContext(ctx, "session store or shared database", "err", err)
+	return fmt.Errorf("the sessions' store failed; try again: %w", err)
 }
