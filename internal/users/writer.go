@@ -98,8 +98,14 @@ func (r *Registry) run() {
 // is then worked out again on the edited workbook.
 func (r *Registry) commit(batch []*change) {
 	start := time.Now()
-	lookErr := r.refresh()
-	if !r.stale && !slices.ContainsFunc(batch, func(c *change) bool { return !c.check }) {
+	writes := slices.ContainsFunc(batch, func(c *change) bool { return !c.check })
+	var lookErr error
+	if !writes || !r.Shared() {
+		// A shared place is looked at under its lock below, before
+		// writing: a look out of it is for a batch of looks alone.
+		lookErr = r.refresh()
+	}
+	if !r.stale && !writes {
 		for _, c := range batch { // only looks: nothing to write
 			c.result <- lookErr
 		}
